@@ -1,0 +1,1 @@
+"""csframe adapters."""

@@ -1,0 +1,1 @@
+"""csframe core/cli."""
