@@ -1,0 +1,102 @@
+"""The PostgreSQL adapter (psycopg 3). ``dsn`` comes from the environment
+(``dsn = "${CSFRAME_PG_DSN}"``); ``schema`` is put first on the search path."""
+
+from __future__ import annotations
+
+__all__ = ["PostgresAdapter", "csframe_register_adapters"]
+
+import re
+from pathlib import Path
+from typing import Any
+
+from csframe.core.errors import EngineUnavailableError, MetricFailedError, ProjectError
+from csframe.core.hookspecs import hookimpl
+
+
+def _host_of(dsn: str) -> str:
+    m = re.search(r"host=([^\s]+)", dsn) or re.search(r"@([^:/?]+)", dsn)
+    return m.group(1) if m else "localhost"
+
+
+class PostgresAdapter:
+    """Runs csframe's query on PostgreSQL in a read-only transaction."""
+
+    NAME = "postgres"
+    DIALECT = "postgres"
+    TRANSFORMS = ()
+
+    def __init__(self, settings: dict[str, Any], project_dir: Path) -> None:
+        unknown = set(settings) - {"name", "dsn", "schema", "statement_timeout_ms"}
+        if unknown:
+            raise ProjectError(f"adapter: unknown key(s) for postgres: {', '.join(sorted(unknown))}",
+                               hint="postgres takes: dsn, schema, statement_timeout_ms.")
+        if "dsn" not in settings:
+            raise ProjectError("adapter: postgres needs a dsn", hint='Set dsn = "${CSFRAME_PG_DSN}" and export it.')
+        self.dsn = str(settings["dsn"])
+        self.schema = settings.get("schema")
+        self.timeout_ms = int(settings.get("statement_timeout_ms", 0))
+        self.con = None
+
+    def describe(self) -> str:
+        return f"postgres at {_host_of(self.dsn)}"
+
+    def connect(self, *, write: bool = False) -> None:
+        try:
+            import psycopg
+        except ImportError:
+            raise EngineUnavailableError("the postgres adapter needs psycopg",
+                                         hint="pip install 'csframe[postgres]'") from None
+        try:
+            self.con = psycopg.connect(self.dsn, autocommit=True, connect_timeout=10)
+        except psycopg.Error:
+            raise EngineUnavailableError(
+                f"cannot connect to postgres at {_host_of(self.dsn)}",
+                hint="Check that the server runs and that the dsn (CSFRAME_PG_DSN) is right.",
+            ) from None
+        with self.con.cursor() as cur:
+            cur.execute("SET TIME ZONE 'UTC'")
+            if self.schema:
+                cur.execute("SELECT set_config('search_path', %s, false)", (f'"{self.schema}",public',))
+            if self.timeout_ms:
+                cur.execute("SELECT set_config('statement_timeout', %s, false)", (str(self.timeout_ms),))
+
+    def _require(self):
+        if self.con is None:
+            self.connect()
+        return self.con
+
+    def execute(self, sql: str) -> list[tuple]:
+        import psycopg
+
+        con = self._require()
+        try:
+            with con.transaction(), con.cursor() as cur:
+                cur.execute("SET TRANSACTION READ ONLY")
+                cur.execute(sql)
+                return cur.fetchall()
+        except psycopg.Error as e:
+            raise MetricFailedError(f"postgres failed to run the query: {str(e).strip()}") from None
+
+    def relation_columns(self, relation_sql: str) -> list[str]:
+        import psycopg
+
+        con = self._require()
+        try:
+            with con.cursor() as cur:
+                cur.execute(f"SELECT * FROM ({relation_sql}) AS t LIMIT 0")
+                return [d.name for d in cur.description]
+        except psycopg.Error as e:
+            raise MetricFailedError(str(e).strip().split("\n")[0]) from None
+
+    def load_tables(self, dataset: Any) -> None:
+        raise EngineUnavailableError("loading demo data into postgres is not available yet")
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None
+
+
+@hookimpl
+def csframe_register_adapters(register) -> None:
+    register("postgres", PostgresAdapter)

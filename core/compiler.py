@@ -1,0 +1,288 @@
+"""The compiler: a :class:`Plan` becomes **one** sqlglot query with a named CTE per
+step, each commented with the step it performs.
+
+Steps, in order: one scan per source (``src_<source>``, canonical names and types,
+``grp`` of ``--by``), the groups of ``--by``, the period ``spine`` the SQL generates
+for the grain, the ``grid`` of periods × groups, each node of the plan once, the
+``measures`` per period and group, the metric values, and the long result. The tree
+is dialect-neutral; adapters turn it into their dialect (:mod:`csframe.core.render`).
+"""
+
+from __future__ import annotations
+
+__all__ = ["SourceScan", "Compiled", "compile_plan", "compile_formula", "OUTPUT_COLUMNS"]
+
+from collections.abc import Callable, Mapping
+
+import attrs
+import sqlglot
+from sqlglot import exp
+
+from .contract import Source, source
+from .errors import ProjectError, UsageError
+from .formula import bind_placeholders, bottom_up, expand_macros, literal, safe_div
+from .graph import Key
+from .plan import Plan
+from .project import SourceBinding
+from .registry import Registry
+
+OUTPUT_COLUMNS = ("metric", "variant", "period_start", "period_end")
+
+_UNITS = {"day": "DAY", "week": "WEEK", "month": "MONTH", "quarter": "QUARTER", "year": "YEAR"}
+
+
+@attrs.frozen
+class SourceScan:
+    """How to read one source: its binding, the dialect of its SQL, absent optional
+    columns, and (``--lenient``) a function wrapping the scan to drop bad rows."""
+
+    binding: SourceBinding
+    dialect: str = "duckdb"
+    absent: frozenset[str] = frozenset()
+    lenient_filter: Callable[[exp.Select, Source], exp.Select] | None = None
+
+
+@attrs.frozen
+class Compiled:
+    """The compiled query and the shape of its result."""
+
+    query: exp.Select
+    columns: tuple[str, ...]
+    plan: Plan
+    cte_steps: tuple[tuple[str, str], ...]  # (cte name, step comment)
+
+
+def bucket(grain_name: str) -> Callable[[exp.Expression], exp.Expression]:
+    """BUCKET(ts): the start date of the period of ``grain`` holding ``ts``."""
+
+    def build(ts: exp.Expression) -> exp.Expression:
+        if grain_name == "day":
+            return exp.cast(ts, "DATE")
+        return exp.cast(exp.DateTrunc(this=ts, unit=exp.Var(this=_UNITS[grain_name])), "DATE")
+
+    return build
+
+
+def interval(plan: Plan) -> exp.Interval:
+    g = plan.grain
+    if g.days:
+        return exp.Interval(this=exp.Literal.string(str(g.days)), unit=exp.Var(this="DAY"))
+    return exp.Interval(this=exp.Literal.string(str(g.months)), unit=exp.Var(this="MONTH"))
+
+
+def _cte(name: str, query: exp.Query, step: str) -> tuple[str, exp.Query, str]:
+    query = query.copy()
+    query.add_comments([f"step: {step}"], prepend=True)
+    return (name, query, step)
+
+
+def _source_scan(src: Source, scan: SourceScan, plan: Plan, grouped: bool) -> exp.Select:
+    b = scan.binding
+    if b.table is not None:
+        try:
+            table = exp.to_table(b.table, dialect=scan.dialect)
+        except sqlglot.errors.ParseError:
+            raise ProjectError(f"sources.{src.name}.table: {b.table!r} is not a table name") from None
+        for part in table.parts:
+            part.set("quoted", True)
+        from_: exp.Expression = table.as_("t")
+    else:
+        try:
+            inner = sqlglot.parse_one(b.sql, read=scan.dialect)
+        except sqlglot.errors.ParseError as e:
+            raise ProjectError(f"sources.{src.name}.sql: does not parse as {scan.dialect} SQL: {e}") from None
+        if not isinstance(inner, exp.Query):
+            raise ProjectError(f"sources.{src.name}.sql: must be a SELECT")
+        from_ = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("t")))
+    selects: list[exp.Expression] = []
+    for col in src.columns:
+        if col.name in scan.absent:
+            value: exp.Expression = sqlglot.parse_one(col.default) if col.default else exp.Null()
+        else:
+            value = exp.column(exp.to_identifier(b.column(col.name), quoted=True), table="t")
+        selects.append(exp.alias_(exp.cast(value, col.type), col.name))
+    query = exp.select(*selects).from_(from_)
+    if src.name == "customers":
+        for dim in plan.by:
+            query = query.select(exp.alias_(exp.column(exp.to_identifier(b.column(dim), quoted=True), table="t"), dim, quoted=True))
+    if scan.lenient_filter is not None:
+        query = scan.lenient_filter(query, src)
+    if grouped and src.customer_column is not None and src.name != "customers":
+        inner = query.subquery("r")
+        query = exp.select(*[exp.column(c, table="r") for c in src.column_names], exp.column("grp", table="cg")).from_(
+            inner).join(exp.to_table("customer_groups").as_("cg"),
+                        on=exp.EQ(this=exp.column(src.customer_column, table="r"), expression=exp.column("customer_id", table="cg")))
+    elif src.name != "customers" or not grouped:
+        query = query.select(exp.alias_(exp.Literal.number(0), "grp"))
+    return query
+
+
+def _groups(plan: Plan) -> list[tuple[str, exp.Query, str]]:
+    if not plan.by:
+        return [_cte("groups", exp.select(exp.alias_(exp.Literal.number(0), "grp")), "one group: no --by")]
+    dims = [exp.column(exp.to_identifier(d, quoted=True)) for d in plan.by]
+    rank = exp.Window(this=exp.DenseRank(), order=exp.Order(expressions=[exp.Ordered(this=d.copy(), nulls_first=False) for d in dims]))
+    cg = exp.select(exp.column("customer_id"), *[d.copy() for d in dims], exp.alias_(rank, "grp")).from_("src_customers")
+    groups = exp.select(exp.column("grp"), *[d.copy() for d in dims]).distinct().from_("customer_groups")
+    return [
+        _cte("customer_groups", cg, f"each customer's group of --by {', '.join(plan.by)}"),
+        _cte("groups", groups, "every distinct value of the --by dimensions among customers (NULL is a group)"),
+    ]
+
+
+def _spine(plan: Plan) -> exp.Select:
+    step = interval(plan)
+    arr = exp.GenerateDateArray(start=literal(plan.spine_start), end=literal(plan.spine_last), step=step)
+    d = exp.column("d")
+    return exp.select(
+        exp.alias_(exp.cast(d, "DATE"), "period_start"),
+        exp.alias_(exp.cast(exp.Add(this=d.copy(), expression=step.copy()), "DATE"), "period_end"),
+    ).from_(exp.Unnest(expressions=[arr], alias=exp.TableAlias(this=exp.to_identifier("t"), columns=[exp.to_identifier("d")])))
+
+
+def _grid(plan: Plan) -> exp.Select:
+    return exp.select(
+        exp.column("grp", table="g"), exp.column("period_start", table="s"), exp.column("period_end", table="s"),
+        exp.alias_(exp.cast(exp.convert(plan.grain.length_in_months), "DOUBLE"), "grain_months"),
+    ).from_(exp.to_table("groups").as_("g")).join(exp.to_table("spine").as_("s"), join_type="cross")
+
+
+def _node(registry: Registry, name: str, plan: Plan) -> exp.Query:
+    tree = registry.nodes[name].parsed.tree.copy()
+    tree = expand_macros(tree, bucket(plan.grain.name))
+    values = dict(plan.parameters)
+    values.update(spine_start=plan.spine_start, spine_end=_after_last(plan), grain_months=plan.grain.length_in_months)
+    return bind_placeholders(tree, values)
+
+
+def _after_last(plan: Plan):
+    from .periods import shift
+
+    return shift(plan.spine_last, plan.grain, 1)
+
+
+def compile_formula(
+    registry: Registry, key: Key, resolve_ref: Callable[[str, str | None], Key], parameters: Mapping,
+    measure: Callable[[str], exp.Expression], _memo: dict | None = None,
+) -> exp.Expression:
+    """A variant's formula as a tree over measure columns, with refs inlined and every
+    division made safe."""
+    memo = {} if _memo is None else _memo
+    if key in memo:
+        return memo[key].copy()
+    rv = registry.variants[key]
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column):
+            return measure(node.name)
+        if isinstance(node, exp.Anonymous):
+            fn = node.name.lower()
+            if fn == "ref":
+                args = [a.this for a in node.expressions]
+                target = resolve_ref(args[0], args[1] if len(args) > 1 else None)
+                return exp.paren(compile_formula(registry, target, resolve_ref, parameters, measure, memo), copy=False)
+            if fn == "param":
+                return literal(parameters[node.expressions[0].this])
+            if fn == "safe_div":
+                return safe_div(node.expressions[0], node.expressions[1])
+        if isinstance(node, exp.Div):
+            return safe_div(node.this, node.expression)
+        return node
+
+    tree = bottom_up(rv.parsed.tree.copy(), rewrite)
+    memo[key] = tree
+    return tree.copy()
+
+
+def compile_plan(
+    registry: Registry, plan: Plan, scans: Mapping[str, SourceScan], default_variant: Callable[[str], str],
+) -> Compiled:
+    """The one query for ``plan``."""
+    ctes: list[tuple[str, exp.Query, str]] = []
+    grouped = bool(plan.by)
+    reserved = {"spine", "groups", "grid", "customer_groups", "measures", "metric_values", *plan.nodes}
+    reserved |= {f"src_{s}" for s in plan.sources}
+    for name in plan.sources:
+        if name not in scans:
+            raise UsageError(f"source {name!r} is not configured", hint=f"Map it under [sources.{name}] in csframe.toml.")
+        table = scans[name].binding.table
+        if table and "." not in table and table.lower() in reserved:
+            raise ProjectError(f"sources.{name}.table: {table!r} collides with a step of csframe's query",
+                               hint="Qualify it with its schema, e.g. main.{table}.")
+    if grouped:
+        ctes.append(_cte("src_customers", _source_scan(source("customers"), scans["customers"], plan, True),
+                         "read customers (canonical columns and --by dimensions)"))
+        ctes.extend(_groups(plan))
+    else:
+        ctes.extend(_groups(plan))
+    for name in plan.sources:
+        if grouped and name == "customers":
+            continue
+        src = source(name)
+        ctes.append(_cte(f"src_{name}", _source_scan(src, scans[name], plan, grouped),
+                         f"read {name} as the data contract names it" + (", with its --by group" if grouped else "")))
+    ctes.append(_cte("spine", _spine(plan), f"one row per {plan.grain.name}, from the period before the first reported one"))
+    ctes.append(_cte("grid", _grid(plan), "every period × group"))
+    for name in plan.nodes:
+        ctes.append(_cte(name, _node(registry, name, plan), registry.nodes[name].node.step))
+
+    # measures: the grid with every measure the plan's variants read
+    needed: list[str] = []
+    for key in plan.variants:
+        needed.extend(m for m in registry.variants[key].parsed.measures if m not in needed)
+    measure_q = exp.select(exp.column("grp", table="grid"), exp.column("period_start", table="grid"),
+                           exp.column("period_end", table="grid"), exp.column("grain_months", table="grid")).from_("grid")
+    joined: set[str] = set()
+    for m in needed:
+        if m == "grain_months":
+            continue
+        node_name, measure = registry.measures[m]
+        if node_name not in joined:
+            joined.add(node_name)
+            on = exp.and_(
+                exp.EQ(this=exp.column("grp", table=node_name), expression=exp.column("grp", table="grid")),
+                exp.EQ(this=exp.column("period_start", table=node_name), expression=exp.column("period_start", table="grid")),
+            )
+            measure_q = measure_q.join(exp.to_table(node_name), on=on, join_type="left")
+        col: exp.Expression = exp.column(m, table=node_name)
+        if measure.fill is not None:
+            col = exp.Coalesce(this=col, expressions=[exp.convert(measure.fill)])
+        measure_q = measure_q.select(exp.alias_(col, m))
+    ctes.append(_cte("measures", measure_q, "every measure per period and group (0 for counts and sums with no rows)"))
+
+    def resolve_ref(metric: str, variant: str | None) -> Key:
+        return (metric, variant or default_variant(metric))
+
+    memo: dict = {}
+    values_q = exp.select(exp.column("grp"), exp.column("period_start"), exp.column("period_end")).from_("measures")
+    values_q = values_q.where(exp.GTE(this=exp.column("period_start"), expression=literal(plan.report_start)))
+    for i, key in enumerate(plan.keys):
+        expr = compile_formula(registry, key, resolve_ref, plan.parameters, lambda m: exp.column(m), memo)
+        values_q = values_q.select(exp.alias_(exp.cast(expr, "DOUBLE"), f"v{i}"))
+    ctes.append(_cte("metric_values", values_q, "each metric's formula over the measures, from the first reported period"))
+
+    branches = []
+    for i, key in enumerate(plan.keys):
+        b = exp.select(
+            exp.alias_(exp.Literal.string(key[0]), "metric"), exp.alias_(exp.Literal.string(key[1]), "variant"),
+            exp.alias_(exp.Literal.number(i), "metric_order"), exp.column("grp"),
+            exp.column("period_start"), exp.column("period_end"), exp.alias_(exp.column(f"v{i}"), "value"),
+        ).from_("metric_values")
+        branches.append(b)
+    long_q: exp.Query = branches[0]
+    for b in branches[1:]:
+        long_q = exp.union(long_q, b, distinct=False)
+    ctes.append(_cte("long_values", long_q, "one row per metric, variant, period and group"))
+
+    dims = [exp.column(exp.to_identifier(d, quoted=True), table="g") for d in plan.by]
+    final = exp.select(
+        exp.column("metric", table="l"), exp.column("variant", table="l"),
+        exp.column("period_start", table="l"), exp.column("period_end", table="l"), *dims, exp.column("value", table="l"),
+    ).from_(exp.to_table("long_values").as_("l")).join(
+        exp.to_table("groups").as_("g"), on=exp.EQ(this=exp.column("grp", table="l"), expression=exp.column("grp", table="g")))
+    order = [exp.Ordered(this=exp.column("metric_order", table="l")), exp.Ordered(this=exp.column("period_start", table="l"))]
+    order += [exp.Ordered(this=d.copy(), nulls_first=False) for d in dims]
+    final = final.order_by(*order)
+    for name, q, _ in ctes:
+        final = final.with_(name, as_=q)
+    return Compiled(final, (*OUTPUT_COLUMNS, *plan.by, "value"), plan, tuple((n, s) for n, _, s in ctes))

@@ -1,0 +1,127 @@
+"""The data contract's "Bad data" checks as SQL, and ``--lenient``'s row filter.
+
+Each rule is a predicate over a source's canonical columns that is TRUE on an
+offending row. A check run counts every rule's offending rows and samples their keys
+in one pass per source; ``--lenient`` keeps only rows that no rule flags. Rows of
+``subscriptions`` with ended_at = started_at carry no time and are never flagged.
+Duplicate keys flag every copy; an overlap flags the later row of the pair.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Rule", "Problem", "rules_for", "flagged_query", "lenient_filter", "count_query", "sample_query"]
+
+from collections.abc import Mapping
+
+import attrs
+import sqlglot
+from sqlglot import exp
+
+from .contract import Source
+from .formula import bind_placeholders
+
+_FAR = "CAST('9999-12-31 00:00:00' AS TIMESTAMP)"
+
+
+@attrs.frozen
+class Rule:
+    source: str
+    name: str
+    message: str
+    predicate: str  # neutral SQL, TRUE on an offending row; values only as :placeholders
+    bindings: dict = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class Problem:
+    """A broken rule (or a missing table or column), with a sample of offending keys."""
+
+    source: str
+    column: str
+    message: str
+    rows: int = 0
+    sample: tuple[str, ...] = ()
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.source}.{self.column}" if self.column else self.source
+        text = f"{where}: {self.message}"
+        if self.rows:
+            text += f" ({self.rows} row{'s' if self.rows != 1 else ''}"
+            text += f"; e.g. {', '.join(self.sample)})" if self.sample else ")"
+        return text
+
+
+def rules_for(src: Source, parameters: Mapping[str, object] | None = None) -> list[Rule]:
+    """Every rule of data-contract.md that applies to ``src``."""
+    params = parameters or {}
+    out: list[Rule] = []
+    live = "(ended_at IS NULL OR ended_at <> started_at)" if src.name == "subscriptions" else "TRUE"
+    for col in src.columns:
+        if col.type == "TIMESTAMP" and not col.nullable:
+            out.append(Rule(src.name, col.name, "is NULL; the contract requires a timestamp", f"{col.name} IS NULL"))
+    if src.key:
+        cols = ", ".join(src.key)
+        out.append(Rule(src.name, cols, f"duplicate key ({cols})",
+                        f"{live} AND COUNT(*) OVER (PARTITION BY {cols}) > 1"))
+    for money in ("mrr", "amount"):
+        if money in src.column_names:
+            out.append(Rule(src.name, money, f"negative {money}", f"{money} < 0"))
+    if src.name == "subscriptions":
+        out.append(Rule(src.name, "ended_at", "ended_at is before started_at", "ended_at < started_at"))
+        out.append(Rule(
+            src.name, "started_at", "overlaps an earlier row of the same subscription_id",
+            f"{live} AND started_at < MAX(CASE WHEN ended_at IS NULL OR ended_at <> started_at "
+            f"THEN COALESCE(ended_at, {_FAR}) END) OVER (PARTITION BY subscription_id ORDER BY started_at "
+            "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)",
+        ))
+    if src.name == "survey_responses":
+        csat = params.get("csat_scale", (1, 5))
+        ces = params.get("ces_scale", (1, 7))
+        for survey, (lo, hi) in (("nps", (0, 10)), ("csat", tuple(csat)), ("ces", tuple(ces))):
+            out.append(Rule(src.name, "score", f"{survey} score outside {lo}–{hi}",
+                            "survey = :survey AND (score < :lo OR score > :hi)",
+                            {"survey": survey, "lo": float(lo), "hi": float(hi)}))
+    return out
+
+
+def _flags(scan: exp.Select, rules: list[Rule]) -> exp.Select:
+    flagged = exp.select(exp.Star()).from_(scan.subquery("s"))
+    for i, rule in enumerate(rules):
+        tree = bind_placeholders(sqlglot.parse_one(rule.predicate), rule.bindings)
+        pred = exp.Coalesce(this=exp.paren(tree), expressions=[exp.false()])
+        flagged = flagged.select(exp.alias_(exp.Case().when(pred, exp.Literal.number(1)).else_(exp.Literal.number(0)), f"bad_{i}"))
+    return flagged
+
+
+def flagged_query(scan: exp.Select, rules: list[Rule]) -> exp.Select:
+    """The scan with one 0/1 column ``bad_<i>`` per rule."""
+    return _flags(scan, rules)
+
+
+def count_query(scan: exp.Select, rules: list[Rule]) -> exp.Select:
+    """One row: the number of offending rows of each rule."""
+    flagged = _flags(scan, rules).subquery("f")
+    return exp.select(*[exp.alias_(exp.Sum(this=exp.column(f"bad_{i}")), f"n_{i}") for i in range(len(rules))]).from_(flagged)
+
+
+def sample_query(scan: exp.Select, rules: list[Rule], index: int, src: Source, limit: int = 5) -> exp.Select:
+    """Up to ``limit`` offending rows of rule ``index``, their key columns only."""
+    cols = list(src.key) or list(src.column_names[:2])
+    flagged = _flags(scan, rules).subquery("f")
+    return (exp.select(*cols).from_(flagged).where(exp.EQ(this=exp.column(f"bad_{index}"), expression=exp.Literal.number(1)))
+            .order_by(*cols).limit(limit))
+
+
+def lenient_filter(parameters: Mapping[str, object] | None = None):
+    """For ``--lenient``: wrap a source scan so that flagged rows are left out."""
+
+    def wrap(scan: exp.Select, src: Source) -> exp.Select:
+        rules = rules_for(src, parameters)
+        if not rules:
+            return scan
+        flagged = _flags(scan, rules).subquery("f")
+        keep = exp.and_(*[exp.EQ(this=exp.column(f"bad_{i}"), expression=exp.Literal.number(0)) for i in range(len(rules))])
+        return exp.select(*[exp.column(c) for c in scan.named_selects]).from_(flagged).where(keep)
+
+    return wrap

@@ -1,0 +1,128 @@
+"""The dependency graph: metrics built from metrics, measures from nodes, nodes from
+sources; variants chosen by the project's ``[variants]``; cycles and availability."""
+
+from __future__ import annotations
+
+__all__ = ["Graph", "Resolved", "cycles"]
+
+from collections.abc import Iterable, Mapping
+
+import attrs
+
+from .contract import source
+from .errors import DefinitionError, UsageError, did_you_mean
+from .formula import BUILTIN_MEASURES, BUILTIN_NODES
+from .registry import Registry
+
+Key = tuple[str, str]  # (metric, variant)
+
+
+@attrs.frozen
+class Resolved:
+    """What one metric variant needs, all the way down."""
+
+    key: Key
+    variants: tuple[Key, ...]  # itself and every variant it references, dependencies first
+    nodes: tuple[str, ...]  # nodes, dependencies first
+    sources: tuple[str, ...]
+    parameters: tuple[str, ...]
+
+
+@attrs.define
+class Graph:
+    """The graph of a registry under a project's variant choices."""
+
+    registry: Registry
+    chosen: Mapping[str, str] = attrs.Factory(dict)  # the project's [variants]
+
+    def default_variant(self, metric: str) -> str:
+        return self.chosen.get(metric) or self.registry.default_variant(metric)
+
+    def parse_key(self, text: str) -> Key:
+        """``metric`` or ``metric:variant`` → (metric, variant), checked."""
+        name, _, variant = text.partition(":")
+        self.registry.metric(name)
+        variant = variant or self.default_variant(name)
+        self.registry.registered_variant(name, variant)
+        return (name, variant)
+
+    def refs(self, key: Key) -> list[Key]:
+        rv = self.registry.variants[key]
+        return [(r.metric, r.variant or self.default_variant(r.metric)) for r in rv.parsed.refs]
+
+    def check_choices(self) -> None:
+        """The project's [variants] must name real metrics and variants."""
+        for metric, variant in self.chosen.items():
+            if metric not in self.registry.metrics:
+                raise UsageError(f"[variants] names unknown metric {metric!r}.{did_you_mean(metric, self.registry.metrics)}")
+            names = self.registry.variant_names(metric)
+            if variant not in names:
+                raise UsageError(
+                    f"[variants] {metric} = {variant!r}: no such variant.{did_you_mean(variant, names)}",
+                    hint=f"Its variants: {', '.join(names)}.",
+                )
+
+    def resolve(self, key: Key) -> Resolved:
+        order: list[Key] = []
+        self._visit(key, [], order, set())
+        nodes: list[str] = []
+        seen: set[str] = set()
+        for k in order:
+            for m in self.registry.variants[k].parsed.measures:
+                if m in BUILTIN_MEASURES:
+                    continue
+                self._visit_node(self.registry.measures[m][0], nodes, seen, [])
+        sources: list[str] = []
+        params: list[str] = []
+        for n in nodes:
+            parsed = self.registry.nodes[n].parsed
+            sources.extend(parsed.sources)
+            params.extend(parsed.parameters)
+        for k in order:
+            params.extend(self.registry.variants[k].parsed.parameters)
+        return Resolved(key, tuple(order), tuple(nodes), tuple(dict.fromkeys(sources)), tuple(dict.fromkeys(params)))
+
+    def _visit(self, key: Key, path: list[Key], order: list[Key], done: set[Key]) -> None:
+        if key in done:
+            return
+        if key in path:
+            cycle = path[path.index(key):] + [key]
+            raise DefinitionError(
+                "cycle in metric references: " + " → ".join(f"{m}:{v}" for m, v in cycle),
+                hint="A metric cannot be built from itself; change one of these formulas.",
+            )
+        for dep in self.refs(key):
+            self._visit(dep, path + [key], order, done)
+        done.add(key)
+        order.append(key)
+
+    def _visit_node(self, name: str, out: list[str], seen: set[str], path: list[str]) -> None:
+        if name in seen or name in BUILTIN_NODES:
+            return
+        if name in path:
+            raise DefinitionError("cycle in nodes: " + " → ".join(path[path.index(name):] + [name]))
+        for dep in self.registry.nodes[name].parsed.nodes:
+            self._visit_node(dep, out, seen, path + [name])
+        seen.add(name)
+        out.append(name)
+
+    def missing_sources(self, key: Key, configured: Iterable[str]) -> list[str]:
+        have = set(configured)
+        return [s for s in self.resolve(key).sources if s not in have]
+
+    def unsplittable_sources(self, key: Key) -> list[str]:
+        """Sources of ``key`` that have no customer, so ``--by`` cannot split them."""
+        return [s for s in self.resolve(key).sources if source(s).customer_column is None]
+
+
+def cycles(registry: Registry) -> list[str]:
+    """Every cycle among all variants (for ``csframe check``), as messages."""
+    graph = Graph(registry)
+    out = []
+    for rv in registry.all_variants():
+        try:
+            graph.resolve((rv.metric, rv.variant.name))
+        except DefinitionError as e:
+            if e.message not in out:
+                out.append(e.message)
+    return out

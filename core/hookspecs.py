@@ -1,0 +1,76 @@
+"""The hooks a csframe plugin may implement.
+
+Every hook name starts with ``csframe_``. Collection hooks receive a registrar (or a
+``register`` callable) instead of returning structures, so the host can check each
+registration and name the plugin in any error. The docs' hook reference is built from
+these docstrings; a test fails when a hook is undocumented.
+"""
+
+from __future__ import annotations
+
+__all__ = ["hookspec", "hookimpl", "PROJECT_NAME", "CsframeSpec"]
+
+from typing import Any
+
+import pluggy
+
+PROJECT_NAME = "csframe"
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+class CsframeSpec:
+    """Hook specifications (pluggy)."""
+
+    @hookspec
+    def csframe_register_metrics(self, registrar: Any) -> None:
+        """Register metrics, variants and the SQL nodes that provide their measures.
+
+        :param registrar: a :class:`csframe.core.registry.Registrar` bound to the calling
+            plugin. Call ``registrar.node(Node(...))`` for each SQL step,
+            ``registrar.metric(Metric(...))`` for each new metric,
+            ``registrar.variant("metric", Variant(...))`` to add a variant to a metric
+            another plugin registers, and ``registrar.default_variant("metric", "name")``
+            to change which variant a metric uses by default.
+        :return: nothing; anything returned is ignored. A bad formula, an unknown
+            measure or a duplicate name raises an error naming this plugin.
+        """
+
+    @hookspec
+    def csframe_register_adapters(self, register: Any) -> None:
+        """Register engine adapters.
+
+        :param register: call ``register(name, factory)``; ``factory(settings, project_dir)``
+            returns an adapter (see :mod:`csframe.core.adapter`) for the ``[adapter]``
+            table of ``csframe.toml`` whose ``name`` is ``name``. The factory must not
+            connect: connecting happens in the adapter's ``connect()``.
+        :return: nothing.
+        """
+
+    @hookspec
+    def csframe_register_output_formats(self, register: Any) -> None:
+        """Register output formats for ``csframe compute --format``.
+
+        :param register: call ``register(name, writer)``; ``writer(result, stream)``
+            writes a :class:`csframe.core.result.Result` to a text stream.
+        :return: nothing.
+        """
+
+    @hookspec
+    def csframe_register_commands(self, cli: Any) -> None:
+        """Add commands to the ``csframe`` command line.
+
+        :param cli: the click group of the ``csframe`` command; call
+            ``cli.add_command(command)`` or decorate with ``@cli.command()``.
+        :return: nothing.
+        """
+
+    @hookspec(historic=True)
+    def csframe_configure(self, project: Any) -> None:
+        """Called once a project file is loaded, before anything is computed.
+
+        Historic: a plugin registered later still receives the call.
+
+        :param project: the :class:`csframe.core.project.Project` being used (read-only).
+        :return: nothing.
+        """

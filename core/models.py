@@ -1,0 +1,185 @@
+"""The values a metric definition is made of: metrics, variants, parameters,
+provenance, units, worked examples, and the SQL nodes that provide measures.
+
+All are frozen attrs classes; change them with ``attrs.evolve``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "UNITS",
+    "Provenance",
+    "Parameter",
+    "Example",
+    "Variant",
+    "Metric",
+    "Measure",
+    "Node",
+    "MetricRef",
+]
+
+import re
+from typing import Any
+
+import attrs
+
+UNITS = ("ratio", "count", "money", "days", "hours", "months", "score")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _check_name(instance: Any, attribute: attrs.Attribute, value: str) -> None:
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise ValueError(
+            f"{type(instance).__name__}.{attribute.name} {value!r} is not a valid name "
+            "(lower-case letters, digits and '_', starting with a letter)"
+        )
+
+
+def _check_unit(instance: Any, attribute: attrs.Attribute, value: str | None) -> None:
+    if value is not None and value not in UNITS:
+        raise ValueError(f"unit {value!r} is not one of {', '.join(UNITS)}")
+
+
+def _tuple(value: Any) -> tuple:
+    if value is None:
+        return ()
+    if isinstance(value, (str, bytes)):
+        return (value,)
+    return tuple(value)
+
+
+@attrs.frozen
+class Provenance:
+    """A published source a definition was built from, cited by ``key``."""
+
+    key: str = attrs.field(validator=_check_name)
+    title: str
+
+
+@attrs.frozen
+class Parameter:
+    """A value a project may set under ``[parameters]`` or with ``--param``.
+
+    ``kind`` is one of ``str``, ``int``, ``float``, ``bool``, ``list``; ``default``
+    None means "no default" (the metric says what that means).
+    """
+
+    name: str = attrs.field(validator=_check_name)
+    default: Any
+    description: str
+    kind: str = attrs.field(default="str", validator=attrs.validators.in_(("str", "int", "float", "bool", "list")))
+    minimum: float | None = None
+
+
+@attrs.frozen
+class Example:
+    """A worked example: the inputs an article gives and the value it states.
+
+    ``inputs`` maps a measure name, or a metric reference written ``metric:variant``,
+    to its value; the variant's formula evaluated on them must give ``expected``
+    (within ``tolerance``, relative).
+    """
+
+    text: str
+    inputs: dict[str, float | None] = attrs.field(converter=dict)
+    expected: float | None
+    source: str = "industry"
+    tolerance: float = 1e-9
+
+
+@attrs.frozen
+class MetricRef:
+    """A reference from a formula to another metric; ``variant`` None = the project's default."""
+
+    metric: str
+    variant: str | None = None
+
+    def __str__(self) -> str:
+        return self.metric if self.variant is None else f"{self.metric}:{self.variant}"
+
+
+@attrs.frozen
+class Variant:
+    """One reading of a metric: a formula over measures and other metrics.
+
+    The formula is dialect-neutral SQL over measure names, ``ref('metric'[, 'variant'])``,
+    ``safe_div(a, b)`` and ``param('name')``; it is parsed once, at registration.
+    """
+
+    name: str = attrs.field(validator=_check_name)
+    formula: str
+    provenance: tuple[str, ...] = attrs.field(converter=_tuple, default=())
+    description: str = ""
+    unit: str | None = attrs.field(default=None, validator=_check_unit)
+    examples: tuple[Example, ...] = attrs.field(converter=_tuple, default=())
+
+
+@attrs.frozen
+class Metric:
+    """A metric: a name, a unit and one or more variants, the first being the default."""
+
+    name: str = attrs.field(validator=_check_name)
+    unit: str = attrs.field(validator=_check_unit)
+    description: str
+    variants: tuple[Variant, ...] = attrs.field(converter=_tuple)
+    default_variant: str | None = None
+    parameters: tuple[Parameter, ...] = attrs.field(converter=_tuple, default=())
+    family: str = "custom"
+    cohort_note: str | None = None
+    notes: tuple[str, ...] = attrs.field(converter=_tuple, default=())
+
+    def __attrs_post_init__(self) -> None:
+        if not self.variants:
+            raise ValueError(f"metric {self.name!r} has no variant")
+        names = [v.name for v in self.variants]
+        if len(set(names)) != len(names):
+            raise ValueError(f"metric {self.name!r} names a variant twice: {names}")
+        if self.default_variant is not None and self.default_variant not in names:
+            raise ValueError(f"metric {self.name!r}: default variant {self.default_variant!r} is not one of {names}")
+
+    @property
+    def default(self) -> str:
+        return self.default_variant or self.variants[0].name
+
+    def variant(self, name: str) -> Variant:
+        for v in self.variants:
+            if v.name == name:
+                return v
+        raise KeyError(name)
+
+    def unit_of(self, variant: str) -> str:
+        return self.variant(variant).unit or self.unit
+
+
+@attrs.frozen
+class Measure:
+    """A per-period column a node provides, keyed by (grp, period_start).
+
+    ``fill`` is the value of a period where the node has no row: 0 for counts and
+    sums, None for means.
+    """
+
+    name: str = attrs.field(validator=_check_name)
+    description: str
+    fill: float | None = 0
+
+
+@attrs.frozen
+class Node:
+    """One step of a plan, compiled to one named CTE.
+
+    ``sql`` is a dialect-neutral SELECT that may read the canonical sources as
+    ``src_<source>``, the built-in nodes ``spine``, ``groups`` and ``grid``, and
+    other nodes by name; ``:name`` placeholders are parameters (and the compiler's
+    own ``:spine_start``, ``:spine_end``, ``:grain_months``); ``BUCKET(ts)`` is the
+    start date of the period holding ``ts``, ``EPOCH_SECONDS(ts)`` seconds since
+    1970, ``SAFE_DIV(a, b)`` a division that is NULL on a zero denominator. Every
+    row carries ``grp`` (the ``--by`` group, 0 without ``--by``). A node with
+    ``measures`` outputs ``grp, period_start`` and those columns. The sources,
+    nodes and parameters a node reads are found in its SQL when it is registered.
+    """
+
+    name: str = attrs.field(validator=_check_name)
+    step: str
+    sql: str
+    measures: tuple[Measure, ...] = attrs.field(converter=_tuple, default=())

@@ -1,0 +1,85 @@
+"""Grains and period arithmetic on the Python side (the SQL side builds its own spine).
+
+A period is the half-open interval [start, end). Weeks are ISO weeks starting Monday.
+"""
+
+from __future__ import annotations
+
+__all__ = ["GRAINS", "Grain", "grain", "floor", "shift", "periods_between", "default_range"]
+
+import datetime as dt
+
+import attrs
+
+GRAINS = ("day", "week", "month", "quarter", "year")
+_DAYS_PER_MONTH = 30.4375
+
+
+@attrs.frozen
+class Grain:
+    """A period length: ``months`` calendar months, or ``days`` days."""
+
+    name: str
+    months: int = 0
+    days: int = 0
+
+    @property
+    def length_in_months(self) -> float:
+        """g of metrics.md: month 1, quarter 3, year 12, week 7/30.4375, day 1/30.4375."""
+        return float(self.months) if self.months else self.days / _DAYS_PER_MONTH
+
+
+_GRAINS = {
+    "day": Grain("day", days=1),
+    "week": Grain("week", days=7),
+    "month": Grain("month", months=1),
+    "quarter": Grain("quarter", months=3),
+    "year": Grain("year", months=12),
+}
+
+
+def grain(name: str) -> Grain:
+    from .errors import UsageError, did_you_mean
+
+    try:
+        return _GRAINS[name]
+    except KeyError:
+        raise UsageError(
+            f"unknown grain {name!r}.{did_you_mean(name, GRAINS)}", hint=f"Use one of: {', '.join(GRAINS)}."
+        ) from None
+
+
+def floor(day: dt.date, g: Grain) -> dt.date:
+    """The start of the period of grain ``g`` that holds ``day``."""
+    if g.name == "day":
+        return day
+    if g.name == "week":
+        return day - dt.timedelta(days=day.weekday())
+    month0 = (day.month - 1) // g.months * g.months
+    return dt.date(day.year, month0 + 1, 1)
+
+
+def shift(start: dt.date, g: Grain, n: int) -> dt.date:
+    """The start of the period ``n`` periods after the one starting at ``start``."""
+    if g.days:
+        return start + dt.timedelta(days=g.days * n)
+    total = start.year * 12 + (start.month - 1) + g.months * n
+    return dt.date(total // 12, total % 12 + 1, 1)
+
+
+def periods_between(start: dt.date, end: dt.date, g: Grain) -> list[tuple[dt.date, dt.date]]:
+    """Every period whose start is >= floor(start) and < end."""
+    out = []
+    p = floor(start, g)
+    while p < end:
+        nxt = shift(p, g, 1)
+        out.append((p, nxt))
+        p = nxt
+    return out
+
+
+def default_range(g: Grain, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """cli.md's defaults: end = first day of the current period, start = 12 periods before."""
+    today = today or dt.datetime.now(dt.timezone.utc).date()
+    end = floor(today, g)
+    return shift(end, g, -12), end

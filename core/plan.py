@@ -1,0 +1,147 @@
+"""The planner: a compute request and the graph become a frozen :class:`Plan` — the
+variants to evaluate, the nodes to compile (each once, however many metrics share
+it), the sources to scan, the periods, the ``--by`` dimensions and parameters."""
+
+from __future__ import annotations
+
+__all__ = ["Request", "Plan", "build_plan", "resolve_parameters"]
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from .errors import UsageError, did_you_mean
+from .graph import Graph, Key
+from .periods import Grain, floor, shift
+from .registry import Registry
+
+
+@attrs.frozen
+class Request:
+    """What a user asks for: metric variants, grain, range, dimensions."""
+
+    keys: tuple[Key, ...]
+    grain: Grain
+    start: dt.date
+    end: dt.date
+    by: tuple[str, ...] = ()
+    lenient: bool = False
+
+
+@attrs.frozen
+class Plan:
+    """Everything the compiler needs, resolved and checked."""
+
+    keys: tuple[Key, ...]
+    variants: tuple[Key, ...]
+    nodes: tuple[str, ...]
+    sources: tuple[str, ...]
+    grain: Grain
+    report_start: dt.date
+    report_end: dt.date
+    spine_start: dt.date
+    spine_last: dt.date
+    by: tuple[str, ...]
+    parameters: dict[str, Any]
+    lenient: bool = False
+
+
+def _coerce(name: str, kind: str, value: Any, users: str) -> Any:
+    def bad(expected: str) -> UsageError:
+        return UsageError(f"parameter {name} (used by {users}): expected {expected}, got {value!r}")
+
+    if kind == "list":
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise bad("a list of names")
+        return tuple(value)
+    if kind == "bool":
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        if not isinstance(value, bool):
+            raise bad("true or false")
+        return value
+    if kind in ("int", "float"):
+        if isinstance(value, bool):
+            raise bad("a number")
+        try:
+            num = int(value) if kind == "int" else float(value)
+        except (TypeError, ValueError):
+            raise bad("an integer" if kind == "int" else "a number") from None
+        if kind == "int" and isinstance(value, float) and not value.is_integer():
+            raise bad("an integer")
+        return num
+    if not isinstance(value, str):
+        raise bad("a string")
+    return value
+
+
+def resolve_parameters(registry: Registry, graph: Graph, keys: Sequence[Key], *overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Defaults, then each mapping of overrides (project, then command line), checked."""
+    used: dict[str, list[str]] = {}
+    for key in keys:
+        for p in graph.resolve(key).parameters:
+            used.setdefault(p, []).append(f"{key[0]}:{key[1]}")
+    values: dict[str, Any] = {}
+    for name in used:
+        values[name] = registry.parameters[name][1].default
+    for layer in overrides:
+        for name, value in layer.items():
+            if name not in registry.parameters:
+                raise UsageError(
+                    f"unknown parameter {name!r}.{did_you_mean(name, registry.parameters)}",
+                    hint="`csframe explain METRIC` lists a metric's parameters.",
+                )
+            if name in used:
+                spec = registry.parameters[name][1]
+                value = _coerce(name, spec.kind, value, ", ".join(used[name]))
+                if spec.minimum is not None and value < spec.minimum:
+                    raise UsageError(f"parameter {name} (used by {', '.join(used[name])}): must be ≥ {spec.minimum}, got {value!r}")
+                values[name] = value
+    return values
+
+
+def build_plan(registry: Registry, graph: Graph, request: Request, parameters: dict[str, Any]) -> Plan:
+    """Resolve every requested key; share nodes; check ``--by`` against the sources."""
+    if not request.keys:
+        raise UsageError("no metric to compute", hint="Name one with --metric NAME, or use --all.")
+    variants: list[Key] = []
+    nodes: list[str] = []
+    sources: list[str] = []
+    for key in request.keys:
+        r = graph.resolve(key)
+        if request.by:
+            bad = graph.unsplittable_sources(key)
+            if bad:
+                raise UsageError(
+                    f"metric {key[0]}:{key[1]} reads {', '.join(bad)}, which has no customer, so --by cannot split it",
+                    hint="Compute it without --by.",
+                )
+        variants.extend(r.variants)
+        nodes.extend(r.nodes)
+        sources.extend(r.sources)
+    report_start = floor(request.start, request.grain)
+    if request.end <= report_start:
+        raise UsageError(f"--end {request.end} must be after --start {request.start} (rounded down to {report_start})")
+    periods_last = floor(request.end, request.grain)
+    if periods_last == request.end:
+        periods_last = shift(periods_last, request.grain, -1)
+    if request.by and "customers" not in sources:
+        sources.append("customers")
+    return Plan(
+        keys=tuple(dict.fromkeys(request.keys)),
+        variants=tuple(dict.fromkeys(variants)),
+        nodes=tuple(dict.fromkeys(nodes)),
+        sources=tuple(dict.fromkeys(sources)),
+        grain=request.grain,
+        report_start=report_start,
+        report_end=request.end,
+        spine_start=shift(report_start, request.grain, -1),
+        spine_last=periods_last,
+        by=request.by,
+        parameters=parameters,
+        lenient=request.lenient,
+    )

@@ -1,0 +1,123 @@
+"""The plugin manager: built-in plugins by module name, the ``csframe`` entry-point
+group, a project's local modules, and ``[plugins] disable``."""
+
+from __future__ import annotations
+
+__all__ = ["DEFAULT_PLUGINS", "Plugins", "load_plugins"]
+
+import importlib
+import importlib.metadata
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import attrs
+import pluggy
+
+from . import hookspecs
+from .errors import PluginError
+
+# Built-ins are registered by module name, exactly like a third-party plugin.
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "csframe.definitions.revenue",
+    "csframe.adapters.duckdb",
+    "csframe.adapters.postgres",
+    "csframe.adapters.bigquery",
+    "csframe.plugins.output_formats",
+)
+
+
+@attrs.frozen
+class Plugins:
+    """A plugin manager and where each of its plugins came from."""
+
+    pm: pluggy.PluginManager
+    origins: dict[str, str]
+
+    @property
+    def hook(self):
+        return self.pm.hook
+
+    def names(self) -> list[str]:
+        return [name for name, plugin in self.pm.list_name_plugin() if plugin is not None]
+
+
+def _import(module_name: str, what: str):
+    try:
+        return importlib.import_module(module_name)
+    except Exception as e:  # noqa: BLE001 - any import failure is the plugin's
+        raise PluginError(
+            f"cannot load {what} {module_name!r}: {type(e).__name__}: {e}",
+            hint="Fix the module, or list it under [plugins] disable in csframe.toml.",
+        ) from e
+
+
+def _register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+    try:
+        pm.register(plugin, name=name)
+    except pluggy.PluginValidationError as e:
+        raise PluginError(
+            f"plugin {name!r} has a bad hook: {e}",
+            hint="Check the hook's name and parameters against docs/hooks.md.",
+        ) from e
+    except ValueError as e:
+        raise PluginError(f"plugin {name!r} is registered twice: {e}") from e
+
+
+def load_plugins(
+    *,
+    modules: Iterable[str] = (),
+    disable: Iterable[str] = (),
+    project_dir: Path | None = None,
+    entry_points: bool = True,
+) -> Plugins:
+    """A fresh plugin manager: built-ins, then entry points, then the project's modules."""
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs.CsframeSpec)
+    origins: dict[str, str] = {}
+    disabled = set(disable)
+    for name in disabled:
+        pm.set_blocked(name)
+    for name in DEFAULT_PLUGINS:
+        if name not in disabled:
+            _register(pm, _import(name, "built-in plugin"), name)
+            origins[name] = "built-in"
+    if entry_points:
+        for dist in importlib.metadata.distributions():
+            for ep in dist.entry_points:
+                if ep.group != hookspecs.PROJECT_NAME or ep.name in disabled or pm.has_plugin(ep.name):
+                    continue
+                try:
+                    plugin = ep.load()
+                except Exception as e:  # noqa: BLE001
+                    raise PluginError(
+                        f"cannot load entry-point plugin {ep.name!r} ({ep.value}): {type(e).__name__}: {e}",
+                        hint=f"Fix or uninstall {dist.metadata['Name']}, or add {ep.name!r} to [plugins] disable.",
+                    ) from e
+                _register(pm, plugin, ep.name)
+                origins[ep.name] = f"entry point of {dist.metadata['Name']} {dist.version}"
+    modules = [m for m in modules if m not in disabled]
+    if modules:
+        path = str(project_dir) if project_dir is not None else None
+        added = path is not None and path not in sys.path
+        if added:
+            sys.path.insert(0, path)
+        try:
+            for name in modules:
+                _register(pm, _import(name, "project plugin module"), name)
+                origins[name] = "project module"
+        finally:
+            if added:
+                sys.path.remove(path)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as e:
+        raise PluginError(
+            f"a plugin implements an unknown hook: {e}",
+            hint="Hook names start with csframe_; see docs/hooks.md.",
+        ) from e
+    if os.environ.get("CSFRAME_TRACE_PLUGINS") == "1":
+        pm.trace.root.setwriter(sys.stderr.write)
+        pm.enable_tracing()
+    return Plugins(pm, origins)

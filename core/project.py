@@ -1,0 +1,153 @@
+"""The project file ``csframe.toml`` (cli.md): adapter, sources, variants,
+parameters and plugins. ``${ENV_VAR}`` values are expanded when the file is read."""
+
+from __future__ import annotations
+
+__all__ = ["SourceBinding", "Project", "PROJECT_FILE", "expand_env"]
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .contract import SOURCES
+from .errors import ProjectError, did_you_mean
+
+PROJECT_FILE = "csframe.toml"
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_SOURCE_NAMES = [s.name for s in SOURCES]
+_TOP_KEYS = ("adapter", "sources", "variants", "parameters", "plugins")
+
+
+def expand_env(value: Any, where: str, environ: Mapping[str, str] | None = None) -> Any:
+    """Expand ``${VAR}`` in every string of ``value``; an unset variable is an error naming it."""
+    env = os.environ if environ is None else environ
+    if isinstance(value, str):
+        def sub(m: re.Match) -> str:
+            name = m.group(1)
+            if name not in env:
+                raise ProjectError(
+                    f"{where}: environment variable {name} is not set",
+                    hint=f"Set {name} in the environment (secrets never live in csframe.toml).",
+                )
+            return env[name]
+
+        return _ENV.sub(sub, value)
+    if isinstance(value, dict):
+        return {k: expand_env(v, f"{where}.{k}", env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand_env(v, f"{where}[{i}]", env) for i, v in enumerate(value)]
+    return value
+
+
+@attrs.frozen
+class SourceBinding:
+    """Where a canonical source lives: a table or a SQL query, and renamed columns."""
+
+    name: str
+    table: str | None = None
+    sql: str | None = None
+    columns: dict[str, str] = attrs.field(factory=dict, converter=dict)  # canonical -> theirs
+
+    def column(self, canonical: str) -> str:
+        return self.columns.get(canonical, canonical)
+
+
+@attrs.frozen
+class Project:
+    """A loaded project file. ``adapter`` holds the ``[adapter]`` table, expanded."""
+
+    dir: Path
+    adapter: dict[str, Any] = attrs.field(factory=lambda: {"name": "duckdb", "database": ":memory:"})
+    sources: dict[str, SourceBinding] = attrs.field(factory=dict)
+    variants: dict[str, str] = attrs.field(factory=dict)
+    parameters: dict[str, Any] = attrs.field(factory=dict)
+    plugin_modules: tuple[str, ...] = ()
+    plugin_disable: tuple[str, ...] = ()
+    path: Path | None = None
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike | None = None) -> Project:
+        """Read ``csframe.toml`` from ``directory`` (default: the current directory)."""
+        d = Path(directory or ".").resolve()
+        path = d / PROJECT_FILE
+        if not path.is_file():
+            raise ProjectError(
+                f"no {PROJECT_FILE} in {d}",
+                hint="Run `csframe init --demo` to create one, or pass --project DIR.",
+            )
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as e:
+            raise ProjectError(f"{path}: not valid TOML: {e}") from None
+        return cls.from_toml(data, d, path=path)
+
+    @classmethod
+    def from_toml(cls, data: Mapping[str, Any], directory: Path, *, path: Path | None = None,
+                  environ: Mapping[str, str] | None = None) -> Project:
+        """Build a project from parsed TOML, checking every table; errors name the key."""
+        problems: list[str] = []
+        for key in data:
+            if key not in _TOP_KEYS:
+                problems.append(f"unknown table [{key}].{did_you_mean(key, _TOP_KEYS)}")
+        adapter = dict(data.get("adapter") or {"name": "duckdb", "database": ":memory:"})
+        if not isinstance(adapter.get("name", "duckdb"), str):
+            problems.append("adapter.name: must be a string")
+        adapter.setdefault("name", "duckdb")
+        sources: dict[str, SourceBinding] = {}
+        for name, spec in (data.get("sources") or {}).items():
+            where = f"sources.{name}"
+            if name not in _SOURCE_NAMES:
+                problems.append(f"{where}: unknown source.{did_you_mean(name, _SOURCE_NAMES)} Sources: {', '.join(_SOURCE_NAMES)}")
+                continue
+            if not isinstance(spec, dict):
+                problems.append(f"{where}: must be a table with `table` or `sql`")
+                continue
+            unknown = set(spec) - {"table", "sql", "columns"}
+            if unknown:
+                problems.append(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; use table, sql, columns")
+            if ("table" in spec) == ("sql" in spec):
+                problems.append(f"{where}: give exactly one of `table` or `sql`")
+                continue
+            columns = spec.get("columns") or {}
+            if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
+                problems.append(f"{where}.columns: must map canonical names to your column names (strings)")
+                continue
+            try:
+                spec = expand_env(spec, where, environ)
+            except ProjectError as e:
+                problems.append(e.message)
+                continue
+            sources[name] = SourceBinding(name, spec.get("table"), spec.get("sql"), spec.get("columns") or {})
+        variants = data.get("variants") or {}
+        for metric, variant in variants.items():
+            if not isinstance(variant, str):
+                problems.append(f"variants.{metric}: must be a variant name (a string)")
+        plugins = data.get("plugins") or {}
+        for key in plugins:
+            if key not in ("modules", "disable"):
+                problems.append(f"plugins.{key}: unknown key; use modules, disable")
+        try:
+            adapter = expand_env(adapter, "adapter", environ)
+            parameters = expand_env(dict(data.get("parameters") or {}), "parameters", environ)
+        except ProjectError as e:
+            problems.append(e.message)
+            parameters = {}
+        if problems:
+            where = str(path) if path else PROJECT_FILE
+            raise ProjectError(f"{where}: " + ("\n  ".join(problems) if len(problems) == 1 else
+                               f"{len(problems)} problems:\n  " + "\n  ".join(problems)))
+        return cls(
+            dir=directory,
+            adapter=adapter,
+            sources=sources,
+            variants=dict(variants),
+            parameters=parameters,
+            plugin_modules=tuple(plugins.get("modules") or ()),
+            plugin_disable=tuple(plugins.get("disable") or ()),
+            path=path,
+        )

@@ -1,0 +1,240 @@
+"""The registry: every metric, variant and node the plugins register, checked.
+
+Registration goes through a :class:`Registrar` bound to the calling plugin, so every
+error names the plugin (and the metric). A formula or node SQL that does not parse
+fails at registration; references between definitions are checked once all plugins
+have registered (:meth:`Registry.validate`), collecting every problem.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Registrar", "Registry", "RegisteredVariant", "RegisteredNode", "build_registry"]
+
+from collections.abc import Iterator
+
+import attrs
+
+from .contract import SOURCES
+from .errors import DefinitionError, PluginError, did_you_mean
+from .formula import BUILTIN_MEASURES, BUILTIN_NODES, ParsedFormula, ParsedNode, parse_formula, parse_node_sql
+from .models import Measure, Metric, Node, Parameter, Variant
+
+_SOURCE_NAMES = {s.name for s in SOURCES}
+
+
+@attrs.frozen
+class RegisteredVariant:
+    metric: str
+    variant: Variant
+    parsed: ParsedFormula
+    plugin: str
+
+
+@attrs.frozen
+class RegisteredNode:
+    node: Node
+    parsed: ParsedNode
+    plugin: str
+
+
+@attrs.define
+class Registry:
+    """Everything registered, by name. Built by :func:`build_registry`."""
+
+    metrics: dict[str, Metric] = attrs.Factory(dict)
+    metric_plugin: dict[str, str] = attrs.Factory(dict)
+    variants: dict[tuple[str, str], RegisteredVariant] = attrs.Factory(dict)
+    variant_order: dict[str, list[str]] = attrs.Factory(dict)
+    defaults: dict[str, str] = attrs.Factory(dict)
+    nodes: dict[str, RegisteredNode] = attrs.Factory(dict)
+    measures: dict[str, tuple[str, Measure]] = attrs.Factory(dict)
+    parameters: dict[str, tuple[str, Parameter]] = attrs.Factory(dict)
+    adapters: dict[str, tuple[str, object]] = attrs.Factory(dict)
+    output_formats: dict[str, tuple[str, object]] = attrs.Factory(dict)
+
+    # -- lookups -----------------------------------------------------------
+    def metric(self, name: str) -> Metric:
+        try:
+            return self.metrics[name]
+        except KeyError:
+            from .errors import UsageError
+
+            raise UsageError(
+                f"unknown metric {name!r}.{did_you_mean(name, self.metrics)}",
+                hint="`csframe list` shows every metric.",
+            ) from None
+
+    def variant_names(self, metric: str) -> list[str]:
+        return list(self.variant_order[metric])
+
+    def default_variant(self, metric: str) -> str:
+        return self.defaults[metric]
+
+    def registered_variant(self, metric: str, variant: str) -> RegisteredVariant:
+        self.metric(metric)
+        try:
+            return self.variants[(metric, variant)]
+        except KeyError:
+            from .errors import UsageError
+
+            names = self.variant_order[metric]
+            raise UsageError(
+                f"metric {metric!r} has no variant {variant!r}.{did_you_mean(variant, names)}",
+                hint=f"Its variants: {', '.join(names)}.",
+            ) from None
+
+    def all_variants(self) -> Iterator[RegisteredVariant]:
+        for name in self.metrics:
+            for v in self.variant_order[name]:
+                yield self.variants[(name, v)]
+
+    def unit(self, metric: str, variant: str) -> str:
+        return self.variants[(metric, variant)].variant.unit or self.metrics[metric].unit
+
+    # -- validation --------------------------------------------------------
+    def problems(self) -> list[str]:
+        """Every broken reference between definitions (cycles are the graph's)."""
+        out: list[str] = []
+        for (metric, vname), rv in self.variants.items():
+            where = f"plugin {rv.plugin!r}, metric {metric}:{vname}"
+            for m in rv.parsed.measures:
+                if m not in self.measures and m not in BUILTIN_MEASURES:
+                    out.append(f"{where}: unknown measure {m!r} in formula.{did_you_mean(m, self.measures)}")
+            for ref in rv.parsed.refs:
+                if ref.metric not in self.metrics:
+                    out.append(f"{where}: unknown metric {ref.metric!r} in ref().{did_you_mean(ref.metric, self.metrics)}")
+                elif ref.variant is not None and (ref.metric, ref.variant) not in self.variants:
+                    out.append(
+                        f"{where}: metric {ref.metric!r} has no variant {ref.variant!r}."
+                        f"{did_you_mean(ref.variant, self.variant_order[ref.metric])}"
+                    )
+            for p in rv.parsed.parameters:
+                if p not in self.parameters:
+                    out.append(f"{where}: unknown parameter {p!r} in param().{did_you_mean(p, self.parameters)}")
+        for name, rn in self.nodes.items():
+            where = f"plugin {rn.plugin!r}, node {name}"
+            for src in rn.parsed.sources:
+                if src not in _SOURCE_NAMES:
+                    out.append(f"{where}: unknown source src_{src}.{did_you_mean(src, _SOURCE_NAMES)}")
+            for dep in rn.parsed.nodes:
+                if dep not in self.nodes and dep not in BUILTIN_NODES:
+                    out.append(f"{where}: reads unknown node or table {dep!r}.{did_you_mean(dep, [*self.nodes, *BUILTIN_NODES])}"
+                               " Sources are read as src_<source>.")
+            for p in rn.parsed.parameters:
+                if p not in self.parameters:
+                    out.append(f"{where}: unknown parameter :{p}.{did_you_mean(p, self.parameters)}")
+        return out
+
+
+@attrs.define
+class Registrar:
+    """What a plugin's ``csframe_register_metrics`` hook receives, bound to that plugin."""
+
+    registry: Registry
+    plugin: str
+
+    def node(self, node: Node) -> None:
+        """Register a SQL step (a CTE) and the measures it provides."""
+        reg = self.registry
+        if node.name in reg.nodes or node.name in BUILTIN_NODES:
+            other = reg.nodes[node.name].plugin if node.name in reg.nodes else "csframe"
+            raise PluginError(f"plugin {self.plugin!r}: node {node.name!r} is already registered by plugin {other!r}",
+                              hint="Rename the node (node names are global).")
+        try:
+            parsed = parse_node_sql(node.sql)
+        except ValueError as e:
+            raise DefinitionError(f"plugin {self.plugin!r}, node {node.name!r}: {e}") from None
+        for m in node.measures:
+            if m.name in reg.measures:
+                raise PluginError(
+                    f"plugin {self.plugin!r}: measure {m.name!r} of node {node.name!r} is already provided by node "
+                    f"{reg.measures[m.name][0]!r} (plugin {reg.nodes[reg.measures[m.name][0]].plugin!r})",
+                    hint="Measure names are global; rename yours.",
+                )
+        reg.nodes[node.name] = RegisteredNode(node, parsed, self.plugin)
+        for m in node.measures:
+            reg.measures[m.name] = (node.name, m)
+
+    def metric(self, metric: Metric) -> None:
+        """Register a new metric with its variants and parameters."""
+        reg = self.registry
+        if metric.name in reg.metrics:
+            raise PluginError(
+                f"plugin {self.plugin!r}: metric {metric.name!r} is already registered by plugin "
+                f"{reg.metric_plugin[metric.name]!r}",
+                hint="Choose another name, or add a variant to the existing metric with registrar.variant().",
+            )
+        for p in metric.parameters:
+            self.parameter(p)
+        reg.metrics[metric.name] = metric
+        reg.metric_plugin[metric.name] = self.plugin
+        reg.variant_order[metric.name] = []
+        reg.defaults[metric.name] = metric.default
+        for v in metric.variants:
+            self.variant(metric.name, v)
+
+    def parameter(self, parameter: Parameter) -> None:
+        """Register a parameter (metrics' parameters are registered with them)."""
+        reg = self.registry
+        if parameter.name in reg.parameters and reg.parameters[parameter.name][1] != parameter:
+            raise PluginError(
+                f"plugin {self.plugin!r}: parameter {parameter.name!r} is already declared differently by plugin "
+                f"{reg.parameters[parameter.name][0]!r}"
+            )
+        reg.parameters.setdefault(parameter.name, (self.plugin, parameter))
+
+    def variant(self, metric: str, variant: Variant) -> None:
+        """Add a variant to a metric (this plugin's or another's)."""
+        reg = self.registry
+        if metric not in reg.metrics:
+            raise PluginError(
+                f"plugin {self.plugin!r}: cannot add variant {variant.name!r} to unknown metric {metric!r}."
+                f"{did_you_mean(metric, reg.metrics)}"
+            )
+        if (metric, variant.name) in reg.variants:
+            raise PluginError(
+                f"plugin {self.plugin!r}: metric {metric!r} already has a variant {variant.name!r} "
+                f"(registered by plugin {reg.variants[(metric, variant.name)].plugin!r})",
+                hint="Give your variant another name.",
+            )
+        try:
+            parsed = parse_formula(variant.formula)
+        except ValueError as e:
+            raise DefinitionError(f"plugin {self.plugin!r}, metric {metric}:{variant.name}: {e}") from None
+        reg.variants[(metric, variant.name)] = RegisteredVariant(metric, variant, parsed, self.plugin)
+        reg.variant_order[metric].append(variant.name)
+
+    def default_variant(self, metric: str, variant: str) -> None:
+        """Make ``variant`` the default of ``metric`` (a project's [variants] still wins)."""
+        reg = self.registry
+        if (metric, variant) not in reg.variants:
+            raise PluginError(f"plugin {self.plugin!r}: metric {metric!r} has no variant {variant!r} to make default")
+        reg.defaults[metric] = variant
+
+
+def build_registry(plugins) -> Registry:
+    """Call every plugin's registration hooks, then check the references between them."""
+    reg = Registry()
+    caller = plugins.pm.hook
+    for impl in caller.csframe_register_metrics.get_hookimpls():
+        impl.function(registrar=Registrar(reg, impl.plugin_name))
+
+    def register_into(table: dict, kind: str, plugin: str):
+        def register(name: str, value: object) -> None:
+            if name in table:
+                raise PluginError(f"plugin {plugin!r}: {kind} {name!r} is already registered by plugin {table[name][0]!r}")
+            table[name] = (plugin, value)
+
+        return register
+
+    for impl in caller.csframe_register_adapters.get_hookimpls():
+        impl.function(register=register_into(reg.adapters, "adapter", impl.plugin_name))
+    for impl in caller.csframe_register_output_formats.get_hookimpls():
+        impl.function(register=register_into(reg.output_formats, "output format", impl.plugin_name))
+    problems = reg.problems()
+    if problems:
+        raise DefinitionError(
+            f"{len(problems)} problem(s) in the registered definitions:\n  " + "\n  ".join(problems),
+            hint="Fix the definitions named above (or disable their plugin under [plugins] disable).",
+        )
+    return reg

@@ -1,0 +1,27 @@
+"""The renderer: the neutral tree, through an adapter's dialect transforms, to SQL text."""
+
+from __future__ import annotations
+
+__all__ = ["render", "dialect_profile"]
+
+from typing import Any
+
+from .adapter import apply_transforms
+from .errors import UsageError, did_you_mean
+
+
+def dialect_profile(registry: Any, name: str) -> Any:
+    """The adapter class registered under ``name`` (its DIALECT and TRANSFORMS)."""
+    try:
+        return registry.adapters[name][1]
+    except KeyError:
+        raise UsageError(
+            f"unknown dialect {name!r}.{did_you_mean(name, registry.adapters)}",
+            hint=f"Use one of: {', '.join(registry.adapters)}.",
+        ) from None
+
+
+def render(tree: Any, profile: Any, *, pretty: bool = True) -> str:
+    """SQL text for the adapter class ``profile``."""
+    out = apply_transforms(tree.copy(), profile.TRANSFORMS)
+    return out.sql(dialect=profile.DIALECT, pretty=pretty)

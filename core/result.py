@@ -1,0 +1,49 @@
+"""A computed result: long-format rows, their columns, units and warnings."""
+
+from __future__ import annotations
+
+__all__ = ["Result"]
+
+import datetime as dt
+from typing import Any
+
+import attrs
+
+
+@attrs.frozen
+class Result:
+    """``columns`` is ``metric, variant, period_start, period_end, <dimensions…>, value``."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple, ...]
+    units: dict[tuple[str, str], str] = attrs.field(factory=dict)
+    warnings: tuple[str, ...] = ()
+    sql: str = ""
+
+    def records(self) -> list[dict[str, Any]]:
+        """Rows as dicts with ISO dates, for json and the Python API."""
+        out = []
+        for row in self.rows:
+            rec = {}
+            for col, val in zip(self.columns, row):
+                rec[col] = val.isoformat() if isinstance(val, (dt.date, dt.datetime)) else val
+            out.append(rec)
+        return out
+
+    def value(self, metric: str, period_start: dt.date | str, variant: str | None = None, **dims: Any) -> float | None:
+        """The one value of ``metric`` (and variant) in the period starting ``period_start``."""
+        if isinstance(period_start, str):
+            period_start = dt.date.fromisoformat(period_start)
+        hits = []
+        for rec in self.rows:
+            r = dict(zip(self.columns, rec))
+            if r["metric"] != metric or r["period_start"] != period_start:
+                continue
+            if variant is not None and r["variant"] != variant:
+                continue
+            if any(r.get(k) != v for k, v in dims.items()):
+                continue
+            hits.append(r["value"])
+        if len(hits) != 1:
+            raise KeyError(f"{len(hits)} rows for {metric}:{variant} at {period_start} {dims or ''}")
+        return hits[0]

@@ -1,0 +1,260 @@
+"""The session: one project, one plugin manager, one registry — the Python API and
+what every CLI command goes through.
+
+    >>> from csframe.core.session import Session
+    >>> s = Session.open("my-project")
+    >>> result = s.compute(["churn_rate", "mrr"], grain="month", start="2024-01-01", end="2025-01-01")
+"""
+
+from __future__ import annotations
+
+__all__ = ["Session"]
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from . import contract_checks
+from .compiler import Compiled, SourceScan, compile_plan
+from .contract import SOURCES, source
+from .errors import DataContractError, MetricFailedError, ProjectError, UsageError, did_you_mean
+from .graph import Graph, Key
+from .periods import default_range, grain as to_grain
+from .plan import Plan, Request, build_plan, resolve_parameters
+from .plugin_manager import Plugins, load_plugins
+from .project import Project
+from .registry import Registry, build_registry
+from .render import dialect_profile, render
+from .result import Result
+
+
+def _date(value: str | dt.date | None, flag: str) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{flag} {value!r} is not a date", hint="Write dates as YYYY-MM-DD.") from None
+
+
+@attrs.define
+class Session:
+    """A project with its plugins loaded and its definitions checked."""
+
+    project: Project
+    plugins: Plugins
+    registry: Registry
+    graph: Graph
+    _adapter: Any = None
+
+    @classmethod
+    def open(cls, project_dir: str | Path | None = None, *, project: Project | None = None,
+             entry_points: bool = True) -> Session:
+        project = project or Project.load(project_dir)
+        plugins = load_plugins(modules=project.plugin_modules, disable=project.plugin_disable,
+                               project_dir=project.dir, entry_points=entry_points)
+        registry = build_registry(plugins)
+        graph = Graph(registry, dict(project.variants))
+        graph.check_choices()
+        plugins.pm.hook.csframe_configure.call_historic(kwargs={"project": project})
+        return cls(project, plugins, registry, graph)
+
+    # -- definitions -----------------------------------------------------------
+    def keys(self, names: Iterable[str]) -> list[Key]:
+        return [self.graph.parse_key(n) for n in names]
+
+    def missing_sources(self, key: Key) -> list[str]:
+        return self.graph.missing_sources(key, self.project.sources)
+
+    def all_keys(self) -> tuple[list[Key], dict[Key, list[str]]]:
+        """--all: every metric at its default variant that the project can compute, and the rest."""
+        ok, missing = [], {}
+        for name in self.registry.metrics:
+            key = (name, self.graph.default_variant(name))
+            lacks = self.missing_sources(key)
+            if lacks:
+                missing[key] = lacks
+            else:
+                ok.append(key)
+        return ok, missing
+
+    def request(self, keys: Sequence[Key], *, grain: str = "month", start: str | dt.date | None = None,
+                end: str | dt.date | None = None, by: Sequence[str] = (), lenient: bool = False) -> Request:
+        g = to_grain(grain)
+        d_start, d_end = default_range(g)
+        end_d = _date(end, "--end") or d_end
+        start_d = _date(start, "--start")
+        if start_d is None:
+            from .periods import floor, shift
+
+            start_d = shift(floor(end_d, g), g, -12) if end is not None else d_start
+        return Request(tuple(keys), g, start_d, end_d, tuple(by), lenient)
+
+    def plan(self, request: Request, params: Mapping[str, Any] | None = None) -> Plan:
+        for key in request.keys:
+            lacks = self.missing_sources(key)
+            if lacks:
+                raise UsageError(
+                    f"metric {key[0]}:{key[1]} needs source(s) {', '.join(lacks)}, which this project does not configure",
+                    hint=f"Map {', '.join('[sources.' + s + ']' for s in lacks)} in csframe.toml.",
+                )
+        if request.by:
+            self._check_dimensions(request.by)
+        values = resolve_parameters(self.registry, self.graph, request.keys, self.project.parameters, params or {})
+        return build_plan(self.registry, self.graph, request, values)
+
+    def _check_dimensions(self, by: Sequence[str]) -> None:
+        if "customers" not in self.project.sources:
+            raise UsageError("--by needs the customers source (dimensions are its extra columns)",
+                             hint="Map [sources.customers] in csframe.toml.")
+        reserved = set(source("customers").column_names)
+        for d in by:
+            if d in reserved:
+                raise UsageError(f"--by {d}: {d} is a key column of customers, not a dimension")
+
+    def scans(self, plan: Plan, dialect: str, absent: Mapping[str, Iterable[str]] | None = None) -> dict[str, SourceScan]:
+        absent = absent or {}
+        filt = contract_checks.lenient_filter(plan.parameters) if plan.lenient else None
+        return {
+            name: SourceScan(self.project.sources[name], dialect, frozenset(absent.get(name, ())), filt)
+            for name in plan.sources if name in self.project.sources
+        }
+
+    def compile(self, plan: Plan, dialect: str | None = None, absent: Mapping[str, Iterable[str]] | None = None) -> tuple[Compiled, str]:
+        """The compiled tree and its SQL for ``dialect`` (default: the project's adapter)."""
+        profile = dialect_profile(self.registry, dialect or self.project.adapter.get("name", "duckdb"))
+        compiled = compile_plan(self.registry, plan, self.scans(plan, self._source_dialect(), absent),
+                                self.graph.default_variant)
+        return compiled, render(compiled.query, profile)
+
+    def _source_dialect(self) -> str:
+        return dialect_profile(self.registry, self.project.adapter.get("name", "duckdb")).DIALECT
+
+    # -- the engine -------------------------------------------------------------
+    def adapter(self) -> Any:
+        if self._adapter is None:
+            name = self.project.adapter.get("name", "duckdb")
+            cls = dialect_profile(self.registry, name)
+            self._adapter = cls(dict(self.project.adapter), self.project.dir)
+        return self._adapter
+
+    def close(self) -> None:
+        if self._adapter is not None:
+            self._adapter.close()
+            self._adapter = None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _relation_sql(self, name: str) -> str:
+        from sqlglot import exp
+        import sqlglot
+
+        b = self.project.sources[name]
+        dialect = self._source_dialect()
+        if b.table is not None:
+            try:
+                table = exp.to_table(b.table, dialect=dialect)
+            except sqlglot.errors.ParseError:
+                raise ProjectError(f"sources.{name}.table: {b.table!r} is not a table name") from None
+            for part in table.parts:
+                part.set("quoted", True)
+            return exp.select(exp.Star()).from_(table).sql(dialect)
+        try:
+            return sqlglot.parse_one(b.sql, read=dialect).sql(dialect)
+        except sqlglot.errors.ParseError as e:
+            raise ProjectError(f"sources.{name}.sql: does not parse as {dialect} SQL: {e}") from None
+
+    def inspect_sources(self, names: Iterable[str], by: Sequence[str] = ()) -> tuple[list[contract_checks.Problem], dict[str, set[str]]]:
+        """Missing tables and columns of the configured sources, and absent optional columns."""
+        adapter = self.adapter()
+        problems, absent = [], {}
+        for name in names:
+            b = self.project.sources[name]
+            try:
+                have = {c.lower() for c in adapter.relation_columns(self._relation_sql(name))}
+            except MetricFailedError as e:
+                what = f"table {b.table}" if b.table else "its SQL"
+                problems.append(contract_checks.Problem(name, "", f"cannot read {what}: {e.message}"))
+                continue
+            absent[name] = set()
+            wanted = [(c.name, c.optional) for c in source(name).columns]
+            if name == "customers":
+                wanted += [(d, False) for d in by]
+            for col, optional in wanted:
+                theirs = b.column(col)
+                if theirs.lower() not in have:
+                    if optional:
+                        absent[name].add(col)
+                    else:
+                        mapped = f" (mapped to {theirs})" if theirs != col else ""
+                        problems.append(contract_checks.Problem(
+                            name, col, f"missing column{mapped}; columns found: {', '.join(sorted(have))}."
+                            f"{did_you_mean(theirs.lower(), have)}"))
+        return problems, absent
+
+    def check_data(self, names: Iterable[str], parameters: Mapping[str, Any], absent: Mapping[str, set[str]]) -> list[contract_checks.Problem]:
+        """Every "Bad data" rule over the named sources, with counts and sample keys."""
+        from .compiler import _source_scan  # the same canonical scan compute uses
+        from .plan import Plan
+        from .periods import grain as g
+
+        adapter = self.adapter()
+        profile = dialect_profile(self.registry, self.project.adapter.get("name", "duckdb"))
+        dummy = Plan((), (), (), (), g("month"), dt.date(2000, 1, 1), dt.date(2000, 2, 1), dt.date(1999, 12, 1),
+                     dt.date(2000, 1, 1), (), {})
+        problems = []
+        for name in names:
+            src = source(name)
+            scan_def = SourceScan(self.project.sources[name], self._source_dialect(), frozenset(absent.get(name, ())))
+            scan = _source_scan(src, scan_def, dummy, grouped=False)
+            rules = contract_checks.rules_for(src, parameters)
+            if not rules:
+                continue
+            counts = adapter.execute(render(contract_checks.count_query(scan, rules), profile, pretty=False))[0]
+            for i, (rule, n) in enumerate(zip(rules, counts)):
+                if n:
+                    sample = adapter.execute(render(contract_checks.sample_query(scan, rules, i, src), profile, pretty=False))
+                    keys = tuple("(" + ", ".join(str(v) for v in row) + ")" if len(row) > 1 else str(row[0]) for row in sample)
+                    problems.append(contract_checks.Problem(name, rule.name, rule.message, int(n), keys))
+        return problems
+
+    def compute(self, metrics: Sequence[str | Key], *, grain: str = "month", start: str | dt.date | None = None,
+                end: str | dt.date | None = None, by: Sequence[str] = (), lenient: bool = False,
+                params: Mapping[str, Any] | None = None) -> Result:
+        """Compute metrics (names, ``name:variant`` or keys) and return the long result."""
+        keys = [m if isinstance(m, tuple) else self.graph.parse_key(m) for m in metrics]
+        request = self.request(keys, grain=grain, start=start, end=end, by=by, lenient=lenient)
+        plan = self.plan(request, params)
+        return self.run(plan)
+
+    def run(self, plan: Plan) -> Result:
+        adapter = self.adapter()
+        adapter.connect()
+        problems, absent = self.inspect_sources(plan.sources, plan.by)
+        if problems:
+            raise DataContractError(
+                "the sources break the data contract:\n  " + "\n  ".join(map(str, problems)),
+                problems=tuple(problems), hint="Fix the mapping under [sources] in csframe.toml, or the tables.")
+        warnings: list[str] = []
+        bad = self.check_data(plan.sources, plan.parameters, absent)
+        if bad and not plan.lenient:
+            raise DataContractError(
+                "the data breaks the contract:\n  " + "\n  ".join(map(str, bad)),
+                problems=tuple(bad), hint="Fix the rows named above, or pass --lenient to leave them out.")
+        for p in bad:
+            warnings.append(f"warning: left out {p.rows} row(s) of {p.source}: {p.message}")
+        compiled, sql = self.compile(plan, absent=absent)
+        rows = adapter.execute(sql)
+        units = {k: self.registry.unit(*k) for k in plan.keys}
+        return Result(compiled.columns, tuple(tuple(r) for r in rows), units, tuple(warnings), sql)
+
+
+def configured_sources(project: Project) -> list[str]:
+    return [s.name for s in SOURCES if s.name in project.sources]

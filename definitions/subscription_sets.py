@@ -1,0 +1,165 @@
+"""The shared building blocks of the data contract over ``subscriptions``: paying
+status B_c(b), the sets S, E, N, L, R, A and the MRR movements of every period.
+
+How it stays fast: each subscription row becomes a +mrr event at ``started_at`` and a
+−mrr event at ``ended_at``. An event at instant t changes B_c(b) for every boundary
+b > t, so it is bucketed in the period holding t (an event exactly at p.start belongs
+to p: a row starting at p.start is new in p, a row ending at p.end is lost in p+1).
+Running sums per customer over their event periods give B_c at the start and end of
+each period in which the customer changed; periods without a change carry their
+level, so levels (|E|, M) are running sums over the period spine of per-period
+deltas. Each subscription row is read once; nothing joins rows to a calendar.
+Paying status is decided on a running *count* of rows with mrr > 0 (exact), and money
+sums are exact decimals, so a balance that should be 0 is 0 on every engine.
+"""
+
+from __future__ import annotations
+
+__all__ = ["NODES"]
+
+from csframe.core.models import Measure, Node
+
+_W = "PARTITION BY grp, customer_id ORDER BY period_start ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+_G = "PARTITION BY g.grp ORDER BY g.period_start ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+
+NODES = (
+    Node(
+        "sub_rows",
+        "non-trial subscription rows that carry time (rows with ended_at = started_at are ignored)",
+        """
+        SELECT grp, customer_id, started_at, ended_at, mrr
+        FROM src_subscriptions
+        WHERE NOT COALESCE(is_trial, FALSE) AND (ended_at IS NULL OR ended_at <> started_at)
+        """,
+    ),
+    Node(
+        "sub_first_paid",
+        "first_paid_c: each customer's first start of a non-trial row with mrr > 0",
+        "SELECT grp, customer_id, MIN(started_at) AS first_paid_at FROM sub_rows WHERE mrr > 0 GROUP BY grp, customer_id",
+    ),
+    Node(
+        "sub_customer_periods",
+        "B_c at the start and end of every period in which customer c changed (+mrr at started_at, −mrr at ended_at, running sums)",
+        f"""
+        WITH events AS (
+          SELECT grp, customer_id, started_at AS t, mrr AS d_mrr,
+                 CASE WHEN mrr > 0 THEN 1 ELSE 0 END AS d_paying,
+                 CASE WHEN mrr > 0 THEN 1 ELSE 0 END AS paid_start,
+                 CAST(NULL AS TIMESTAMP) AS paid_end_at
+          FROM sub_rows
+          UNION ALL
+          SELECT grp, customer_id, ended_at AS t, -mrr AS d_mrr,
+                 CASE WHEN mrr > 0 THEN -1 ELSE 0 END AS d_paying,
+                 0 AS paid_start,
+                 CASE WHEN mrr > 0 THEN ended_at END AS paid_end_at
+          FROM sub_rows
+          WHERE ended_at IS NOT NULL
+        ), per_period AS (
+          SELECT grp, customer_id, GREATEST(BUCKET(t), :spine_start) AS period_start,
+                 SUM(d_mrr) AS d_mrr, SUM(d_paying) AS d_paying,
+                 MAX(paid_start) AS paid_start, MAX(paid_end_at) AS paid_end_at
+          FROM events
+          WHERE t < :spine_end
+          GROUP BY grp, customer_id, GREATEST(BUCKET(t), :spine_start)
+        )
+        SELECT grp, customer_id, period_start, paid_start,
+               SUM(d_mrr) OVER ({_W}) - d_mrr AS b_start,
+               SUM(d_mrr) OVER ({_W}) AS b_end,
+               SUM(d_paying) OVER ({_W}) - d_paying AS n_start,
+               SUM(d_paying) OVER ({_W}) AS n_end,
+               MAX(paid_end_at) OVER ({_W}) AS last_paid_end_at
+        FROM per_period
+        """,
+    ),
+    Node(
+        "sub_movements",
+        "per period: the sets N, L, R and A \\ S and the MRR movements, customer by customer",
+        """
+        SELECT c.grp, c.period_start,
+          SUM(CASE WHEN c.n_end > 0 THEN 1 ELSE 0 END - CASE WHEN c.n_start > 0 THEN 1 ELSE 0 END) AS d_customers,
+          SUM(c.b_end - c.b_start) AS d_mrr,
+          SUM(CASE WHEN BUCKET(f.first_paid_at) = c.period_start THEN 1 ELSE 0 END) AS new_customers,
+          SUM(CASE WHEN BUCKET(f.first_paid_at) = c.period_start AND c.n_end > 0 THEN c.b_end ELSE 0 END) AS new_mrr,
+          SUM(CASE WHEN c.n_start > 0 AND c.n_end = 0 THEN 1 ELSE 0 END) AS churned_customers,
+          SUM(CASE WHEN c.n_start > 0 AND c.n_end = 0 THEN c.b_start ELSE 0 END) AS churned_mrr,
+          SUM(CASE WHEN c.n_start = 0 AND c.n_end > 0 AND f.first_paid_at < c.period_start THEN 1 ELSE 0 END)
+            AS reactivated_customers,
+          SUM(CASE WHEN c.n_start = 0 AND c.n_end > 0 AND f.first_paid_at < c.period_start THEN c.b_end ELSE 0 END)
+            AS reactivation_mrr,
+          SUM(CASE WHEN c.n_start > 0 AND c.n_end > 0 AND c.b_end > c.b_start THEN c.b_end - c.b_start ELSE 0 END)
+            AS expansion_mrr,
+          SUM(CASE WHEN c.n_start > 0 AND c.n_end > 0 AND c.b_end < c.b_start THEN c.b_start - c.b_end ELSE 0 END)
+            AS contraction_mrr,
+          SUM(CASE WHEN c.n_start = 0 AND c.paid_start = 1 THEN 1 ELSE 0 END) AS active_not_at_start,
+          SUM(CASE WHEN c.n_start > 0 THEN c.b_end - c.b_start ELSE 0 END) AS start_cohort_mrr_change
+        FROM sub_customer_periods AS c
+        LEFT JOIN sub_first_paid AS f ON f.grp = c.grp AND f.customer_id = c.customer_id
+        GROUP BY c.grp, c.period_start
+        """,
+        measures=(
+            Measure("new_customers", "|N|: customers whose first paid start is in p"),
+            Measure("new_mrr", "Σ over N ∩ E of B_c(p.end)"),
+            Measure("churned_customers", "|L| = |S \\ E|"),
+            Measure("churned_mrr", "Σ over L of B_c(p.start)"),
+            Measure("reactivated_customers", "|R|: paying at the end, not at the start, paid before p"),
+            Measure("reactivation_mrr", "Σ over R of B_c(p.end)"),
+            Measure("expansion_mrr", "Σ over S ∩ E with Δ_c > 0 of Δ_c"),
+            Measure("contraction_mrr", "Σ over S ∩ E with Δ_c < 0 of −Δ_c"),
+            Measure("active_not_at_start", "|A \\ S|: customers not paying at p.start with a paid row starting in p"),
+            Measure("start_cohort_mrr_change", "Σ over S of B_c(p.end) − B_c(p.start)"),
+        ),
+    ),
+    Node(
+        "sub_levels",
+        "|S|, |E|, M(p.start), M(p.end): running sums of the per-period changes over the spine",
+        f"""
+        SELECT g.grp, g.period_start,
+          SUM(COALESCE(m.d_customers, 0)) OVER ({_G}) - COALESCE(m.d_customers, 0) AS customers_start,
+          SUM(COALESCE(m.d_customers, 0)) OVER ({_G}) AS customers_end,
+          SUM(COALESCE(m.d_mrr, 0)) OVER ({_G}) - COALESCE(m.d_mrr, 0) AS mrr_start,
+          SUM(COALESCE(m.d_mrr, 0)) OVER ({_G}) AS mrr_end
+        FROM grid AS g
+        LEFT JOIN sub_movements AS m ON m.grp = g.grp AND m.period_start = g.period_start
+        """,
+        measures=(
+            Measure("customers_start", "|S|: customers paying at p.start"),
+            Measure("customers_end", "|E|: customers paying at p.end"),
+            Measure("mrr_start", "M(p.start)"),
+            Measure("mrr_end", "M(p.end)"),
+        ),
+    ),
+    Node(
+        "sub_observed_lifespans",
+        "as of each p.end: lifespans (first paid start to last paid end, months) of customers who paid and no longer pay",
+        f"""
+        WITH states AS (
+          SELECT c.grp, c.customer_id, c.period_start,
+            CASE WHEN c.n_end = 0 AND f.first_paid_at < s.period_end
+                 THEN (EPOCH_SECONDS(c.last_paid_end_at) - EPOCH_SECONDS(f.first_paid_at)) / 86400.0 / 30.4375
+                 ELSE 0 END AS lifespan_months,
+            CASE WHEN c.n_end = 0 AND f.first_paid_at < s.period_end THEN 1 ELSE 0 END AS ended
+          FROM sub_customer_periods AS c
+          JOIN spine AS s ON s.period_start = c.period_start
+          LEFT JOIN sub_first_paid AS f ON f.grp = c.grp AND f.customer_id = c.customer_id
+        ), changes AS (
+          SELECT grp, period_start,
+            lifespan_months - LAG(lifespan_months, 1, 0) OVER (PARTITION BY grp, customer_id ORDER BY period_start)
+              AS d_lifespan,
+            ended - LAG(ended, 1, 0) OVER (PARTITION BY grp, customer_id ORDER BY period_start) AS d_ended
+          FROM states
+        ), per_period AS (
+          SELECT grp, period_start, SUM(d_lifespan) AS d_lifespan, SUM(d_ended) AS d_ended
+          FROM changes GROUP BY grp, period_start
+        )
+        SELECT g.grp, g.period_start,
+          SUM(COALESCE(p.d_lifespan, 0)) OVER ({_G}) AS ended_lifespan_months,
+          SUM(COALESCE(p.d_ended, 0)) OVER ({_G}) AS ended_customers
+        FROM grid AS g
+        LEFT JOIN per_period AS p ON p.grp = g.grp AND p.period_start = g.period_start
+        """,
+        measures=(
+            Measure("ended_lifespan_months", "Σ of the observed lifespans (months) of customers who stopped paying by p.end"),
+            Measure("ended_customers", "customers who had paid before p.end and are not paying at p.end"),
+        ),
+    ),
+)
