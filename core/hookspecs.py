@@ -65,6 +65,18 @@ class CsframeSpec:
         :return: nothing.
         """
 
+    @hookspec(firstresult=True)
+    def csframe_demo_dataset(self, customers: int, months: int, end: Any, seed: int) -> Any:
+        """Make the sample data ``csframe init --demo`` writes (a "decide" hook: first answer wins).
+
+        :param customers: how many customer accounts to generate.
+        :param months: how many months of history, ending just before ``end``.
+        :param end: a ``datetime.date``, the first day of the month the data ends at (exclusive).
+        :param seed: the random seed; the same arguments must give the same rows.
+        :return: a :class:`csframe.plugins.demo.Dataset` (tables of columns and rows), or None
+            to let another plugin answer.
+        """
+
     @hookspec(historic=True)
     def csframe_configure(self, project: Any) -> None:
         """Called once a project file is loaded, before anything is computed.

@@ -25,6 +25,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "csframe.adapters.postgres",
     "csframe.adapters.bigquery",
     "csframe.plugins.output_formats",
+    "csframe.plugins.demo_hooks",
 )
 
 

@@ -1,0 +1,106 @@
+"""The click group, shared options, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+__all__ = ["cli", "main", "common", "open_session", "fail"]
+
+import functools
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from ..errors import CsframeError, UsageError
+
+_DEBUG_ENV = "CSFRAME_DEBUG"
+
+
+def fail(error: BaseException, debug: bool) -> None:
+    """Print an error in one or two lines (a traceback with --debug) and exit with its code."""
+    if debug:
+        traceback.print_exception(error, file=sys.stderr)
+    if isinstance(error, CsframeError):
+        click.echo(f"error: {error.message}", err=True)
+        if error.hint:
+            click.echo(f"  {error.hint}", err=True)
+        sys.exit(error.exit_code)
+    click.echo(f"error: unexpected {type(error).__name__}: {error}", err=True)
+    click.echo("  This is a bug in csframe or a plugin; run again with --debug for the traceback.", err=True)
+    sys.exit(1)
+
+
+def common(fn: Callable) -> Callable:
+    """--project and --debug on every command; CsframeError → message and exit code."""
+
+    @click.option("--project", "project_dir", type=click.Path(file_okay=False), default=None,
+                  help="Directory holding csframe.toml (default: the current directory).")
+    @click.option("--debug", is_flag=True, help="Show a Python traceback on errors.")
+    @functools.wraps(fn)
+    def wrapper(*args: Any, project_dir: str | None, debug: bool, **kwargs: Any) -> Any:
+        debug = debug or os.environ.get(_DEBUG_ENV) == "1"
+        try:
+            return fn(*args, project_dir=project_dir, **kwargs)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except BrokenPipeError:  # `csframe compute | head`: the reader left; say nothing
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as e:  # noqa: BLE001 - the single place errors become exit codes
+            fail(e, debug)
+
+    return wrapper
+
+
+def open_session(project_dir: str | None):
+    from ..session import Session
+
+    return Session.open(project_dir)
+
+
+def parse_params(values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for v in values:
+        name, sep, value = v.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--param {v!r}: write it as name=value")
+        out[name.strip()] = value.strip()
+    return out
+
+
+class Group(click.Group):
+    """Usage errors exit with code 2 (click's default too), in one line."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("prog_name", "csframe")
+        return super().main(*args, **kwargs)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="csframe", prog_name="csframe")
+def cli() -> None:
+    """csframe: customer-success metrics defined as code, computed the same on every engine."""
+
+
+def _load_commands() -> None:
+    from . import compute, init, inspect, check  # noqa: F401 - registers the commands
+
+    # plugins may add commands; a broken project must not break --help, so ignore errors here
+    try:
+        from ..plugin_manager import load_plugins
+
+        plugins = load_plugins()
+        plugins.pm.hook.csframe_register_commands(cli=cli)
+    except CsframeError:
+        pass
+
+
+def main(argv: list[str] | None = None) -> None:
+    _load_commands()
+    cli.main(args=argv, prog_name="csframe")

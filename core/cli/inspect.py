@@ -1,0 +1,223 @@
+"""Commands that look at definitions: list, explain, compare, sql, graph, plugins."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import UsageError
+from ..periods import GRAINS
+from .app import cli, common, open_session, parse_params
+
+
+@cli.command("list")
+@common
+def list_(project_dir):
+    """Every metric and variant: unit, default, sources, and whether this project can compute it."""
+    with open_session(project_dir) as s:
+        rows = [("metric", "variant", "unit", "default", "sources", "available")]
+        for name in s.registry.metrics:
+            default = s.graph.default_variant(name)
+            for v in s.registry.variant_names(name):
+                key = (name, v)
+                lacks = s.missing_sources(key)
+                rows.append((name, v, s.registry.unit(*key), "*" if v == default else "",
+                             ", ".join(s.graph.resolve(key).sources),
+                             "yes" if not lacks else "no: needs " + ", ".join(lacks)))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        for r in rows:
+            click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+
+
+def _tree(s, key, depth: int = 0, seen: tuple = ()) -> list[str]:
+    rv = s.registry.variants[key]
+    lines = [("  " * depth) + f"{key[0]}:{key[1]}  = {rv.variant.formula}"]
+    if key in seen:
+        return lines
+    for ref in s.graph.refs(key):
+        lines += _tree(s, ref, depth + 1, seen + (key,))
+    for m in rv.parsed.measures:
+        if m in s.registry.measures:
+            node, measure = s.registry.measures[m]
+            lines.append(("  " * (depth + 1)) + f"{m}  ← node {node}: {measure.description}")
+        else:
+            lines.append(("  " * (depth + 1)) + f"{m}  ← the grain's length in months")
+    return lines
+
+
+@cli.command()
+@click.argument("metric")
+@click.option("--grain", type=click.Choice(GRAINS), default="month", show_default=True)
+@click.option("--no-sql", is_flag=True, help="Leave out the SQL.")
+@common
+def explain(project_dir, metric, grain, no_sql):
+    """The formula in words, provenance, parameters, dependencies, rejected readings and SQL."""
+    with open_session(project_dir) as s:
+        key = s.graph.parse_key(metric)
+        m = s.registry.metric(key[0])
+        rv = s.registry.variants[key]
+        v = rv.variant
+        echo = click.echo
+        echo(f"{key[0]}:{key[1]}  ({s.registry.unit(*key)})  — plugin {rv.plugin}")
+        echo(f"  {m.description}")
+        echo(f"  this variant: {v.description or v.formula}")
+        echo(f"  formula: {v.formula}")
+        echo("provenance:")
+        for p in v.provenance:
+            echo(f"  {p}")
+        others = [n for n in s.registry.variant_names(key[0]) if n != key[1]]
+        if others:
+            echo("other variants: " + ", ".join(others) + f"  (default: {s.graph.default_variant(key[0])})")
+        r = s.graph.resolve(key)
+        if r.parameters:
+            echo("parameters:")
+            for p in r.parameters:
+                spec = s.registry.parameters[p][1]
+                value = s.project.parameters.get(p, spec.default)
+                echo(f"  {p} = {value!r}  ({spec.description}; default {spec.default!r})")
+        echo("depends on:")
+        for line in _tree(s, key):
+            echo("  " + line)
+        echo(f"sources: {', '.join(r.sources) or '—'}")
+        lacks = s.missing_sources(key)
+        if lacks:
+            echo(f"unavailable here: needs {', '.join(lacks)}")
+        if m.cohort_note:
+            echo(f"note: {m.cohort_note}")
+        if m.notes:
+            echo("rejected readings:")
+            for n in m.notes:
+                echo(f"  - {n}")
+        if not no_sql:
+            req = s.request([key], grain=grain)
+            plan = s.plan(req)
+            _, sql = s.compile(plan)
+            echo(f"SQL ({s.project.adapter.get('name', 'duckdb')}):")
+            echo(sql)
+
+
+@cli.command()
+@click.argument("metric")
+@click.option("--grain", type=click.Choice(GRAINS), default="month", show_default=True)
+@click.option("--start", metavar="YYYY-MM-DD")
+@click.option("--end", metavar="YYYY-MM-DD")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE")
+@common
+def compare(project_dir, metric, grain, start, end, params):
+    """Every variant of one metric side by side over the periods, with the difference explained."""
+    with open_session(project_dir) as s:
+        name = s.graph.parse_key(metric)[0]
+        keys = [(name, v) for v in s.registry.variant_names(name)]
+        available = [k for k in keys if not s.missing_sources(k)]
+        for k in keys:
+            if k not in available:
+                click.echo(f"unavailable: {k[0]}:{k[1]} (needs {', '.join(s.missing_sources(k))})", err=True)
+        if not available:
+            raise UsageError(f"no variant of {name} can be computed with this project's sources")
+        req = s.request(available, grain=grain, start=start, end=end)
+        result = s.run(s.plan(req, parse_params(params)))
+        table: dict = {}
+        for row in result.rows:
+            table.setdefault((row[2], row[3]), {})[row[1]] = row[-1]
+        header = ["period_start", "period_end", *[k[1] for k in available]]
+        lines = [header]
+        for (ps, pe), vals in sorted(table.items()):
+            lines.append([ps.isoformat(), pe.isoformat(), *["—" if vals.get(k[1]) is None else f"{vals[k[1]]:.6g}" for k in available]])
+        widths = [max(len(r[i]) for r in lines) for i in range(len(header))]
+        for r in lines:
+            click.echo("  ".join(c.rjust(w) if i > 1 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))))
+        click.echo("")
+        click.echo("why they differ:")
+        for k in available:
+            v = s.registry.variants[k].variant
+            click.echo(f"  {k[1]} ({', '.join(v.provenance) or 'no provenance'}): {v.description or v.formula}")
+            click.echo(f"      formula: {v.formula}")
+
+
+@cli.command()
+@click.argument("metric")
+@click.option("--dialect", default=None, help="duckdb, postgres or bigquery (default: the project's engine).")
+@click.option("--grain", type=click.Choice(GRAINS), default="month", show_default=True)
+@click.option("--start", metavar="YYYY-MM-DD")
+@click.option("--end", metavar="YYYY-MM-DD")
+@click.option("--by", multiple=True, metavar="DIMENSION")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE")
+@common
+def sql(project_dir, metric, dialect, grain, start, end, by, params):
+    """The compiled SQL of METRIC[:VARIANT] for an engine, without running it."""
+    with open_session(project_dir) as s:
+        key = s.graph.parse_key(metric)
+        req = s.request([key], grain=grain, start=start, end=end, by=by)
+        plan = s.plan(req, parse_params(params))
+        _, text = s.compile(plan, dialect)
+        click.echo(text)
+
+
+def _dot(s, keys) -> list[str]:
+    lines = ["digraph csframe {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
+    edges: set[tuple[str, str]] = set()
+    for key in keys:
+        for k in s.graph.resolve(key).variants:
+            a = f"{k[0]}:{k[1]}"
+            for ref in s.graph.refs(k):
+                edges.add((a, f"{ref[0]}:{ref[1]}"))
+            for m in s.registry.variants[k].parsed.measures:
+                if m in s.registry.measures:
+                    edges.add((a, f"node {s.registry.measures[m][0]}"))
+        for n in s.graph.resolve(key).nodes:
+            for dep in s.registry.nodes[n].parsed.nodes:
+                edges.add((f"node {n}", f"node {dep}"))
+            for src in s.registry.nodes[n].parsed.sources:
+                edges.add((f"node {n}", f"source {src}"))
+    for a, b in sorted(edges):
+        lines.append(f'  "{a}" -> "{b}";')
+    lines.append("}")
+    return lines
+
+
+@cli.command()
+@click.argument("metric", required=False)
+@click.option("--format", "fmt", type=click.Choice(["text", "dot"]), default="text", show_default=True)
+@common
+def graph(project_dir, metric, fmt):
+    """The dependency graph of one metric or of all, as text or DOT (pipe DOT to `dot -Tpng`)."""
+    with open_session(project_dir) as s:
+        if metric:
+            keys = [s.graph.parse_key(metric)]
+        else:
+            keys = [(rv.metric, rv.variant.name) for rv in s.registry.all_variants()]
+        if fmt == "dot":
+            click.echo("\n".join(_dot(s, keys)))
+            return
+        for key in keys:
+            r = s.graph.resolve(key)
+            click.echo("\n".join(_tree(s, key)))
+            click.echo(f"  nodes: {' → '.join(r.nodes) or '—'}")
+            click.echo(f"  sources: {', '.join(r.sources) or '—'}")
+
+
+@cli.command()
+@common
+def plugins(project_dir):
+    """The plugins loaded, where from, and what each registers."""
+    from ..project import Project
+    from ..session import Session
+
+    try:
+        session = open_session(project_dir)
+    except UsageError:
+        if project_dir is not None:
+            raise
+        session = Session.open(project=Project(dir=__import__("pathlib").Path.cwd()))
+    with session as s:
+        reg = s.registry
+        for name in s.plugins.names():
+            metrics = [m for m, p in reg.metric_plugin.items() if p == name]
+            variants = [f"{k[0]}:{k[1]}" for k, rv in reg.variants.items() if rv.plugin == name and k[0] not in metrics]
+            nodes = [n for n, rn in reg.nodes.items() if rn.plugin == name]
+            adapters = [a for a, (p, _) in reg.adapters.items() if p == name]
+            formats = [f for f, (p, _) in reg.output_formats.items() if p == name]
+            click.echo(f"{name}  ({s.plugins.origins.get(name, 'registered')})")
+            for label, items in (("metrics", metrics), ("variants", variants), ("nodes", nodes),
+                                 ("adapters", adapters), ("output formats", formats)):
+                if items:
+                    click.echo(f"  {label}: {', '.join(items)}")
