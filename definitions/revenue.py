@@ -5,6 +5,8 @@ from __future__ import annotations
 
 __all__ = ["METRICS", "csframe_register_metrics"]
 
+import attrs
+
 from csframe.core.hookspecs import hookimpl
 from csframe.core.models import Example as X
 from csframe.core.models import Metric, Variant
@@ -47,8 +49,11 @@ METRICS: tuple[Metric, ...] = (
                                                            "customers_end": 512}, 0.938, "dock"),)),
         Variant("cohort", "(customers_start - churned_customers) / customers_start", ("industry",), "|S ∩ E| / |S|"),
     ), family="revenue"),
-    _single("mrr", "money", "M(p.end): monthly recurring revenue at the end of the period", "mrr_end", ("dock",),
-            (X("ARPU 25 × 1000 users", {"mrr_end": 25_000}, 25_000, "dock"),)),
+    attrs.evolve(
+        _single("mrr", "money", "M(p.end): monthly recurring revenue at the end of the period", "mrr_end", ("dock",),
+                (X("ARPU 25 × 1000 users", {"mrr_end": 25_000}, 25_000, "dock"),)),
+        notes=("mrr as \"ARPU × active customers\" (dock, guide13, podium) equals M(p.end) whenever ARPU is "
+               "taken as MRR per customer, so it is no variant.",)),
     _single("arr", "money", "12 × mrr", "12 * ref('mrr')"),
     _single("new_mrr", "money", "Σ over N ∩ E of B_c(p.end)", "new_mrr"),
     _single("expansion_mrr", "money", "Σ over S ∩ E with Δ_c > 0 of Δ_c", "expansion_mrr"),

@@ -1,0 +1,118 @@
+"""Docs generated from the code: the metric reference, the hook reference and the CLI
+help. ``python -m csframe.core.docgen DIR`` writes them; a test fails when the files
+in ``docs/`` are stale."""
+
+from __future__ import annotations
+
+__all__ = ["metric_reference", "hook_reference", "cli_reference", "write_all", "PAGES"]
+
+import inspect
+import sys
+from pathlib import Path
+
+from . import hookspecs
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _registry():
+    from .plugin_manager import load_plugins
+    from .registry import build_registry
+
+    return build_registry(load_plugins(entry_points=False))
+
+
+def metric_reference() -> str:
+    """docs/metrics.md: every built-in metric and variant, from the definitions."""
+    reg = _registry()
+    out = ["# Metric reference", "",
+           "Generated from the definitions by `python -m csframe.core.docgen docs`; do not edit by hand.", ""]
+    families: dict[str, list[str]] = {}
+    for name, m in reg.metrics.items():
+        families.setdefault(m.family, []).append(name)
+    for family, names in families.items():
+        out += [f"## {family}", ""]
+        for name in names:
+            m = reg.metrics[name]
+            out += [f"### `{name}`", "", f"{m.description}. Unit: **{m.unit}**. Default variant: "
+                    f"`{reg.default_variant(name)}`. Plugin: `{reg.metric_plugin[name]}`.", ""]
+            if m.parameters:
+                out.append("Parameters: " + "; ".join(f"`{p.name}` (default `{p.default!r}`): {p.description}"
+                                                      for p in m.parameters) + ".")
+                out.append("")
+            if m.cohort_note:
+                out += [f"Note: {m.cohort_note}", ""]
+            out += ["| variant | unit | formula | reading | provenance |", "|---|---|---|---|---|"]
+            for v in reg.variant_names(name):
+                rv = reg.variants[(name, v)]
+                out.append(f"| `{v}` | {reg.unit(name, v)} | `{rv.variant.formula}` | "
+                           f"{_cell(rv.variant.description)} | {', '.join(rv.variant.provenance)} |")
+            examples = [(v, ex) for v in reg.variant_names(name) for ex in reg.variants[(name, v)].variant.examples]
+            if examples:
+                out += ["", "Worked examples:", ""]
+                for v, ex in examples:
+                    expected = "NULL" if ex.expected is None else f"{ex.expected:g}"
+                    out.append(f"- `{name}:{v}` — {ex.text} → {expected} ({ex.source})")
+            if m.notes:
+                out += ["", "Readings the catalog rejects:", ""] + [f"- {n}" for n in m.notes]
+            out.append("")
+    out += ["## Measures", "", "The per-period columns the formulas read, and the SQL step (node) that provides each.", "",
+            "| measure | node | meaning |", "|---|---|---|"]
+    for name, (node, measure) in reg.measures.items():
+        out.append(f"| `{name}` | `{node}` | {_cell(measure.description)} |")
+    out.append("| `grain_months` | (grid) | the grain's length in months |")
+    return "\n".join(out) + "\n"
+
+
+def hook_reference() -> str:
+    """docs/hooks.md: every hook, from the hookspec docstrings."""
+    out = ["# Hook reference", "", "Generated from `core/hookspecs.py` by `python -m csframe.core.docgen docs`.", "",
+           inspect.getdoc(hookspecs) or "", ""]
+    for name, fn in inspect.getmembers(hookspecs.CsframeSpec, inspect.isfunction):
+        if not name.startswith("csframe_"):
+            continue
+        sig = str(inspect.signature(fn)).replace("(self, ", "(").replace("(self)", "()")
+        opts = getattr(fn, "csframe_spec", {}) or {}
+        flags = [k for k in ("firstresult", "historic") if opts.get(k)]
+        out += [f"## `{name}{sig}`", ""]
+        if flags:
+            out += [f"*{', '.join(flags)}*", ""]
+        out += [inspect.getdoc(fn) or "UNDOCUMENTED", ""]
+    return "\n".join(out)
+
+
+def cli_reference() -> str:
+    """docs/cli-reference.md: the --help of every command."""
+    import click
+
+    from .cli.app import _load_commands, cli
+
+    _load_commands()
+    out = ["# CLI reference", "", "Generated from the commands' `--help` by `python -m csframe.core.docgen docs`.", ""]
+    ctx = click.Context(cli, info_name="csframe", terminal_width=100, max_content_width=100)
+    out += ["## `csframe`", "", "```", cli.get_help(ctx), "```", ""]
+    for name in sorted(cli.commands):
+        cmd = cli.commands[name]
+        sub = click.Context(cmd, info_name=f"csframe {name}", parent=ctx, terminal_width=100, max_content_width=100)
+        out += [f"## `csframe {name}`", "", "```", cmd.get_help(sub), "```", ""]
+    return "\n".join(out)
+
+
+PAGES = {"metrics.md": metric_reference, "hooks.md": hook_reference, "cli-reference.md": cli_reference}
+
+
+def write_all(directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, build in PAGES.items():
+        path = directory / name
+        path.write_text(build(), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for p in write_all(Path(sys.argv[1] if len(sys.argv) > 1 else "docs")):
+        print(f"wrote {p}")
