@@ -13,6 +13,9 @@ from csframe.core.errors import EngineUnavailableError, MetricFailedError, Proje
 from csframe.core.hookspecs import hookimpl
 
 
+_PG_TYPES = {"DOUBLE": "DOUBLE PRECISION", "VARCHAR": "TEXT"}
+
+
 def _host_of(dsn: str) -> str:
     m = re.search(r"host=([^\s]+)", dsn) or re.search(r"@([^:/?]+)", dsn)
     return m.group(1) if m else "localhost"
@@ -55,6 +58,9 @@ class PostgresAdapter:
             ) from None
         with self.con.cursor() as cur:
             cur.execute("SET TIME ZONE 'UTC'")
+            # csframe's one query has many CTEs whose row estimates multiply into huge costs,
+            # which makes PostgreSQL JIT-compile it for seconds; the query itself runs in ms.
+            cur.execute("SET jit = off")
             if self.schema:
                 cur.execute("SELECT set_config('search_path', %s, false)", (f'"{self.schema}",public',))
             if self.timeout_ms:
@@ -89,7 +95,24 @@ class PostgresAdapter:
             raise MetricFailedError(str(e).strip().split("\n")[0]) from None
 
     def load_tables(self, dataset: Any) -> None:
-        raise EngineUnavailableError("loading demo data into postgres is not available yet")
+        """Create each table of ``dataset`` (in ``schema`` when set) and COPY its rows in."""
+        from psycopg import sql
+
+        con = self._require()
+        with con.transaction(), con.cursor() as cur:
+            if self.schema:
+                cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
+            for table in dataset.tables:
+                name = sql.Identifier(self.schema, table.name) if self.schema else sql.Identifier(table.name)
+                cols = sql.SQL(", ").join(
+                    sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(_PG_TYPES.get(c.type, c.type)))
+                    for c in table.columns
+                )
+                cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(name))
+                cur.execute(sql.SQL("CREATE TABLE {} ({})").format(name, cols))
+                with cur.copy(sql.SQL("COPY {} FROM STDIN").format(name)) as copy:
+                    for row in table.rows:
+                        copy.write_row(row)
 
     def close(self) -> None:
         if self.con is not None:

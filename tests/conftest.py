@@ -28,3 +28,30 @@ def project(tmp_path):
     yield build
     for s in opened:
         s.close()
+
+
+@pytest.fixture(scope="session")
+def pg_dsn():
+    """A PostgreSQL server's DSN. Fails (never skips) under CI=true when none can be had."""
+    import os
+
+    from tests.support.postgres import server_dsn
+
+    try:
+        dsn, stop = server_dsn()
+    except Exception as e:  # noqa: BLE001
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"no PostgreSQL server for the tests in CI: {e}")
+        pytest.skip(f"no PostgreSQL server: {e}")
+    yield dsn
+    stop()
+
+
+@pytest.fixture
+def pg_schema(pg_dsn):
+    """A fresh schema on the test server, dropped after the test."""
+    from tests.support.postgres import fresh_schema
+
+    name, drop = fresh_schema(pg_dsn)
+    yield name
+    drop()
