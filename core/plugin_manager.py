@@ -106,6 +106,9 @@ def load_plugins(
             sys.path.insert(0, path)
         try:
             for name in modules:
+                # a project's module is read afresh: two projects may both have a my_metrics.py
+                for cached in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+                    del sys.modules[cached]
                 _register(pm, _import(name, "project plugin module"), name)
                 origins[name] = "project module"
         finally:

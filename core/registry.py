@@ -10,6 +10,8 @@ from __future__ import annotations
 
 __all__ = ["Registrar", "Registry", "RegisteredVariant", "RegisteredNode", "build_registry"]
 
+import os
+import sys
 from collections.abc import Iterator
 
 import attrs
@@ -212,12 +214,25 @@ class Registrar:
         reg.defaults[metric] = variant
 
 
+def _call(impl, hook: str, **kwargs) -> None:
+    """Call one plugin's hook; a mistake inside it becomes an error naming the plugin."""
+    if os.environ.get("CSFRAME_TRACE_PLUGINS") == "1":
+        sys.stderr.write(f"csframe: {hook} -> {impl.plugin_name}\n")
+    try:
+        impl.function(**kwargs)
+    except (PluginError, DefinitionError):
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as e:
+        raise PluginError(f"plugin {impl.plugin_name!r} failed in {hook}: {type(e).__name__}: {e}",
+                          hint="Fix the plugin, or list it under [plugins] disable in csframe.toml.") from e
+
+
 def build_registry(plugins) -> Registry:
     """Call every plugin's registration hooks, then check the references between them."""
     reg = Registry()
     caller = plugins.pm.hook
     for impl in caller.csframe_register_metrics.get_hookimpls():
-        impl.function(registrar=Registrar(reg, impl.plugin_name))
+        _call(impl, "csframe_register_metrics", registrar=Registrar(reg, impl.plugin_name))
 
     def register_into(table: dict, kind: str, plugin: str):
         def register(name: str, value: object) -> None:
@@ -228,9 +243,10 @@ def build_registry(plugins) -> Registry:
         return register
 
     for impl in caller.csframe_register_adapters.get_hookimpls():
-        impl.function(register=register_into(reg.adapters, "adapter", impl.plugin_name))
+        _call(impl, "csframe_register_adapters", register=register_into(reg.adapters, "adapter", impl.plugin_name))
     for impl in caller.csframe_register_output_formats.get_hookimpls():
-        impl.function(register=register_into(reg.output_formats, "output format", impl.plugin_name))
+        _call(impl, "csframe_register_output_formats",
+              register=register_into(reg.output_formats, "output format", impl.plugin_name))
     problems = reg.problems()
     if problems:
         raise DefinitionError(
