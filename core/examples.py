@@ -1,0 +1,57 @@
+"""Worked examples declared on definitions, evaluated on an engine.
+
+An :class:`~csframe.core.models.Example` gives inputs for measures (``churned_customers``)
+or for referenced metrics (``arpu:mrr``); the variant's formula is compiled with those
+inputs as literals — through the same formula compiler as a real run, safe division
+included — and evaluated with one ``SELECT``.
+"""
+
+from __future__ import annotations
+
+__all__ = ["example_query", "check_example"]
+
+from collections.abc import Callable
+
+from sqlglot import exp
+
+from .compiler import compile_formula
+from .formula import literal
+from .graph import Graph, Key
+from .models import Example
+from .registry import Registry
+
+
+def _value(v) -> exp.Expression:
+    return exp.Null() if v is None else exp.cast(literal(v), "DOUBLE")
+
+
+def example_query(registry: Registry, graph: Graph, key: Key, example: Example) -> exp.Select:
+    """``SELECT <formula> AS value`` with the example's inputs in place of measures and refs."""
+    inputs = dict(example.inputs)
+    memo: dict = {}
+    for name, value in inputs.items():
+        if ":" in name or name in registry.metrics:
+            ref_key = graph.parse_key(name)
+            memo[ref_key] = _value(value)
+            if ":" not in name:
+                memo[(name, graph.default_variant(name))] = _value(value)
+
+    def measure(name: str) -> exp.Expression:
+        if name not in inputs:
+            raise KeyError(f"example {example.text!r} of {key[0]}:{key[1]} gives no value for {name!r}")
+        return _value(inputs[name])
+
+    def resolve(metric: str, variant: str | None) -> Key:
+        return (metric, variant or graph.default_variant(metric))
+
+    expr = compile_formula(registry, key, resolve, {}, measure, memo)
+    return exp.select(exp.alias_(exp.cast(expr, "DOUBLE"), "value"))
+
+
+def check_example(registry: Registry, graph: Graph, key: Key, example: Example,
+                  run: Callable[[exp.Select], float | None]) -> tuple[bool, float | None]:
+    """(passed, value) of one example; ``run`` executes the query and returns its one value."""
+    value = run(example_query(registry, graph, key, example))
+    if example.expected is None or value is None:
+        return (example.expected is None and value is None), value
+    return abs(value - example.expected) <= example.tolerance * max(1.0, abs(example.expected)), value
