@@ -183,7 +183,8 @@ class Session:
                 what = f"table {b.table}" if b.table else "its SQL"
                 problems.append(contract_checks.Problem(name, "", f"cannot read {what}: {e.message}"))
                 continue
-            absent[name] = set()
+            missing_optional: set[str] = set()
+            broken = False
             wanted = [(c.name, c.optional) for c in source(name).columns]
             if name == "customers":
                 wanted += [(d, False) for d in by]
@@ -191,12 +192,15 @@ class Session:
                 theirs = b.column(col)
                 if theirs.lower() not in have:
                     if optional:
-                        absent[name].add(col)
+                        missing_optional.add(col)
                     else:
+                        broken = True
                         mapped = f" (mapped to {theirs})" if theirs != col else ""
                         problems.append(contract_checks.Problem(
                             name, col, f"missing column{mapped}; columns found: {', '.join(sorted(have))}."
                             f"{did_you_mean(theirs.lower(), have)}"))
+            if not broken:
+                absent[name] = missing_optional
         return problems, absent
 
     def check_data(self, names: Iterable[str], parameters: Mapping[str, Any], absent: Mapping[str, set[str]]) -> list[contract_checks.Problem]:

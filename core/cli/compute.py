@@ -23,6 +23,8 @@ def write_result(session, result, fmt: str, output: str | None) -> None:
     import tempfile
 
     directory = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(directory):
+        raise UsageError(f"--output {output}: directory {directory} does not exist", hint="Create it first.")
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".csframe-", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:

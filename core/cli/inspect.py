@@ -87,7 +87,9 @@ def explain(project_dir, metric, grain, no_sql):
             echo("rejected readings:")
             for n in m.notes:
                 echo(f"  - {n}")
-        if not no_sql:
+        if not no_sql and lacks:
+            echo("SQL: not shown, since this project cannot compute it (map the missing sources first)")
+        elif not no_sql:
             req = s.request([key], grain=grain)
             plan = s.plan(req)
             _, sql = s.compile(plan)
