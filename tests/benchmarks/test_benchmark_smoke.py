@@ -1,0 +1,44 @@
+"""Smoke run of the speed benchmark (run_benchmark.py) in-process, with --quick semantics:
+5,000 customers, one repetition. Only correctness is asserted -- csframe's one query equals the
+hand-written query, the naive per-variant queries and Session.run -- never a speed target, since
+timings on a shared test machine mean nothing."""
+
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+
+import pytest
+
+_spec = importlib.util.spec_from_file_location(
+    "csframe_bench_run_benchmark", pathlib.Path(__file__).with_name("run_benchmark.py")
+)
+run_benchmark = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(run_benchmark)
+
+
+@pytest.mark.slow
+def test_quick_benchmark_is_correct(tmp_path, capsys):
+    code = run_benchmark.main(["--quick", "--compile-repeat", "1", "--workdir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "CORRECTNESS FAILED" not in out, out
+    checks = [line for line in out.splitlines() if "equal" in line and ("PASS" in line or "FAIL" in line)]
+    # csframe == hand-written at 2N and N, naive == csframe, Session.run == the SQL text
+    assert len(checks) == 4, out
+    assert all("PASS" in line for line in checks), out
+
+
+def test_options():
+    quick = run_benchmark.parse_args(["--quick"])
+    assert (quick.customers, quick.repeat) == (5_000, 1)
+    full = run_benchmark.parse_args([])
+    assert (full.customers, full.repeat, full.months) == (100_000, 3, 36)
+    assert run_benchmark.parse_args(["--quick", "--customers", "800"]).customers == 800
+
+
+def test_compare_is_relative_and_none_aware():
+    ref = {("m", "v", 1): 1.0, ("m", "v", 2): None, ("m", "v", 3): 0.0}
+    assert run_benchmark.compare(ref, {("m", "v", 1): 1.0 + 1e-12, ("m", "v", 2): None, ("m", "v", 3): 0.0}, "x") == []
+    bad = run_benchmark.compare(ref, {("m", "v", 1): 1.0 + 1e-6, ("m", "v", 2): 0.0}, "x")
+    assert len(bad) == 3  # off by 1e-6, None vs 0.0, missing
