@@ -24,7 +24,7 @@ def _iso_weeks(tree: exp.Expression) -> exp.Expression:
                 node.set("unit", exp.Var(this="ISOWEEK"))
         return node
 
-    return tree.transform(rewrite)
+    return tree.transform(rewrite, copy=False)
 
 
 def _epoch_seconds(tree: exp.Expression) -> exp.Expression:
@@ -36,7 +36,7 @@ def _epoch_seconds(tree: exp.Expression) -> exp.Expression:
             return exp.Div(this=micros, expression=exp.Literal.number("1000000.0"))
         return node
 
-    return tree.transform(rewrite)
+    return tree.transform(rewrite, copy=False)
 
 
 class BigQueryAdapter:

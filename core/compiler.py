@@ -243,11 +243,11 @@ def compile_plan(
                 exp.EQ(this=exp.column("grp", table=node_name), expression=exp.column("grp", table="grid")),
                 exp.EQ(this=exp.column("period_start", table=node_name), expression=exp.column("period_start", table="grid")),
             )
-            measure_q = measure_q.join(exp.to_table(node_name), on=on, join_type="left")
+            measure_q = measure_q.join(exp.to_table(node_name), on=on, join_type="left", copy=False)
         col: exp.Expression = exp.column(m, table=node_name)
         if measure.fill is not None:
             col = exp.Coalesce(this=col, expressions=[exp.convert(measure.fill)])
-        measure_q = measure_q.select(exp.alias_(col, m))
+        measure_q = measure_q.select(exp.alias_(col, m), copy=False)
     ctes.append(_cte("measures", measure_q, "every measure per period and group (0 for counts and sums with no rows)"))
 
     def resolve_ref(metric: str, variant: str | None) -> Key:
@@ -258,7 +258,7 @@ def compile_plan(
     values_q = values_q.where(exp.GTE(this=exp.column("period_start"), expression=literal(plan.report_start)))
     for i, key in enumerate(plan.keys):
         expr = compile_formula(registry, key, resolve_ref, plan.parameters, lambda m: exp.column(m), memo)
-        values_q = values_q.select(exp.alias_(exp.cast(expr, "DOUBLE"), f"v{i}"))
+        values_q = values_q.select(exp.alias_(exp.cast(expr, "DOUBLE"), f"v{i}"), copy=False)
     ctes.append(_cte("metric_values", values_q, "each metric's formula over the measures, from the first reported period"))
 
     branches = []
@@ -271,7 +271,7 @@ def compile_plan(
         branches.append(b)
     long_q: exp.Query = branches[0]
     for b in branches[1:]:
-        long_q = exp.union(long_q, b, distinct=False)
+        long_q = exp.union(long_q, b, distinct=False, copy=False)
     ctes.append(_cte("long_values", long_q, "one row per metric, variant, period and group"))
 
     dims = [exp.column(exp.to_identifier(d, quoted=True), table="g") for d in plan.by]
@@ -284,5 +284,5 @@ def compile_plan(
     order += [exp.Ordered(this=d.copy(), nulls_first=False) for d in dims]
     final = final.order_by(*order)
     for name, q, _ in ctes:
-        final = final.with_(name, as_=q)
+        final = final.with_(name, as_=q, copy=False)
     return Compiled(final, (*OUTPUT_COLUMNS, *plan.by, "value"), plan, tuple((n, s) for n, _, s in ctes))

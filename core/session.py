@@ -49,6 +49,7 @@ class Session:
     registry: Registry
     graph: Graph
     _adapter: Any = None
+    _compiled: Any = None
 
     @classmethod
     def open(cls, project_dir: str | Path | None = None, *, project: Project | None = None,
@@ -126,8 +127,13 @@ class Session:
     def compile(self, plan: Plan, dialect: str | None = None, absent: Mapping[str, Iterable[str]] | None = None) -> tuple[Compiled, str]:
         """The compiled tree and its SQL for ``dialect`` (default: the project's adapter)."""
         profile = dialect_profile(self.registry, dialect or self.project.adapter.get("name", "duckdb"))
-        compiled = compile_plan(self.registry, plan, self.scans(plan, self._source_dialect(), absent),
-                                self.graph.default_variant)
+        cache_key = (id(plan), tuple(sorted((k, tuple(sorted(v))) for k, v in (absent or {}).items())))
+        if self._compiled is not None and self._compiled[0] == cache_key and self._compiled[1].plan is plan:
+            compiled = self._compiled[1]  # the tree is the same for every dialect: render it again
+        else:
+            compiled = compile_plan(self.registry, plan, self.scans(plan, self._source_dialect(), absent),
+                                    self.graph.default_variant)
+            self._compiled = (cache_key, compiled)
         return compiled, render(compiled.query, profile)
 
     def _source_dialect(self) -> str:

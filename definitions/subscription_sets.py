@@ -33,31 +33,26 @@ NODES = (
         """,
     ),
     Node(
-        "sub_first_paid",
-        "first_paid_c: each customer's first start of a non-trial row with mrr > 0",
-        "SELECT grp, customer_id, MIN(started_at) AS first_paid_at FROM sub_rows WHERE mrr > 0 GROUP BY grp, customer_id",
-    ),
-    Node(
         "sub_customer_periods",
-        "B_c at the start and end of every period in which customer c changed (+mrr at started_at, −mrr at ended_at, running sums)",
+        "B_c at the start and end of every period in which customer c changed (+mrr at started_at, −mrr at ended_at, "
+        "running sums), and first_paid_c, the customer's first start of a non-trial row with mrr > 0",
         f"""
         WITH events AS (
-          SELECT grp, customer_id, started_at AS t, mrr AS d_mrr,
-                 CASE WHEN mrr > 0 THEN 1 ELSE 0 END AS d_paying,
-                 CASE WHEN mrr > 0 THEN 1 ELSE 0 END AS paid_start,
-                 CAST(NULL AS TIMESTAMP) AS paid_end_at
-          FROM sub_rows
-          UNION ALL
-          SELECT grp, customer_id, ended_at AS t, -mrr AS d_mrr,
-                 CASE WHEN mrr > 0 THEN -1 ELSE 0 END AS d_paying,
-                 0 AS paid_start,
-                 CASE WHEN mrr > 0 THEN ended_at END AS paid_end_at
-          FROM sub_rows
-          WHERE ended_at IS NOT NULL
+          SELECT r.grp, r.customer_id,
+                 CASE WHEN e.is_start THEN r.started_at ELSE r.ended_at END AS t,
+                 CASE WHEN e.is_start THEN r.mrr ELSE -r.mrr END AS d_mrr,
+                 CASE WHEN r.mrr > 0 THEN CASE WHEN e.is_start THEN 1 ELSE -1 END ELSE 0 END AS d_paying,
+                 CASE WHEN e.is_start AND r.mrr > 0 THEN 1 ELSE 0 END AS paid_start,
+                 CASE WHEN NOT e.is_start AND r.mrr > 0 THEN r.ended_at END AS paid_end_at,
+                 CASE WHEN e.is_start AND r.mrr > 0 THEN r.started_at END AS paid_start_at
+          FROM sub_rows AS r
+          CROSS JOIN (VALUES (TRUE), (FALSE)) AS e(is_start)
+          WHERE e.is_start OR r.ended_at IS NOT NULL
         ), per_period AS (
           SELECT grp, customer_id, GREATEST(BUCKET(t), :spine_start) AS period_start,
                  SUM(d_mrr) AS d_mrr, SUM(d_paying) AS d_paying,
-                 MAX(paid_start) AS paid_start, MAX(paid_end_at) AS paid_end_at
+                 MAX(paid_start) AS paid_start, MAX(paid_end_at) AS paid_end_at,
+                 MIN(paid_start_at) AS paid_start_at
           FROM events
           WHERE t < :spine_end
           GROUP BY grp, customer_id, GREATEST(BUCKET(t), :spine_start)
@@ -67,7 +62,8 @@ NODES = (
                SUM(d_mrr) OVER ({_W}) AS b_end,
                SUM(d_paying) OVER ({_W}) - d_paying AS n_start,
                SUM(d_paying) OVER ({_W}) AS n_end,
-               MAX(paid_end_at) OVER ({_W}) AS last_paid_end_at
+               MAX(paid_end_at) OVER ({_W}) AS last_paid_end_at,
+               MIN(paid_start_at) OVER (PARTITION BY grp, customer_id) AS first_paid_at
         FROM per_period
         """,
     ),
@@ -78,13 +74,13 @@ NODES = (
         SELECT c.grp, c.period_start,
           SUM(CASE WHEN c.n_end > 0 THEN 1 ELSE 0 END - CASE WHEN c.n_start > 0 THEN 1 ELSE 0 END) AS d_customers,
           SUM(c.b_end - c.b_start) AS d_mrr,
-          SUM(CASE WHEN BUCKET(f.first_paid_at) = c.period_start THEN 1 ELSE 0 END) AS new_customers,
-          SUM(CASE WHEN BUCKET(f.first_paid_at) = c.period_start AND c.n_end > 0 THEN c.b_end ELSE 0 END) AS new_mrr,
+          SUM(CASE WHEN BUCKET(c.first_paid_at) = c.period_start THEN 1 ELSE 0 END) AS new_customers,
+          SUM(CASE WHEN BUCKET(c.first_paid_at) = c.period_start AND c.n_end > 0 THEN c.b_end ELSE 0 END) AS new_mrr,
           SUM(CASE WHEN c.n_start > 0 AND c.n_end = 0 THEN 1 ELSE 0 END) AS churned_customers,
           SUM(CASE WHEN c.n_start > 0 AND c.n_end = 0 THEN c.b_start ELSE 0 END) AS churned_mrr,
-          SUM(CASE WHEN c.n_start = 0 AND c.n_end > 0 AND f.first_paid_at < c.period_start THEN 1 ELSE 0 END)
+          SUM(CASE WHEN c.n_start = 0 AND c.n_end > 0 AND c.first_paid_at < c.period_start THEN 1 ELSE 0 END)
             AS reactivated_customers,
-          SUM(CASE WHEN c.n_start = 0 AND c.n_end > 0 AND f.first_paid_at < c.period_start THEN c.b_end ELSE 0 END)
+          SUM(CASE WHEN c.n_start = 0 AND c.n_end > 0 AND c.first_paid_at < c.period_start THEN c.b_end ELSE 0 END)
             AS reactivation_mrr,
           SUM(CASE WHEN c.n_start > 0 AND c.n_end > 0 AND c.b_end > c.b_start THEN c.b_end - c.b_start ELSE 0 END)
             AS expansion_mrr,
@@ -93,7 +89,6 @@ NODES = (
           SUM(CASE WHEN c.n_start = 0 AND c.paid_start = 1 THEN 1 ELSE 0 END) AS active_not_at_start,
           SUM(CASE WHEN c.n_start > 0 THEN c.b_end - c.b_start ELSE 0 END) AS start_cohort_mrr_change
         FROM sub_customer_periods AS c
-        LEFT JOIN sub_first_paid AS f ON f.grp = c.grp AND f.customer_id = c.customer_id
         GROUP BY c.grp, c.period_start
         """,
         measures=(
@@ -134,13 +129,12 @@ NODES = (
         f"""
         WITH states AS (
           SELECT c.grp, c.customer_id, c.period_start,
-            CASE WHEN c.n_end = 0 AND f.first_paid_at < s.period_end
-                 THEN (EPOCH_SECONDS(c.last_paid_end_at) - EPOCH_SECONDS(f.first_paid_at)) / 86400.0 / 30.4375
+            CASE WHEN c.n_end = 0 AND c.first_paid_at < s.period_end
+                 THEN (EPOCH_SECONDS(c.last_paid_end_at) - EPOCH_SECONDS(c.first_paid_at)) / 86400.0 / 30.4375
                  ELSE 0 END AS lifespan_months,
-            CASE WHEN c.n_end = 0 AND f.first_paid_at < s.period_end THEN 1 ELSE 0 END AS ended
+            CASE WHEN c.n_end = 0 AND c.first_paid_at < s.period_end THEN 1 ELSE 0 END AS ended
           FROM sub_customer_periods AS c
           JOIN spine AS s ON s.period_start = c.period_start
-          LEFT JOIN sub_first_paid AS f ON f.grp = c.grp AND f.customer_id = c.customer_id
         ), changes AS (
           SELECT grp, period_start,
             lifespan_months - LAG(lifespan_months, 1, 0) OVER (PARTITION BY grp, customer_id ORDER BY period_start)
