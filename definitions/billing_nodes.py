@@ -53,23 +53,23 @@ NODES = (
           SELECT grp, customer_id, period_start, amount, invoices,
             CASE WHEN ROW_NUMBER() OVER (PARTITION BY grp, customer_id ORDER BY period_start) = 1 THEN 1 ELSE 0 END
               AS is_first,
-            (EPOCH_SECONDS(last_at) - EPOCH_SECONDS(MIN(first_at) OVER (PARTITION BY grp, customer_id))) / 86400.0
-              AS span_days
+            CAST(EPOCH_SECONDS(last_at) - EPOCH_SECONDS(MIN(first_at) OVER (PARTITION BY grp, customer_id))
+                 AS DECIMAL(38, 6)) AS span_seconds
           FROM per_customer
         ), changes AS (
           SELECT grp, period_start, amount, invoices, is_first,
-            span_days - LAG(span_days, 1, 0) OVER (PARTITION BY grp, customer_id ORDER BY period_start) AS d_span_days
+            span_seconds - LAG(span_seconds, 1, 0) OVER (PARTITION BY grp, customer_id ORDER BY period_start) AS d_span_seconds
           FROM spans
         ), per_period AS (
           SELECT grp, period_start, SUM(amount) AS amount, SUM(invoices) AS invoices,
-            SUM(is_first) AS customers, SUM(d_span_days) AS span_days
+            SUM(is_first) AS customers, SUM(d_span_seconds) AS span_seconds
           FROM changes GROUP BY grp, period_start
         )
         SELECT g.grp, g.period_start,
           SUM(COALESCE(p.amount, 0)) OVER ({_G}) AS invoiced_amount_to_date,
           SUM(COALESCE(p.invoices, 0)) OVER ({_G}) AS invoices_to_date,
           SUM(COALESCE(p.customers, 0)) OVER ({_G}) AS invoiced_customers_to_date,
-          SUM(COALESCE(p.span_days, 0)) OVER ({_G}) AS invoice_span_days_to_date
+          SUM(COALESCE(p.span_seconds, 0)) OVER ({_G}) AS invoice_span_seconds_to_date
         FROM grid AS g
         LEFT JOIN per_period AS p ON p.grp = g.grp AND p.period_start = g.period_start
         """,
@@ -77,8 +77,8 @@ NODES = (
             Measure("invoiced_amount_to_date", "Σ amount of invoices paid before p.end"),
             Measure("invoices_to_date", "number of invoices paid before p.end"),
             Measure("invoiced_customers_to_date", "distinct customers with an invoice paid before p.end"),
-            Measure("invoice_span_days_to_date",
-                    "Σ over those customers of (last paid_at − first paid_at before p.end), in days"),
+            Measure("invoice_span_seconds_to_date",
+                    "Σ over those customers of (last paid_at − first paid_at before p.end), in exact seconds"),
         ),
     ),
     Node(

@@ -119,7 +119,7 @@ METRICS: tuple[Metric, ...] = (
                 "g / churn_rate:lost_over_start, g = the grain's length in months; NULL when churn is 0", examples=(
                     X("monthly churn 0.05", {"grain_months": 1, "churn_rate:lost_over_start": 0.05}, 20),
                     X("churn 0", {"grain_months": 1, "churn_rate:lost_over_start": 0}, None))),
-        Variant("observed", "ended_lifespan_months / ended_customers", ("industry",),
+        Variant("observed", "ended_lifespan_seconds / 2629800 / ended_customers", ("industry",),
                 "as of p.end, over customers who paid before p.end and are not paying at p.end: the mean of "
                 "(their latest paid ended_at − first_paid_c), in months"),
     ), family="revenue"),
@@ -131,7 +131,7 @@ METRICS: tuple[Metric, ...] = (
                     X("churn 0", {"arpu:mrr": 100, "average_customer_lifespan": None}, None))),
         Variant("aov_x_frequency_x_lifetime",
                 "(invoiced_amount_to_date / invoices_to_date) * (invoices_to_date / invoiced_customers_to_date)"
-                " * (invoice_span_days_to_date / invoiced_customers_to_date / 365)", ("podium",),
+                " * (invoice_span_seconds_to_date / 86400 / invoiced_customers_to_date / 365)", ("podium",),
                 "over invoices paid before p.end: AOV × purchase frequency × mean customer lifetime in years"),
         Variant("historical_revenue_per_customer", "invoiced_amount_to_date / invoiced_customers_to_date",
                 ("parative",), "Σ invoices paid before p.end / distinct customers with one", examples=(

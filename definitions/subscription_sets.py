@@ -125,19 +125,20 @@ NODES = (
     ),
     Node(
         "sub_observed_lifespans",
-        "as of each p.end: lifespans (first paid start to last paid end, months) of customers who paid and no longer pay",
+        "as of each p.end: lifespans (first paid start to last paid end, in exact seconds: decimal running sums) "
+        "of customers who paid and no longer pay",
         f"""
         WITH states AS (
           SELECT c.grp, c.customer_id, c.period_start,
             CASE WHEN c.n_end = 0 AND c.first_paid_at < s.period_end
-                 THEN (EPOCH_SECONDS(c.last_paid_end_at) - EPOCH_SECONDS(c.first_paid_at)) / 86400.0 / 30.4375
-                 ELSE 0 END AS lifespan_months,
+                 THEN CAST(EPOCH_SECONDS(c.last_paid_end_at) - EPOCH_SECONDS(c.first_paid_at) AS DECIMAL(38, 6))
+                 ELSE 0 END AS lifespan_seconds,
             CASE WHEN c.n_end = 0 AND c.first_paid_at < s.period_end THEN 1 ELSE 0 END AS ended
           FROM sub_customer_periods AS c
           JOIN spine AS s ON s.period_start = c.period_start
         ), changes AS (
           SELECT grp, period_start,
-            lifespan_months - LAG(lifespan_months, 1, 0) OVER (PARTITION BY grp, customer_id ORDER BY period_start)
+            lifespan_seconds - LAG(lifespan_seconds, 1, 0) OVER (PARTITION BY grp, customer_id ORDER BY period_start)
               AS d_lifespan,
             ended - LAG(ended, 1, 0) OVER (PARTITION BY grp, customer_id ORDER BY period_start) AS d_ended
           FROM states
@@ -146,13 +147,14 @@ NODES = (
           FROM changes GROUP BY grp, period_start
         )
         SELECT g.grp, g.period_start,
-          SUM(COALESCE(p.d_lifespan, 0)) OVER ({_G}) AS ended_lifespan_months,
+          SUM(COALESCE(p.d_lifespan, 0)) OVER ({_G}) AS ended_lifespan_seconds,
           SUM(COALESCE(p.d_ended, 0)) OVER ({_G}) AS ended_customers
         FROM grid AS g
         LEFT JOIN per_period AS p ON p.grp = g.grp AND p.period_start = g.period_start
         """,
         measures=(
-            Measure("ended_lifespan_months", "Σ of the observed lifespans (months) of customers who stopped paying by p.end"),
+            Measure("ended_lifespan_seconds",
+                    "Σ of the observed lifespans (seconds, exact) of customers who stopped paying by p.end"),
             Measure("ended_customers", "customers who had paid before p.end and are not paying at p.end"),
         ),
     ),
