@@ -10,7 +10,8 @@ paying "at the start" have paid since 2024-01-01 and "leaving" rows end 2024-03-
 The second part evaluates every ``Example`` declared on a variant of
 ``csframe.definitions.revenue.METRICS`` by compiling that variant's formula alone with
 ``csframe.core.compiler.compile_formula`` (measures and referenced metrics replaced by the
-example's inputs) and running the expression on DuckDB.
+example's inputs, every input required to be read) and running the expression on DuckDB, and
+again through the public ``csframe.core.examples.example_query`` over the built registry.
 """
 
 from __future__ import annotations
@@ -25,9 +26,12 @@ import pytest
 from sqlglot import exp
 
 from csframe.core.compiler import compile_formula
+from csframe.core.examples import example_query
 from csframe.core.formula import literal, parse_formula
+from csframe.core.graph import Graph
 from csframe.core.models import Variant
-from csframe.core.registry import RegisteredVariant
+from csframe.core.plugin_manager import load_plugins
+from csframe.core.registry import RegisteredVariant, build_registry
 from csframe.definitions.revenue import METRICS
 
 T = dt.datetime
@@ -124,7 +128,8 @@ def build(project, tables: dict[str, list[dict]], toml_extra: str = ""):
 
 
 def approx(x: float) -> Any:
-    return pytest.approx(x, rel=1e-9)
+    """Relative 1e-9 (pytest.approx would also accept anything within 1e-12 absolute)."""
+    return pytest.approx(x, rel=1e-9, abs=0 if x else 1e-12)
 
 
 def march(session, metric: str, **kw: Any) -> float | None:
@@ -225,7 +230,8 @@ def test_expansion_rate_upsell_invoices_10000_over_100000(project):
         inv("a", FEB, 60_000), inv("b", T(2024, 2, 10), 25_000, "upsell"), inv("c", T(2024, 2, 29, 23), 15_000, None),
         # March: 6,000 upsell + 4,000 cross-sell; subscription, one-time and NULL kinds do not count
         inv("a", MAR, 6_000, "upsell"), inv("b", T(2024, 3, 31, 23, 59), 4_000, "cross_sell"),
-        inv("c", T(2024, 3, 5), 50_000), inv("a", T(2024, 3, 6), 3_000, "one_time"), inv("b", T(2024, 3, 7), 1_000, None),
+        inv("c", T(2024, 3, 5), 50_000), inv("a", T(2024, 3, 6), 3_000, "one_time"),
+        inv("b", T(2024, 3, 7), 1_000, None),
         # January and April are in neither
         inv("a", T(2024, 1, 31), 999_999, "upsell"), inv("a", APR, 999_999, "upsell"),
     ]
@@ -420,13 +426,27 @@ def evaluate_example(metric: str, variant: Variant, inputs: dict[str, float | No
         return con.execute(sql).fetchone()[0]
 
 
-@pytest.mark.parametrize(("metric", "variant", "example"), _examples())
-def test_declared_example(metric, variant, example):
-    value = evaluate_example(metric, variant, example.inputs)
+_REGISTRY = build_registry(load_plugins(entry_points=False))
+_GRAPH = Graph(_REGISTRY)
+
+
+def _expect(value: float | None, example: Any) -> None:
     if example.expected is None:
         assert value is None
     else:
-        assert value == pytest.approx(example.expected, rel=max(example.tolerance, 1e-12))
+        tolerance = max(example.tolerance, 1e-12)
+        assert value == pytest.approx(example.expected, rel=tolerance, abs=0 if example.expected else 1e-12)
+
+
+@pytest.mark.parametrize(("metric", "variant", "example"), _examples())
+def test_declared_example(metric, variant, example):
+    # the formula as declared in METRICS, compiled alone: every input read, nothing else needed
+    _expect(evaluate_example(metric, variant, example.inputs), example)
+    # and through the public csframe.core.examples.example_query, against the built registry
+    with duckdb.connect() as con:
+        query = example_query(_REGISTRY, _GRAPH, (metric, variant.name), example)
+        value = con.execute(query.sql("duckdb")).fetchone()[0]
+    _expect(value, example)
 
 
 def test_declared_examples_cover_the_articles_numbers():
