@@ -49,17 +49,14 @@ NODES = (
           FROM src_invoices
           WHERE paid_at < :spine_end
           GROUP BY grp, customer_id, GREATEST(BUCKET(paid_at), :spine_start)
-        ), spans AS (
-          SELECT grp, customer_id, period_start, amount, invoices,
-            CASE WHEN ROW_NUMBER() OVER (PARTITION BY grp, customer_id ORDER BY period_start) = 1 THEN 1 ELSE 0 END
-              AS is_first,
-            CAST(EPOCH_SECONDS(last_at) - EPOCH_SECONDS(MIN(first_at) OVER (PARTITION BY grp, customer_id))
-                 AS DECIMAL(38, 6)) AS span_seconds
-          FROM per_customer
         ), changes AS (
-          SELECT grp, period_start, amount, invoices, is_first,
-            span_seconds - LAG(span_seconds, 1, 0) OVER (PARTITION BY grp, customer_id ORDER BY period_start) AS d_span_seconds
-          FROM spans
+          SELECT grp, period_start, amount, invoices,
+            CASE WHEN LAG(last_at) OVER (PARTITION BY grp, customer_id ORDER BY period_start) IS NULL
+                 THEN 1 ELSE 0 END AS is_first,
+            CAST(EPOCH_SECONDS(last_at) - EPOCH_SECONDS(COALESCE(
+                   LAG(last_at) OVER (PARTITION BY grp, customer_id ORDER BY period_start), first_at))
+                 AS DECIMAL(38, 6)) AS d_span_seconds
+          FROM per_customer
         ), per_period AS (
           SELECT grp, period_start, SUM(amount) AS amount, SUM(invoices) AS invoices,
             SUM(is_first) AS customers, SUM(d_span_seconds) AS span_seconds

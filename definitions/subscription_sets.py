@@ -20,6 +20,7 @@ __all__ = ["NODES"]
 from csframe.core.models import Measure, Node
 
 _W = "PARTITION BY grp, customer_id ORDER BY period_start ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+_W_BEFORE = "PARTITION BY grp, customer_id ORDER BY period_start ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING"
 _G = "PARTITION BY g.grp ORDER BY g.period_start ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
 
 NODES = (
@@ -56,15 +57,20 @@ NODES = (
           FROM events
           WHERE t < :spine_end
           GROUP BY grp, customer_id, GREATEST(BUCKET(t), :spine_start)
+        ), running AS (
+          SELECT grp, customer_id, period_start, paid_start, d_mrr, d_paying,
+                 SUM(d_mrr) OVER ({_W}) AS b_end,
+                 SUM(d_paying) OVER ({_W}) AS n_end,
+                 MAX(paid_end_at) OVER ({_W}) AS last_paid_end_at,
+                 MAX(paid_end_at) OVER ({_W_BEFORE}) AS previous_last_paid_end_at,
+                 LAG(period_start) OVER (PARTITION BY grp, customer_id ORDER BY period_start) AS previous_period_start,
+                 MIN(paid_start_at) OVER (PARTITION BY grp, customer_id) AS first_paid_at
+          FROM per_period
         )
-        SELECT grp, customer_id, period_start, paid_start,
-               SUM(d_mrr) OVER ({_W}) - d_mrr AS b_start,
-               SUM(d_mrr) OVER ({_W}) AS b_end,
-               SUM(d_paying) OVER ({_W}) - d_paying AS n_start,
-               SUM(d_paying) OVER ({_W}) AS n_end,
-               MAX(paid_end_at) OVER ({_W}) AS last_paid_end_at,
-               MIN(paid_start_at) OVER (PARTITION BY grp, customer_id) AS first_paid_at
-        FROM per_period
+        SELECT grp, customer_id, period_start, paid_start, b_end - d_mrr AS b_start, b_end,
+               n_end - d_paying AS n_start, n_end, last_paid_end_at, previous_last_paid_end_at,
+               previous_period_start, first_paid_at
+        FROM running
         """,
     ),
     Node(
@@ -128,20 +134,19 @@ NODES = (
         "as of each p.end: lifespans (first paid start to last paid end, in exact seconds: decimal running sums) "
         "of customers who paid and no longer pay",
         f"""
-        WITH states AS (
-          SELECT c.grp, c.customer_id, c.period_start,
-            CASE WHEN c.n_end = 0 AND c.first_paid_at < s.period_end
-                 THEN CAST(EPOCH_SECONDS(c.last_paid_end_at) - EPOCH_SECONDS(c.first_paid_at) AS DECIMAL(38, 6))
-                 ELSE 0 END AS lifespan_seconds,
-            CASE WHEN c.n_end = 0 AND c.first_paid_at < s.period_end THEN 1 ELSE 0 END AS ended
-          FROM sub_customer_periods AS c
-          JOIN spine AS s ON s.period_start = c.period_start
-        ), changes AS (
+        WITH changes AS (
+          -- the customer's contribution as of this period's end, minus the one as of the end of
+          -- their previous changing period (first_paid_c < P.end  ⇔  BUCKET(first_paid_c) <= P)
           SELECT grp, period_start,
-            lifespan_seconds - LAG(lifespan_seconds, 1, 0) OVER (PARTITION BY grp, customer_id ORDER BY period_start)
-              AS d_lifespan,
-            ended - LAG(ended, 1, 0) OVER (PARTITION BY grp, customer_id ORDER BY period_start) AS d_ended
-          FROM states
+            CASE WHEN n_end = 0 AND BUCKET(first_paid_at) <= period_start
+                 THEN CAST(EPOCH_SECONDS(last_paid_end_at) - EPOCH_SECONDS(first_paid_at) AS DECIMAL(38, 6))
+                 ELSE 0 END
+            - CASE WHEN n_start = 0 AND BUCKET(first_paid_at) <= previous_period_start
+                   THEN CAST(EPOCH_SECONDS(previous_last_paid_end_at) - EPOCH_SECONDS(first_paid_at) AS DECIMAL(38, 6))
+                   ELSE 0 END AS d_lifespan,
+            CASE WHEN n_end = 0 AND BUCKET(first_paid_at) <= period_start THEN 1 ELSE 0 END
+            - CASE WHEN n_start = 0 AND BUCKET(first_paid_at) <= previous_period_start THEN 1 ELSE 0 END AS d_ended
+          FROM sub_customer_periods
         ), per_period AS (
           SELECT grp, period_start, SUM(d_lifespan) AS d_lifespan, SUM(d_ended) AS d_ended
           FROM changes GROUP BY grp, period_start
