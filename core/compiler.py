@@ -163,12 +163,12 @@ def _after_last(plan: Plan):
 
 def compile_formula(
     registry: Registry, key: Key, resolve_ref: Callable[[str, str | None], Key], parameters: Mapping,
-    measure: Callable[[str], exp.Expression], _memo: dict | None = None,
+    measure: Callable[[str], exp.Expression], _memo: dict | None = None, split: str | None = None,
 ) -> exp.Expression:
-    """A variant's formula as a tree over measure columns, with refs inlined and every
-    division made safe."""
+    """A variant's formula (or its ``--by split`` reading) as a tree over measure columns,
+    with refs inlined and every division made safe."""
     memo = {} if _memo is None else _memo
-    if key in memo:
+    if split is None and key in memo:
         return memo[key].copy()
     rv = registry.variants[key]
 
@@ -189,9 +189,57 @@ def compile_formula(
             return safe_div(node.this, node.expression)
         return node
 
-    tree = bottom_up(rv.parsed.tree.copy(), rewrite)
-    memo[key] = tree
+    tree = bottom_up(rv.formula(split).tree.copy(), rewrite)
+    if split is None:
+        memo[key] = tree
     return tree.copy()
+
+
+def graph_closure(registry: Registry, key: Key, resolve_ref: Callable[[str, str | None], Key]) -> list[Key]:
+    """``key`` and every variant its formula references, transitively."""
+    out, todo = [], [key]
+    while todo:
+        k = todo.pop()
+        if k in out:
+            continue
+        out.append(k)
+        todo.extend(resolve_ref(r.metric, r.variant) for r in registry.variants[k].parsed.refs)
+    return out
+
+
+def _measures(registry: Registry, needed: list[str], dim: str | None) -> exp.Select:
+    """The grid (or, for a keyed dimension, the rows of its first keyed node) with every
+    needed measure joined on (grp, period_start[, dim])."""
+    keyed = [registry.measures[m][0] for m in needed if m in registry.measures and registry.measures[m][1].key == dim]
+    if dim is None:
+        base, q = "grid", exp.select(exp.column("grp", table="grid"), exp.column("period_start", table="grid"),
+                                     exp.column("period_end", table="grid"), exp.column("grain_months", table="grid")).from_("grid")
+    else:
+        base = keyed[0]
+        q = (exp.select(exp.column("grp", table=base), exp.column("period_start", table=base),
+                        exp.column("period_end", table="grid"), exp.column("grain_months", table="grid"),
+                        exp.column(exp.to_identifier(dim, quoted=True), table=base)).from_(base)
+             .join(exp.to_table("grid"), on=exp.and_(
+                 exp.EQ(this=exp.column("grp", table=base), expression=exp.column("grp", table="grid")),
+                 exp.EQ(this=exp.column("period_start", table=base), expression=exp.column("period_start", table="grid")))))
+    joined: set[str] = {base}
+    for m in needed:
+        if m == "grain_months":
+            continue
+        node_name, measure = registry.measures[m]
+        if node_name not in joined:
+            joined.add(node_name)
+            conds = [exp.EQ(this=exp.column("grp", table=node_name), expression=exp.column("grp", table=base)),
+                     exp.EQ(this=exp.column("period_start", table=node_name), expression=exp.column("period_start", table=base))]
+            if measure.key is not None:
+                conds.append(exp.EQ(this=exp.column(exp.to_identifier(dim, quoted=True), table=node_name),
+                                    expression=exp.column(exp.to_identifier(dim, quoted=True), table=base)))
+            q = q.join(exp.to_table(node_name), on=exp.and_(*conds), join_type="left", copy=False)
+        col: exp.Expression = exp.column(m, table=node_name)
+        if measure.fill is not None:
+            col = exp.Coalesce(this=col, expressions=[exp.convert(measure.fill)])
+        q = q.select(exp.alias_(col, m), copy=False)
+    return q
 
 
 def compile_plan(
@@ -226,49 +274,47 @@ def compile_plan(
     for name in plan.nodes:
         ctes.append(_cte(name, _node(registry, name, plan), registry.nodes[name].node.step))
 
-    # measures: the grid with every measure the plan's variants read
-    needed: list[str] = []
-    for key in plan.variants:
-        needed.extend(m for m in registry.variants[key].parsed.measures if m not in needed)
-    measure_q = exp.select(exp.column("grp", table="grid"), exp.column("period_start", table="grid"),
-                           exp.column("period_end", table="grid"), exp.column("grain_months", table="grid")).from_("grid")
-    joined: set[str] = set()
-    for m in needed:
-        if m == "grain_months":
-            continue
-        node_name, measure = registry.measures[m]
-        if node_name not in joined:
-            joined.add(node_name)
-            on = exp.and_(
-                exp.EQ(this=exp.column("grp", table=node_name), expression=exp.column("grp", table="grid")),
-                exp.EQ(this=exp.column("period_start", table=node_name), expression=exp.column("period_start", table="grid")),
-            )
-            measure_q = measure_q.join(exp.to_table(node_name), on=on, join_type="left", copy=False)
-        col: exp.Expression = exp.column(m, table=node_name)
-        if measure.fill is not None:
-            col = exp.Coalesce(this=col, expressions=[exp.convert(measure.fill)])
-        measure_q = measure_q.select(exp.alias_(col, m), copy=False)
-    ctes.append(_cte("measures", measure_q, "every measure per period and group (0 for counts and sums with no rows)"))
-
     def resolve_ref(metric: str, variant: str | None) -> Key:
         return (metric, variant or default_variant(metric))
 
     memo: dict = {}
-    values_q = exp.select(exp.column("grp"), exp.column("period_start"), exp.column("period_end")).from_("measures")
-    values_q = values_q.where(exp.GTE(this=exp.column("period_start"), expression=literal(plan.report_start)))
-    for i, key in enumerate(plan.keys):
-        expr = compile_formula(registry, key, resolve_ref, plan.parameters, lambda m: exp.column(m), memo)
-        values_q = values_q.select(exp.alias_(exp.cast(expr, "DOUBLE"), f"v{i}"), copy=False)
-    ctes.append(_cte("metric_values", values_q, "each metric's formula over the measures, from the first reported period"))
-
     branches = []
-    for i, key in enumerate(plan.keys):
-        b = exp.select(
-            exp.alias_(exp.Literal.string(key[0]), "metric"), exp.alias_(exp.Literal.string(key[1]), "variant"),
-            exp.alias_(exp.Literal.number(i), "metric_order"), exp.column("grp"),
-            exp.column("period_start"), exp.column("period_end"), exp.alias_(exp.column(f"v{i}"), "value"),
-        ).from_("metric_values")
-        branches.append(b)
+    for dim in dict.fromkeys([None, *plan.extra_keys]):
+        keys = [k for k in plan.keys if plan.dimensions.get(k) == dim]
+        if not keys:
+            continue
+        suffix = "" if dim is None else f"_by_{dim}"
+        needed: list[str] = []
+        for top in keys:
+            for k in graph_closure(registry, top, resolve_ref):
+                formula = registry.variants[k].formula(plan.split(top) if k == top else None)
+                needed.extend(m for m in formula.measures if m not in needed)
+        ctes.append(_cte(f"measures{suffix}", _measures(registry, needed, dim),
+                         "every measure per period and group" + (f" and {dim}" if dim else "")
+                         + " (0 for counts and sums with no rows)"))
+        key_cols = [exp.column(exp.to_identifier(dim, quoted=True))] if dim else []
+        values_q = exp.select(exp.column("grp"), exp.column("period_start"), exp.column("period_end"), *key_cols
+                              ).from_(f"measures{suffix}")
+        values_q = values_q.where(exp.GTE(this=exp.column("period_start"), expression=literal(plan.report_start)))
+        for top in keys:
+            i = plan.keys.index(top)
+            expr = compile_formula(registry, top, resolve_ref, plan.parameters, lambda m: exp.column(m), memo,
+                                   split=plan.split(top))
+            values_q = values_q.select(exp.alias_(exp.cast(expr, "DOUBLE"), f"v{i}"), copy=False)
+        ctes.append(_cte(f"metric_values{suffix}", values_q,
+                         "each metric's formula over the measures, from the first reported period"))
+        for top in keys:
+            i = plan.keys.index(top)
+            extras = []
+            for e in plan.extra_keys:
+                value = exp.cast(exp.column(exp.to_identifier(e, quoted=True)), "VARCHAR") if e == dim else \
+                    exp.cast(exp.Null(), "VARCHAR")
+                extras.append(exp.alias_(value, e, quoted=True))
+            branches.append(exp.select(
+                exp.alias_(exp.Literal.string(top[0]), "metric"), exp.alias_(exp.Literal.string(top[1]), "variant"),
+                exp.alias_(exp.Literal.number(i), "metric_order"), exp.column("grp"),
+                exp.column("period_start"), exp.column("period_end"), *extras, exp.alias_(exp.column(f"v{i}"), "value"),
+            ).from_(f"metric_values{suffix}"))
     long_q: exp.Query = branches[0]
     for b in branches[1:]:
         long_q = exp.union(long_q, b, distinct=False, copy=False)
@@ -277,12 +323,15 @@ def compile_plan(
     dims = [exp.column(exp.to_identifier(d, quoted=True), table="g") for d in plan.by]
     final = exp.select(
         exp.column("metric", table="l"), exp.column("variant", table="l"),
-        exp.column("period_start", table="l"), exp.column("period_end", table="l"), *dims, exp.column("value", table="l"),
+        exp.column("period_start", table="l"), exp.column("period_end", table="l"), *dims,
+        *[exp.column(exp.to_identifier(e, quoted=True), table="l") for e in plan.extra_keys], exp.column("value", table="l"),
     ).from_(exp.to_table("long_values").as_("l")).join(
         exp.to_table("groups").as_("g"), on=exp.EQ(this=exp.column("grp", table="l"), expression=exp.column("grp", table="g")))
     order = [exp.Ordered(this=exp.column("metric_order", table="l")), exp.Ordered(this=exp.column("period_start", table="l"))]
     order += [exp.Ordered(this=d.copy(), nulls_first=False) for d in dims]
+    order += [exp.Ordered(this=exp.column(exp.to_identifier(e, quoted=True), table="l"), nulls_first=False)
+              for e in plan.extra_keys]
     final = final.order_by(*order)
     for name, q, _ in ctes:
         final = final.with_(name, as_=q, copy=False)
-    return Compiled(final, (*OUTPUT_COLUMNS, *plan.by, "value"), plan, tuple((n, s) for n, _, s in ctes))
+    return Compiled(final, (*OUTPUT_COLUMNS, *plan.by, *plan.extra_keys, "value"), plan, tuple((n, s) for n, _, s in ctes))

@@ -62,13 +62,13 @@ class Graph:
                     hint=f"Its variants: {', '.join(names)}.",
                 )
 
-    def resolve(self, key: Key) -> Resolved:
+    def resolve(self, key: Key, split: str | None = None) -> Resolved:
         order: list[Key] = []
         self._visit(key, [], order, set())
         nodes: list[str] = []
         seen: set[str] = set()
         for k in order:
-            for m in self.registry.variants[k].parsed.measures:
+            for m in self.registry.variants[k].formula(split if k == key else None).measures:
                 if m in BUILTIN_MEASURES:
                     continue
                 self._visit_node(self.registry.measures[m][0], nodes, seen, [])
@@ -79,7 +79,7 @@ class Graph:
             sources.extend(parsed.sources)
             params.extend(parsed.parameters)
         for k in order:
-            params.extend(self.registry.variants[k].parsed.parameters)
+            params.extend(self.registry.variants[k].formula(split if k == key else None).parameters)
         return Resolved(key, tuple(order), tuple(nodes), tuple(dict.fromkeys(sources)), tuple(dict.fromkeys(params)))
 
     def _visit(self, key: Key, path: list[Key], order: list[Key], done: set[Key]) -> None:

@@ -112,6 +112,9 @@ class Variant:
     description: str = ""
     unit: str | None = attrs.field(default=None, validator=_check_unit)
     examples: tuple[Example, ...] = attrs.field(converter=_tuple, default=())
+    splits: dict[str, str] = attrs.field(factory=dict, converter=dict)
+    """``--by KEY`` readings that are not customer dimensions: KEY → a formula over
+    measures keyed by KEY (e.g. ``{"step": "..."}`` for onboarding steps)."""
 
 
 @attrs.frozen
@@ -156,12 +159,15 @@ class Measure:
     """A per-period column a node provides, keyed by (grp, period_start).
 
     ``fill`` is the value of a period where the node has no row: 0 for counts and
-    sums, None for means.
+    sums, None for means. A measure with a ``key`` is keyed by (grp, period_start, key):
+    its node outputs a column named ``key`` and a row for every value of it in every
+    period (the node decides the domain, e.g. every feature of a list).
     """
 
     name: str = attrs.field(validator=_check_name)
     description: str
     fill: float | None = 0
+    key: str | None = None  # a dimension the rows carry besides the period (e.g. "feature")
 
 
 @attrs.frozen

@@ -43,9 +43,15 @@ class Plan:
     report_end: dt.date
     spine_start: dt.date
     spine_last: dt.date
-    by: tuple[str, ...]
+    by: tuple[str, ...]  # customers dimensions
     parameters: dict[str, Any]
     lenient: bool = False
+    splits: dict[Key, str] = attrs.field(factory=dict)  # key -> the --by KEY reading it uses
+    dimensions: dict[Key, str] = attrs.field(factory=dict)  # key -> the extra key its rows carry
+    extra_keys: tuple[str, ...] = ()  # every such key, in order: output columns after ``by``
+
+    def split(self, key: Key) -> str | None:
+        return self.splits.get(key)
 
 
 def _coerce(name: str, kind: str, value: Any, users: str) -> Any:
@@ -83,7 +89,8 @@ def resolve_parameters(registry: Registry, graph: Graph, keys: Sequence[Key], *o
     """Defaults, then each mapping of overrides (project, then command line), checked."""
     used: dict[str, list[str]] = {}
     for key in keys:
-        for p in graph.resolve(key).parameters:
+        splits = {n for n in registry.variants[key].variant.splits}
+        for p in [q for split in (None, *splits) for q in graph.resolve(key, split).parameters]:
             used.setdefault(p, []).append(f"{key[0]}:{key[1]}")
     values: dict[str, Any] = {}
     for name in used:
@@ -108,12 +115,33 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
     """Resolve every requested key; share nodes; check ``--by`` against the sources."""
     if not request.keys:
         raise UsageError("no metric to compute", hint="Name one with --metric NAME, or use --all.")
+    split_names = {n for n in request.by for k in request.keys if n in registry.variants[k].variant.splits}
+    splits: dict[Key, str] = {}
+    for name in split_names:
+        for key in request.keys:
+            if name not in registry.variants[key].variant.splits:
+                raise UsageError(
+                    f"--by {name}: metric {key[0]}:{key[1]} cannot be split by {name}",
+                    hint=f"Compute it in a separate run; --by {name} is a reading of "
+                    + ", ".join(sorted({f"{k[0]}:{k[1]}" for k in request.keys if name in registry.variants[k].variant.splits})),
+                )
+            if key in splits:
+                raise UsageError(f"--by {splits[key]} and --by {name} cannot both split {key[0]}:{key[1]}")
+            splits[key] = name
+    customer_by = tuple(n for n in request.by if n not in split_names)
+    dimensions: dict[Key, str] = {}
+    for key in request.keys:
+        dim = registry.dimension_of(*key, splits.get(key))
+        if dim is not None:
+            if dim in customer_by:
+                raise UsageError(f"--by {dim}: metric {key[0]}:{key[1]} already carries the dimension {dim}")
+            dimensions[key] = dim
     variants: list[Key] = []
     nodes: list[str] = []
     sources: list[str] = []
     for key in request.keys:
-        r = graph.resolve(key)
-        if request.by:
+        r = graph.resolve(key, splits.get(key))
+        if customer_by:
             bad = graph.unsplittable_sources(key)
             if bad:
                 raise UsageError(
@@ -129,7 +157,7 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
     periods_last = floor(request.end, request.grain)
     if periods_last == request.end:
         periods_last = shift(periods_last, request.grain, -1)
-    if request.by and "customers" not in sources:
+    if customer_by and "customers" not in sources:
         sources.append("customers")
     return Plan(
         keys=tuple(dict.fromkeys(request.keys)),
@@ -141,7 +169,10 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
         report_end=request.end,
         spine_start=shift(report_start, request.grain, -1),
         spine_last=periods_last,
-        by=request.by,
+        by=customer_by,
         parameters=parameters,
         lenient=request.lenient,
+        splits=splits,
+        dimensions=dimensions,
+        extra_keys=tuple(dict.fromkeys(dimensions.values())),
     )

@@ -30,6 +30,10 @@ class RegisteredVariant:
     variant: Variant
     parsed: ParsedFormula
     plugin: str
+    splits: dict[str, ParsedFormula] = attrs.field(factory=dict)
+
+    def formula(self, split: str | None = None) -> ParsedFormula:
+        return self.parsed if split is None else self.splits[split]
 
 
 @attrs.frozen
@@ -90,6 +94,13 @@ class Registry:
             for v in self.variant_order[name]:
                 yield self.variants[(name, v)]
 
+    def dimension_of(self, metric: str, variant: str, split: str | None = None) -> str | None:
+        """The key a variant's rows carry besides the period (a keyed measure's key), if any."""
+        for m in self.variants[(metric, variant)].formula(split).measures:
+            if m in self.measures and self.measures[m][1].key:
+                return self.measures[m][1].key
+        return None
+
     def unit(self, metric: str, variant: str) -> str:
         return self.variants[(metric, variant)].variant.unit or self.metrics[metric].unit
 
@@ -99,9 +110,18 @@ class Registry:
         out: list[str] = []
         for (metric, vname), rv in self.variants.items():
             where = f"plugin {rv.plugin!r}, metric {metric}:{vname}"
-            for m in rv.parsed.measures:
-                if m not in self.measures and m not in BUILTIN_MEASURES:
-                    out.append(f"{where}: unknown measure {m!r} in formula.{did_you_mean(m, self.measures)}")
+            for split, parsed in [(None, rv.parsed), *rv.splits.items()]:
+                keys = set()
+                for m in parsed.measures:
+                    if m not in self.measures and m not in BUILTIN_MEASURES:
+                        out.append(f"{where}: unknown measure {m!r} in formula.{did_you_mean(m, self.measures)}")
+                    elif m in self.measures and self.measures[m][1].key:
+                        keys.add(self.measures[m][1].key)
+                if split is not None and parsed.refs:
+                    out.append(f"{where}: its --by {split} formula cannot ref() other metrics")
+                if len(keys) > 1 or (split is not None and keys and keys != {split}):
+                    what = f"its --by {split} formula" if split else "its formula"
+                    out.append(f"{where}: {what} mixes measures keyed by {', '.join(sorted(keys))}")
             for ref in rv.parsed.refs:
                 if ref.metric not in self.metrics:
                     out.append(f"{where}: unknown metric {ref.metric!r} in ref().{did_you_mean(ref.metric, self.metrics)}")
@@ -201,9 +221,10 @@ class Registrar:
             )
         try:
             parsed = parse_formula(variant.formula)
+            splits = {k: parse_formula(f) for k, f in variant.splits.items()}
         except ValueError as e:
             raise DefinitionError(f"plugin {self.plugin!r}, metric {metric}:{variant.name}: {e}") from None
-        reg.variants[(metric, variant.name)] = RegisteredVariant(metric, variant, parsed, self.plugin)
+        reg.variants[(metric, variant.name)] = RegisteredVariant(metric, variant, parsed, self.plugin, splits)
         reg.variant_order[metric].append(variant.name)
 
     def default_variant(self, metric: str, variant: str) -> None:

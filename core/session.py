@@ -102,10 +102,11 @@ class Session:
                     f"metric {key[0]}:{key[1]} needs source(s) {', '.join(lacks)}, which this project does not configure",
                     hint=f"Map {', '.join('[sources.' + s + ']' for s in lacks)} in csframe.toml.",
                 )
-        if request.by:
-            self._check_dimensions(request.by)
         values = resolve_parameters(self.registry, self.graph, request.keys, self.project.parameters, params or {})
-        return build_plan(self.registry, self.graph, request, values)
+        plan = build_plan(self.registry, self.graph, request, values)
+        if plan.by:
+            self._check_dimensions(plan.by)
+        return plan
 
     def _check_dimensions(self, by: Sequence[str]) -> None:
         if "customers" not in self.project.sources:
