@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ..errors import UsageError
@@ -209,7 +211,7 @@ def plugins(project_dir):
     except UsageError:
         if project_dir is not None:
             raise
-        session = Session.open(project=Project(dir=__import__("pathlib").Path.cwd()))
+        session = Session.open(project=Project(dir=Path.cwd()))
     with session as s:
         reg = s.registry
         for name in s.plugins.names():
