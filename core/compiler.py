@@ -107,12 +107,18 @@ def _source_scan(src: Source, scan: SourceScan, plan: Plan, grouped: bool) -> ex
             query = query.select(exp.alias_(exp.column(exp.to_identifier(b.column(dim), quoted=True), table="t"), dim, quoted=True))
     if scan.lenient_filter is not None:
         query = scan.lenient_filter(query, src)
-    if grouped and src.customer_column is not None and src.name != "customers":
+    if grouped and src.name == "customers":
+        # the customers scan carries its own group, like every other source
+        dims = [exp.column(exp.to_identifier(d, quoted=True)) for d in plan.by]
+        rank = exp.Window(this=exp.DenseRank(), order=exp.Order(
+            expressions=[exp.Ordered(this=d, nulls_first=False) for d in dims]))
+        query = exp.select(exp.Star(), exp.alias_(rank, "grp")).from_(query.subquery("r"))
+    elif grouped and src.customer_column is not None:
         inner = query.subquery("r")
         query = exp.select(*[exp.column(c, table="r") for c in src.column_names], exp.column("grp", table="cg")).from_(
             inner).join(exp.to_table("customer_groups").as_("cg"),
                         on=exp.EQ(this=exp.column(src.customer_column, table="r"), expression=exp.column("customer_id", table="cg")))
-    elif src.name != "customers" or not grouped:
+    else:
         query = query.select(exp.alias_(exp.Literal.number(0), "grp"))
     return query
 
@@ -121,8 +127,7 @@ def _groups(plan: Plan) -> list[tuple[str, exp.Query, str]]:
     if not plan.by:
         return [_cte("groups", exp.select(exp.alias_(exp.Literal.number(0), "grp")), "one group: no --by")]
     dims = [exp.column(exp.to_identifier(d, quoted=True)) for d in plan.by]
-    rank = exp.Window(this=exp.DenseRank(), order=exp.Order(expressions=[exp.Ordered(this=d.copy(), nulls_first=False) for d in dims]))
-    cg = exp.select(exp.column("customer_id"), *[d.copy() for d in dims], exp.alias_(rank, "grp")).from_("src_customers")
+    cg = exp.select(exp.column("customer_id"), *[d.copy() for d in dims], exp.column("grp")).from_("src_customers")
     groups = exp.select(exp.column("grp"), *[d.copy() for d in dims]).distinct().from_("customer_groups")
     return [
         _cte("customer_groups", cg, f"each customer's group of --by {', '.join(plan.by)}"),

@@ -184,11 +184,27 @@ def literal(value: Any) -> exp.Expression:
 
 
 def bind_placeholders(tree: exp.Expression, values: Mapping[str, Any]) -> exp.Expression:
-    """Replace every ``:name`` placeholder by the literal of ``values[name]``."""
+    """Replace every ``:name`` placeholder by the literal of ``values[name]``.
+
+    Two shapes are folded first, so that list parameters whose default is "any" (None)
+    work on every engine: ``:p IS NULL`` becomes TRUE/FALSE, and ``x IN :p`` becomes
+    ``x IN (v1, v2, …)`` (FALSE for an empty list)."""
+
+    def fold(node: exp.Expression) -> exp.Expression:
+        if (isinstance(node, exp.Is) and isinstance(node.this, exp.Placeholder)
+                and isinstance(node.expression, exp.Null) and node.this.name in values):
+            return exp.Boolean(this=values[node.this.name] is None)
+        field = node.args.get("field") if isinstance(node, exp.In) else None
+        if isinstance(field, exp.Placeholder) and field.name in values:
+            items = values[field.name] or ()
+            if not items:
+                return exp.false()
+            return exp.In(this=node.this, expressions=[literal(v) for v in items])
+        return node
 
     def rewrite(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Placeholder) and node.name in values:
             return literal(values[node.name])
         return node
 
-    return bottom_up(tree, rewrite)
+    return bottom_up(bottom_up(tree, fold), rewrite)

@@ -61,9 +61,14 @@ def _coerce(name: str, kind: str, value: Any, users: str) -> Any:
     if kind == "list":
         if isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
-        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-            raise bad("a list of names")
-        return tuple(value)
+        if not isinstance(value, (list, tuple)) or not value:
+            raise bad("a non-empty list")
+        if all(isinstance(v, str) for v in value):
+            return tuple(value)
+        try:
+            return tuple(float(v) for v in value)
+        except (TypeError, ValueError):
+            raise bad("a list of names or of numbers") from None
     if kind == "bool":
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"

@@ -21,10 +21,13 @@ from .errors import PluginError
 # Built-ins are registered by module name, exactly like a third-party plugin.
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "csframe.definitions.revenue",
+    "csframe.definitions.adoption",
+    "csframe.definitions.satisfaction",
     "csframe.adapters.duckdb",
     "csframe.adapters.postgres",
     "csframe.adapters.bigquery",
     "csframe.plugins.output_formats",
+    "csframe.plugins.parquet",
     "csframe.plugins.demo_hooks",
 )
 

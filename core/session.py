@@ -211,7 +211,14 @@ class Session:
         return problems, absent
 
     def check_data(self, names: Iterable[str], parameters: Mapping[str, Any], absent: Mapping[str, set[str]]) -> list[contract_checks.Problem]:
-        """Every "Bad data" rule over the named sources, with counts and sample keys."""
+        """Every "Bad data" rule over the named sources, with counts and sample keys.
+
+        Rules read parameters (survey scales) whether or not a metric of the run does:
+        declared defaults, then the project's values, then ``parameters``."""
+        merged = {name: spec.default for name, (_, spec) in self.registry.parameters.items()}
+        merged.update({k: v for k, v in self.project.parameters.items() if k in merged})
+        merged.update(parameters)
+        parameters = merged
         from .compiler import _source_scan  # the same canonical scan compute uses
         from .plan import Plan
         from .periods import grain as g

@@ -1,0 +1,149 @@
+"""The "Onboarding, adoption and engagement" catalog of metrics.md, registered through the
+same hook a third-party plugin uses.
+
+Reads ``customers``, ``trials``, ``users``, ``events`` and ``referrals``; |E| (``customers_end``)
+and the paying periods of each customer come from the revenue catalog's subscription nodes,
+so this plugin needs ``csframe.definitions.revenue`` loaded too.
+
+Not here yet (they need ``--by`` support in the core): ``onboarding_completion_rate --by step``,
+``customer_health_score --by customer_id | health_band``, ``feature_adoption_rate`` and
+``health_band_customers`` (which always carry a dimension).
+"""
+
+from __future__ import annotations
+
+__all__ = ["METRICS", "PARAMETERS", "csframe_register_metrics"]
+
+from csframe.core.hookspecs import hookimpl
+from csframe.core.models import Example as X
+from csframe.core.models import Metric, Parameter, Variant
+
+from . import engagement_nodes
+
+FAMILY = "adoption"
+
+ACTIVATION_EVENT = Parameter("activation_event", "activated", "the event name that marks a customer as activated")
+WINDOW_DAYS = Parameter(
+    "window_days", 30, "days after created_at (both ends included) within which activation_rate and "
+    "onboarding_completion_rate count the event", kind="int", minimum=0)
+VALUE_EVENT = Parameter("value_event", "activated", "the event name that marks a customer reaching value")
+ONBOARDING_EVENT = Parameter("onboarding_event", "onboarding_completed",
+                             "the event name that marks a customer's onboarding as complete")
+ACTIVE_EVENTS = Parameter("active_events", None, "the event names that make a user active (default: any event)",
+                          kind="list")
+ENGAGEMENT_EVENT = Parameter("engagement_event", None, "the event name that makes a user engaged (default: any event)")
+HEALTH_WEIGHTS = tuple(
+    Parameter(f"health_weight_{part}", 1 / 3, f"the weight of {what} in customer_health_score (default ⅓)",
+              kind="float", minimum=0)
+    for part, what in (("frequency", "frequency (share of the period's days with an event)"),
+                       ("breadth", "breadth (share of the customer's users with an event)"),
+                       ("depth", "depth (share of all event names the customer used)")))
+PARAMETERS = (ACTIVATION_EVENT, WINDOW_DAYS, VALUE_EVENT, ONBOARDING_EVENT, ACTIVE_EVENTS, ENGAGEMENT_EVENT,
+              *HEALTH_WEIGHTS)
+
+DAY = 86400
+_WINDOW_NOTE = ("past values can rise as data arrives until window_days days after the period's end (the "
+                "window of the period's last customers); after that they are final")
+
+
+def _single(name: str, unit: str, description: str, formula: str, provenance: tuple[str, ...],
+            examples: tuple[X, ...] = (), **kwargs) -> Metric:
+    return Metric(name, unit, description, (Variant("default", formula, provenance, description, examples=examples),),
+                  family=FAMILY, **kwargs)
+
+
+def _durations(name: str, description: str, prefix: str, event: str, order: tuple[str, str],
+               provenance: dict[str, tuple[str, ...]], parameters: tuple[Parameter, ...]) -> Metric:
+    """A metric in days with a ``mean`` and a ``median`` variant over ``<prefix>_*`` measures."""
+    variants = {
+        "mean": Variant("mean", f"{prefix}_seconds_sum / {DAY} / {prefix}_count", provenance["mean"],
+                        f"the mean of the days from created_at to the first {event}", examples=(
+                            X("3 customers: 1, 2 and 6 days", {f"{prefix}_seconds_sum": 9 * DAY,
+                                                                f"{prefix}_count": 3}, 3),
+                            X("nobody reached it", {f"{prefix}_seconds_sum": 0, f"{prefix}_count": 0}, None))),
+        "median": Variant("median", f"{prefix}_seconds_median / {DAY}", provenance["median"],
+                          f"the interpolated median of the days from created_at to the first {event}", examples=(
+                              X("median 129,600 s", {f"{prefix}_seconds_median": 129_600}, 1.5),
+                              X("nobody reached it", {f"{prefix}_seconds_median": None}, None))),
+    }
+    return Metric(name, "days", description, tuple(variants[v] for v in order), parameters=parameters,
+                  family=FAMILY, cohort_note=(
+                      f"\"at all\": a customer counts once it reaches {event}, whenever that is, so a period's value "
+                      "can change as data arrives"))
+
+
+METRICS: tuple[Metric, ...] = (
+    _single("trial_conversion_rate", "ratio",
+            "trials started in p that converted (at any time) / trials started in p",
+            "trials_started_converted / trials_started", ("dock",), (
+                X("25 of 100 trials started converted", {"trials_started_converted": 25, "trials_started": 100}, 0.25),
+                X("no trial started", {"trials_started_converted": 0, "trials_started": 0}, None)),
+            cohort_note="\"at all\": a trial counts as converted whenever it converts, so a period's value can rise "
+                        "as data arrives"),
+    Metric("free_to_paid_conversion", "ratio", "conversions of free trials into paying customers", (
+        Variant("over_trials", "trials_converted / trials_started", ("guide13", "podium"),
+                "trials with converted_at in p / trials started in p", examples=(
+                    X("30 converted, 120 started", {"trials_converted": 30, "trials_started": 120}, 0.25),)),
+        Variant("over_population", "trials_converted / users_to_date", ("parative",),
+                "trials with converted_at in p / users with created_at < p.end", examples=(
+                    X("60 converted, 100 users", {"trials_converted": 60, "users_to_date": 100}, 0.60, "parative"),
+                    X("no users", {"trials_converted": 0, "users_to_date": 0}, None))),
+    ), family=FAMILY),
+    _single("activation_rate", "ratio",
+            "customers created in p with an activation_event within window_days days of created_at "
+            "(created_at ≤ occurred_at ≤ created_at + window_days) / customers created in p",
+            "customers_activated / customers_created", ("dock",), (
+                X("40 of 50 new customers activated", {"customers_activated": 40, "customers_created": 50}, 0.80),
+                X("no customer created", {"customers_activated": 0, "customers_created": 0}, None)),
+            parameters=(ACTIVATION_EVENT, WINDOW_DAYS), cohort_note=_WINDOW_NOTE),
+    _durations("time_to_value", "days from created_at to the first value_event, over customers created in p that "
+               "reached it (at any time; those yet to reach it are left out)", "time_to_value", "value_event",
+               ("median", "mean"), {"median": ("dock", "guide13", "parative"), "mean": ("industry",)},
+               (VALUE_EVENT,)),
+    _single("onboarding_completion_rate", "ratio",
+            "customers created in p with an onboarding_event within window_days days of created_at "
+            "/ customers created in p",
+            "customers_onboarded_in_window / customers_created", ("dock", "parative"), (
+                X("45 of 60 onboarded", {"customers_onboarded_in_window": 45, "customers_created": 60}, 0.75),),
+            parameters=(ONBOARDING_EVENT, WINDOW_DAYS), cohort_note=_WINDOW_NOTE),
+    _durations("time_to_complete_onboarding", "days from created_at to the first onboarding_event, over customers "
+               "created in p that completed it at any time (no window)", "onboarding_time", "onboarding_event",
+               ("mean", "median"), {"mean": ("guide13",), "median": ("industry",)}, (ONBOARDING_EVENT,)),
+    _single("active_users", "count",
+            "distinct users with an event in p whose name is in active_events (default: any); month grain gives "
+            "MAU, week WAU, day DAU", "period_active_users", ("dock", "parative"), parameters=(ACTIVE_EVENTS,)),
+    _single("stickiness", "ratio",
+            "(Σ over the UTC days of p of that day's active users) / days in p / active_users of p",
+            "active_user_days / days_in_period / period_active_users", ("parative",), (
+                X("mean daily active users 9,400; monthly 142,000",
+                  {"active_user_days": 9_400 * 30, "days_in_period": 30, "period_active_users": 142_000}, 0.0662,
+                  "industry", tolerance=1e-3),
+                X("nobody active", {"active_user_days": 0, "days_in_period": 31, "period_active_users": 0}, None)),
+            parameters=(ACTIVE_EVENTS,)),
+    _single("engagement_rate", "ratio",
+            "distinct users with an engagement_event (default: any) in p / users with created_at < p.end",
+            "engaged_users / users_to_date", ("guide13",), (
+                X("300 of 1,200 users engaged", {"engaged_users": 300, "users_to_date": 1_200}, 0.25),),
+            parameters=(ENGAGEMENT_EVENT,)),
+    Metric("customer_health_score", "score", "a 0–100 usage score of the customers paying at the end of p", (
+        Variant("frequency_breadth_depth", "health_score_mean", ("podium",),
+                "mean over c ∈ E of 100 × (w_f·frequency + w_b·breadth + w_d·depth): frequency = UTC days of p with "
+                "an event of c / days in p; breadth = users of c with an event in p / users of c created before "
+                "p.end (0 when c has none); depth = distinct event names c used in p / distinct event names in the "
+                "whole source; a customer without events scores 0 and counts", examples=(
+                    X("scores 90, 60, 0", {"health_score_mean": 50}, 50),)),
+    ), parameters=HEALTH_WEIGHTS, family=FAMILY, cohort_note=(
+        "depth divides by the distinct event names of the whole events source, so a period's score can fall "
+        "when a new event name first appears later")),
+    _single("referrals", "count", "referrals with referred_at in p", "referrals_made", ("parative",)),
+    _single("referral_rate", "ratio", "referrals in p / |E|", "referrals_made / customers_end", ("parative",), (
+        X("20 referrals, 400 customers", {"referrals_made": 20, "customers_end": 400}, 0.05),
+        X("no customers", {"referrals_made": 3, "customers_end": 0}, None))),
+)
+
+
+@hookimpl
+def csframe_register_metrics(registrar) -> None:
+    engagement_nodes.register_nodes(registrar, engagement_nodes.NODES)
+    for metric in METRICS:
+        registrar.metric(metric)
