@@ -1,38 +1,199 @@
 """BigQuery's differences from the neutral tree, as pure AST→AST transforms.
 
-Every query csframe renders for BigQuery goes through ``TRANSFORMS`` (in order); the
-tests analyze the result with Google's own SQL front end (ZetaSQL)."""
+Every query csframe renders for BigQuery goes through ``TRANSFORMS`` (in order), then
+sqlglot's BigQuery generator. The neutral tree's TIMESTAMP (the data contract's
+timestamps, UTC, no time zone) is BigQuery's **DATETIME**: sqlglot renders
+``CAST(x AS TIMESTAMP)`` as ``CAST(x AS DATETIME)``, so every source scan turns a user's
+TIMESTAMP or DATETIME column into a DATETIME (a TIMESTAMP read in UTC), the transforms
+below assume DATETIME operands, and DATE literals compare with them directly.
+
+Each transform rewrites the tree it is given in place and returns it (``render`` hands
+them a copy of the neutral tree, which stays as it was). None of them touches a subtree
+whose root carries ``meta[USER_SQL]``: a source's own SQL from the project file, already
+written in BigQuery's dialect (its DATE_TRUNC on a DATE, its TIMESTAMP arithmetic and its
+WEEK mean what the user wrote).
+
+The tests analyze every query of the catalog with Google's own SQL front end (ZetaSQL,
+``tests/bigquery/test_zetasql_analyze.py``) and pin the semantics these transforms rely
+on with its reference implementation (``tests/bigquery/test_bigquery_semantics.py``).
+"""
 
 from __future__ import annotations
 
-__all__ = ["TRANSFORMS"]
+__all__ = ["TRANSFORMS", "USER_SQL", "median"]
+
+from collections.abc import Callable
 
 from sqlglot import exp
 
+USER_SQL = "user_sql"
+"""The ``meta`` key marking the root of SQL a user wrote in the target dialect."""
+
+
+def _rewrite(tree: exp.Expression, rule: Callable[[exp.Expression], exp.Expression]) -> exp.Expression:
+    """``tree.transform(rule, copy=False)`` (top-down; a replacement is not walked again),
+    except that subtrees marked ``meta[USER_SQL]`` are left as they are."""
+    root: exp.Expression | None = None
+    result: exp.Expression | None = None
+
+    def prune(node: exp.Expression) -> bool:
+        return node is not result or bool(node.meta_get(USER_SQL))
+
+    for node in tree.dfs(prune=prune):
+        if node.meta_get(USER_SQL):
+            result = node
+        else:
+            parent, arg_key, index = node.parent, node.arg_key, node.index
+            result = rule(node)
+            if root is not None and parent is not None and arg_key and result is not node:
+                parent.set(arg_key, result, index)
+        if root is None:
+            root = result
+    assert root is not None
+    return root
+
+_TRUNCS = (exp.DateTrunc, exp.TimestampTrunc, exp.DatetimeTrunc)
+
+
+def _unit_name(node: exp.Expression) -> str:
+    unit = node.args.get("unit")
+    # sqlglot keeps a DateTrunc's unit as a string literal, the others' as a Var
+    return unit.name.upper() if isinstance(unit, (exp.Var, exp.Literal)) else ""
+
+
+def _as_datetime(x: exp.Expression) -> exp.Expression:
+    """CAST(x AS DATETIME), unless ``x`` is already a cast to TIMESTAMP or DATETIME (both
+    are DATETIME on BigQuery)."""
+    if isinstance(x, exp.Cast) and x.to.is_type(exp.DataType.Type.TIMESTAMP, exp.DataType.Type.DATETIME):
+        return x
+    return exp.cast(x, "DATETIME", copy=False)
+
 
 def _iso_weeks(tree: exp.Expression) -> exp.Expression:
-    """BigQuery's WEEK starts on Sunday; the data contract's weeks are ISO (Monday)."""
+    """Truncation to WEEK → ISOWEEK: BigQuery's WEEK starts on Sunday, the data contract's
+    weeks are ISO (Monday)."""
 
     def rewrite(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, (exp.DateTrunc, exp.TimestampTrunc, exp.DatetimeTrunc)):
-            unit = node.args.get("unit")
-            if isinstance(unit, exp.Var) and unit.name.upper() == "WEEK":
-                node.set("unit", exp.Var(this="ISOWEEK"))
+        if isinstance(node, _TRUNCS) and _unit_name(node) == "WEEK":
+            node.set("unit", exp.Var(this="ISOWEEK"))
         return node
 
-    return tree.transform(rewrite, copy=False)
+    return _rewrite(tree, rewrite)
+
+
+def _datetime_trunc(tree: exp.Expression) -> exp.Expression:
+    """DATE_TRUNC(x, unit) → DATETIME_TRUNC(CAST(x AS DATETIME), unit).
+
+    The neutral tree truncates timestamps (DATETIME here). DATETIME_TRUNC is the function
+    every BigQuery has for them (DATE_TRUNC took only DATEs until recently); the cast makes
+    a DATE or (read in UTC) TIMESTAMP operand work too."""
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, (exp.DateTrunc, exp.TimestampTrunc)):
+            unit = _unit_name(node)
+            if unit:
+                return exp.DatetimeTrunc(this=_as_datetime(node.this), unit=exp.Var(this=unit))
+        return node
+
+    return _rewrite(tree, rewrite)
 
 
 def _epoch_seconds(tree: exp.Expression) -> exp.Expression:
-    """Seconds since 1970 of a DATETIME read as UTC: UNIX_MICROS(TIMESTAMP(x)) / 1e6."""
+    """Seconds since 1970 of a DATETIME read as UTC, exactly:
+    CAST(UNIX_MICROS(TIMESTAMP(x)) AS NUMERIC) / 1000000, a NUMERIC that keeps the
+    microseconds as decimals (a FLOAT64 has about 16 digits: 1.7e9 s with 6 decimals is
+    at its edge)."""
 
     def rewrite(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.TimeToUnix):
             micros = exp.Anonymous(this="UNIX_MICROS", expressions=[exp.Anonymous(this="TIMESTAMP", expressions=[node.this])])
-            return exp.Div(this=micros, expression=exp.Literal.number("1000000.0"))
+            return exp.Div(this=exp.cast(micros, "NUMERIC"), expression=exp.Literal.number(1000000))
         return node
 
-    return tree.transform(rewrite, copy=False)
+    return _rewrite(tree, rewrite)
 
 
-TRANSFORMS = (_iso_weeks, _epoch_seconds)
+def _interval_literals(tree: exp.Expression) -> exp.Expression:
+    """INTERVAL '1' MONTH → INTERVAL 1 MONTH: BigQuery reads a quoted interval as an
+    INTERVAL-type literal (``INTERVAL '1-2' YEAR TO MONTH``), which GENERATE_DATE_ARRAY and
+    DATETIME_ADD do not take; their step is an INT64 and a date part."""
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Interval):
+            n = node.this
+            if isinstance(n, exp.Literal) and n.is_string and n.this.strip().lstrip("-").isdigit():
+                node.set("this", exp.Literal.number(int(n.this.strip())))
+        return node
+
+    return _rewrite(tree, rewrite)
+
+
+def _interval_arithmetic(tree: exp.Expression) -> exp.Expression:
+    """x ± INTERVAL n unit → DATETIME_ADD/DATETIME_SUB(CAST(x AS DATETIME), INTERVAL n unit).
+
+    ``DATE + INTERVAL`` needs BigQuery's INTERVAL type (and an analyzer that knows it);
+    DATETIME_ADD is the form every BigQuery accepts. Like DuckDB's and PostgreSQL's
+    date + interval it returns a DATETIME (the neutral tree casts the result), takes a DATE,
+    DATETIME or (read as UTC) TIMESTAMP operand, and clamps a month step to the month's
+    last day (Jan 31 + 1 month = Feb 29 in 2024)."""
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, (exp.Add, exp.Sub)):
+            left, right = node.this, node.expression
+            if isinstance(left, exp.Interval) and isinstance(node, exp.Add):
+                left, right = right, left
+            if isinstance(right, exp.Interval) and not isinstance(left, exp.Interval):
+                fn = "DATETIME_ADD" if isinstance(node, exp.Add) else "DATETIME_SUB"
+                return exp.Anonymous(this=fn, expressions=[_as_datetime(left), right])
+        return node
+
+    return _rewrite(tree, rewrite)
+
+
+def median(x: exp.Expression) -> exp.Expression:
+    """The interpolated median of ``x`` over a group, as a BigQuery aggregate expression:
+    the mean of the two middle values of the sorted non-NULL values (one value twice for an
+    odd count), NULL over no values. Two ARRAY_AGGs sorted the same way, read at
+    SAFE_OFFSET(DIV(n - 1, 2)) and SAFE_OFFSET(DIV(n, 2)) with n = COUNT(x)."""
+
+    def sorted_values() -> exp.Expression:
+        return exp.IgnoreNulls(this=exp.ArrayAgg(this=exp.Order(
+            this=x.copy(), expressions=[exp.Ordered(this=x.copy(), nulls_first=True)])))
+
+    def at(index: exp.Expression) -> exp.Expression:
+        return exp.Bracket(this=sorted_values(), expressions=[index], offset=0, safe=True)
+
+    n = exp.Count(this=x.copy())
+    two = exp.Literal.number(2)
+    low = at(exp.IntDiv(this=exp.Sub(this=n, expression=exp.Literal.number(1)), expression=two.copy()))
+    high = at(exp.IntDiv(this=n.copy(), expression=two.copy()))
+    return exp.Div(this=exp.paren(exp.Add(this=low, expression=high), copy=False), expression=two.copy())
+
+
+def _is_half(node: exp.Expression | None) -> bool:
+    return isinstance(node, exp.Literal) and not node.is_string and float(node.this) == 0.5
+
+
+def _medians(tree: exp.Expression) -> exp.Expression:
+    """MEDIAN(x), PERCENTILE_CONT(x, 0.5) and PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY x),
+    as aggregates → :func:`median`. BigQuery has no MEDIAN, and its PERCENTILE_CONT is an
+    analytic (window) function only; a windowed PERCENTILE_CONT is left as it is."""
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if isinstance(node.parent, exp.Window):
+            return node
+        if isinstance(node, exp.Median):
+            return median(node.this)
+        if isinstance(node, exp.PercentileCont) and not isinstance(node.parent, exp.WithinGroup) and _is_half(node.expression):
+            return median(node.this)
+        if isinstance(node, exp.WithinGroup) and isinstance(node.this, exp.PercentileCont) and _is_half(node.this.this):
+            order = node.expression
+            keys = order.expressions if isinstance(order, exp.Order) else []
+            if len(keys) == 1 and not keys[0].args.get("desc"):
+                return median(keys[0].this)
+        return node
+
+    return _rewrite(tree, rewrite)
+
+
+TRANSFORMS = (_iso_weeks, _datetime_trunc, _epoch_seconds, _interval_literals, _interval_arithmetic, _medians)

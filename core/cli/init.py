@@ -25,7 +25,7 @@ INIT_ADAPTERS = ("duckdb", "postgres")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 _STARTER = """\
-# csframe project file — see docs/project-file.md
+# csframe project file — `csframe check` validates it
 [adapter]
 {adapter}
 {sources}
@@ -40,7 +40,7 @@ disable = []
 
 _ADAPTER_DUCKDB = 'name = "duckdb"\ndatabase = "{database}"\n'
 _ADAPTER_POSTGRES = (
-    'name = "postgres"\n'
+    'name = "postgres"          # see docs/postgres.md\n'
     f'dsn = "${{{{{PG_DSN_ENV}}}}}"  # set {PG_DSN_ENV} in the environment; never write the dsn here\n'
     'schema = "{schema}"\n'
     "# statement_timeout_ms = 600000\n"
@@ -75,9 +75,12 @@ def init(project_dir, directory, demo, adapter_name, dsn, schema, customers, mon
     if adapter_name != "postgres" and (dsn is not None or schema is not None):
         raise UsageError("--dsn and --schema are for --adapter postgres", hint="Add --adapter postgres.")
     schema = PG_DEFAULT_SCHEMA if schema is None else schema
-    if adapter_name == "postgres" and not _IDENTIFIER.fullmatch(schema):
+    if adapter_name == "postgres" and (not _IDENTIFIER.fullmatch(schema) or schema.lower().startswith("pg_")):
         raise UsageError(f"--schema {schema!r} is not a plain schema name",
-                         hint="Use letters, digits and underscores, starting with a letter or underscore.")
+                         hint="Use letters, digits and underscores, starting with a letter or underscore "
+                              "(PostgreSQL reserves names starting with pg_).")
+    if dsn is not None and not demo:
+        raise UsageError("--dsn is only used to load the demo data", hint="Add --demo, or leave --dsn out.")
     toml = target / PROJECT_FILE
     if toml.exists() and not force:
         raise UsageError(f"{toml} exists", hint="Pass --force to overwrite it.")

@@ -1,0 +1,1 @@
+"""SQL snapshots of ``csframe sql METRIC:VARIANT --dialect D`` (see update.py)."""
