@@ -47,6 +47,7 @@ class DuckDBAdapter:
         self.read_only = bool(settings.get("read_only", False))
         self.threads = settings.get("threads")
         self.con = None
+        self.deadline = None  # the run's time limit (csframe.core.deadline.Deadline), while it runs
 
     def describe(self) -> str:
         return f"duckdb database {self.database}"
@@ -66,7 +67,16 @@ class DuckDBAdapter:
             if self.threads:
                 self.con.execute(f"SET threads = {int(self.threads)}")
         except duckdb.Error as e:
+            if "Could not set lock" in str(e):  # another process has the file open: may pass
+                raise EngineUnavailableError(
+                    f"duckdb database {self.database} is in use by another process",
+                    hint="DuckDB lets one process open a file for writing; wait for the other run "
+                         "(--retries N waits longer).", transient=True) from None
             raise EngineUnavailableError(f"cannot open duckdb database {self.database}: {e}") from None
+
+    def set_deadline(self, deadline: Any) -> None:
+        """Hold every statement to ``deadline`` (None: no limit) until it is cleared."""
+        self.deadline = deadline
 
     def _require(self):
         if self.con is None:
@@ -76,21 +86,36 @@ class DuckDBAdapter:
     def execute(self, sql: str) -> list[tuple]:
         import duckdb
 
+        from .duckdb_write import limited
+
         con = self._require()
         try:
-            return con.execute(sql).fetchall()
+            with limited(con, self.deadline):
+                return con.execute(sql).fetchall()
         except duckdb.Error as e:
             raise MetricFailedError(f"duckdb failed to run the query: {e}") from None
 
     def relation_columns(self, relation_sql: str) -> list[str]:
         import duckdb
 
+        from .duckdb_write import limited
+
         con = self._require()
         try:
-            cur = con.execute(f"SELECT * FROM ({relation_sql}) AS t LIMIT 0")
+            with limited(con, self.deadline):
+                cur = con.execute(f"SELECT * FROM ({relation_sql}) AS t LIMIT 0")
         except duckdb.Error as e:
             raise MetricFailedError(str(e).split("\n")[0]) from None
         return [d[0] for d in cur.description]
+
+    def write_results(self, table: str, columns: Any, rows: Any, keys: Any) -> int:
+        """Replace the rows of ``keys`` in ``table`` (created if absent) in one transaction."""
+        from .duckdb_write import write_results
+
+        if self.read_only:
+            raise ProjectError(f"--target {table}: [adapter] read_only = true forbids writing",
+                               hint="Remove read_only from csframe.toml to write result tables.")
+        return write_results(self._require(), table, columns, rows, keys, self.deadline)
 
     def load_tables(self, dataset: Any) -> None:
         from .duckdb_io import write_dataset

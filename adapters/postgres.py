@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from csframe.core.errors import EngineUnavailableError, MetricFailedError, ProjectError
+from csframe.core.errors import EngineUnavailableError, MetricFailedError, ProjectError, RunTimeoutError
 from csframe.core.hookspecs import hookimpl
 
 
@@ -39,6 +39,7 @@ class PostgresAdapter:
         self.schema = settings.get("schema")
         self.timeout_ms = int(settings.get("statement_timeout_ms", 0))
         self.con = None
+        self.deadline = None  # the run's time limit (csframe.core.deadline.Deadline), while it runs
 
     def describe(self) -> str:
         return f"postgres at {_host_of(self.dsn)}"
@@ -49,12 +50,17 @@ class PostgresAdapter:
         except ImportError:
             raise EngineUnavailableError("the postgres adapter needs psycopg",
                                          hint="pip install 'csframe[postgres]'") from None
+        from .postgres_write import is_transient
+
+        left = self.deadline.remaining() if self.deadline is not None else None
         try:
-            self.con = psycopg.connect(self.dsn, autocommit=True, connect_timeout=10)
-        except psycopg.Error:
+            self.con = psycopg.connect(self.dsn, autocommit=True,
+                                       connect_timeout=10 if left is None else max(2, min(10, int(left) + 1)))
+        except psycopg.Error as e:
             raise EngineUnavailableError(
                 f"cannot connect to postgres at {_host_of(self.dsn)}",
                 hint="Check that the server runs and that the dsn (CSFRAME_PG_DSN) is right.",
+                transient=isinstance(e, psycopg.OperationalError) and is_transient(e),
             ) from None
         with self.con.cursor() as cur:
             cur.execute("SET TIME ZONE 'UTC'")
@@ -66,6 +72,10 @@ class PostgresAdapter:
             if self.timeout_ms:
                 cur.execute("SELECT set_config('statement_timeout', %s, false)", (str(self.timeout_ms),))
 
+    def set_deadline(self, deadline: Any) -> None:
+        """Hold every statement to ``deadline`` (None: no limit) until it is cleared."""
+        self.deadline = deadline
+
     def _require(self):
         if self.con is None:
             self.connect()
@@ -74,25 +84,49 @@ class PostgresAdapter:
     def execute(self, sql: str) -> list[tuple]:
         import psycopg
 
+        from .postgres_write import local_timeout, timed_out
+
         con = self._require()
         try:
             with con.transaction(), con.cursor() as cur:
                 cur.execute("SET TRANSACTION READ ONLY")
+                local_timeout(cur, self.deadline, self.timeout_ms)
                 cur.execute(sql)
                 return cur.fetchall()
         except psycopg.Error as e:
+            if timed_out(e) and self.deadline is not None and self.deadline.seconds is not None:
+                raise RunTimeoutError("postgres cancelled the query: the run's time limit was reached") from None
             raise MetricFailedError(f"postgres failed to run the query: {str(e).strip()}") from None
 
     def relation_columns(self, relation_sql: str) -> list[str]:
         import psycopg
 
+        from .postgres_write import local_timeout, timed_out
+
         con = self._require()
         try:
-            with con.cursor() as cur:
+            with con.transaction(), con.cursor() as cur:
+                local_timeout(cur, self.deadline, self.timeout_ms)
                 cur.execute(f"SELECT * FROM ({relation_sql}) AS t LIMIT 0")
                 return [d.name for d in cur.description]
         except psycopg.Error as e:
+            if timed_out(e) and self.deadline is not None and self.deadline.seconds is not None:
+                raise RunTimeoutError("postgres cancelled the query: the run's time limit was reached") from None
             raise MetricFailedError(str(e).strip().split("\n")[0]) from None
+
+    def write_results(self, table: str, columns: Any, rows: Any, keys: Any) -> int:
+        """Replace the rows of ``keys`` in ``table`` (created if absent) in one transaction."""
+        import psycopg
+
+        from .postgres_write import timed_out, write_results
+
+        try:
+            return write_results(self._require(), table, columns, rows, keys, self.deadline, self.timeout_ms)
+        except psycopg.Error as e:
+            if timed_out(e) and self.deadline is not None and self.deadline.seconds is not None:
+                raise RunTimeoutError("postgres cancelled the write: the run's time limit was reached") from None
+            raise MetricFailedError(f"postgres could not write {table}: {str(e).strip().splitlines()[0]}",
+                                    hint="Nothing was written; the table holds what it held before.") from None
 
     def load_tables(self, dataset: Any) -> None:
         """Create each table of ``dataset`` (in ``schema`` when set) and COPY its rows in."""

@@ -41,6 +41,24 @@ class Adapter(Protocol):
     def load_tables(self, dataset: Any) -> None:
         """Create and fill tables from a :class:`csframe.plugins.demo.Dataset` (demo data)."""
 
+    # -- optional: an adapter without these cannot write --target tables / enforce --timeout
+    def write_results(self, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]],
+                      keys: Sequence[str]) -> int:
+        """Write-back (``compute --target``): create ``table`` if absent (``columns`` are
+        (name, neutral type) pairs, ``keys`` its primary key; see :mod:`csframe.core.writeback`),
+        then in ONE transaction delete every row whose ``keys`` match one of ``rows`` and insert
+        ``rows``; return how many were written. Concurrent writers of one table must take turns;
+        a failure or a killed process must leave the previous rows. ``table`` is
+        :func:`csframe.core.writeback.target_table`'s to parse and quote. (BigQuery can do it in
+        one job: load ``rows`` into a temporary table, then one MERGE on ``keys`` — or one
+        multi-statement transaction of :func:`~csframe.core.writeback.delete_matching` and
+        :func:`~csframe.core.writeback.insert_from`.) Returns the number of rows written."""
+
+    def set_deadline(self, deadline: Any) -> None:
+        """Hold every statement to ``deadline`` (a :class:`csframe.core.deadline.Deadline`,
+        or None to clear it): stop a statement when ``deadline.remaining()`` runs out and
+        raise :class:`~csframe.core.errors.RunTimeoutError`."""
+
     def close(self) -> None: ...
 
     def describe(self) -> str:

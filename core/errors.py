@@ -14,6 +14,8 @@ __all__ = [
     "DataContractError",
     "MetricFailedError",
     "EngineUnavailableError",
+    "RunTimeoutError",
+    "MissingDependencyError",
     "did_you_mean",
 ]
 
@@ -70,9 +72,25 @@ class MetricFailedError(CsframeError):
 
 
 class EngineUnavailableError(CsframeError):
-    """The engine could not be reached or refused the connection (exit 3)."""
+    """The engine could not be reached or refused the connection (exit 3).
+
+    ``transient`` marks a failure that may pass if tried again (a server restarting, a
+    refused connection, a DuckDB file another process holds); the session retries those.
+    """
 
     exit_code = 3
+
+    def __init__(self, message: str, *, hint: str | None = None, transient: bool = False) -> None:
+        super().__init__(message, hint=hint)
+        self.transient = transient
+
+
+class RunTimeoutError(MetricFailedError):
+    """A run took longer than its time limit (``--timeout``) and was stopped (exit 1)."""
+
+
+class MissingDependencyError(UsageError):
+    """An optional library is not installed; the message names the extra to install (exit 2)."""
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:

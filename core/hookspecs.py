@@ -52,7 +52,11 @@ class CsframeSpec:
         """Register output formats for ``csframe compute --format``.
 
         :param register: call ``register(name, writer)``; ``writer(result, stream)``
-            writes a :class:`csframe.core.result.Result` to a text stream.
+            writes a :class:`csframe.core.result.Result` to a text stream — or, when the
+            writer has an attribute ``binary = True``, to a binary file (such a format needs
+            ``--output PATH``). A writer may also have ``check()``, called before anything is
+            computed, which raises a csframe error when the format cannot be written (e.g. a
+            library it needs is not installed).
         :return: nothing.
         """
 

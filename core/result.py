@@ -12,13 +12,23 @@ import attrs
 
 @attrs.frozen
 class Result:
-    """``columns`` is ``metric, variant, period_start, period_end, <dimensions…>, value``."""
+    """``columns`` is ``metric, variant, period_start, period_end, <dimensions…>, value``.
+
+    ``grain`` is the periods' grain; ``dimension_keys`` names, per metric variant, the
+    dimension columns its rows carry (the ``--by`` dimensions and any key of its own);
+    ``fingerprints`` each variant's definition fingerprint; ``timings`` seconds per stage.
+    """
 
     columns: tuple[str, ...]
     rows: tuple[tuple, ...]
     units: dict[tuple[str, str], str] = attrs.field(factory=dict)
     warnings: tuple[str, ...] = ()
     sql: str = ""
+    grain: str = ""
+    dimension_keys: dict[tuple[str, str], tuple[str, ...]] = attrs.field(factory=dict)
+    fingerprints: dict[tuple[str, str], str] = attrs.field(factory=dict)
+    timings: dict[str, float] = attrs.field(factory=dict)
+    written: int | None = None  # rows written to --target, when there was one
 
     def records(self) -> list[dict[str, Any]]:
         """Rows as dicts with ISO dates, for json and the Python API."""
@@ -47,3 +57,22 @@ class Result:
         if len(hits) != 1:
             raise KeyError(f"{len(hits)} rows for {metric}:{variant} at {period_start} {dims or ''}")
         return hits[0]
+
+    # -- data frames (the library is imported when asked for) ---------------------------
+    def to_arrow(self) -> Any:
+        """A ``pyarrow.Table`` (needs ``pip install 'csframe[arrow]'``)."""
+        from .frames import to_arrow
+
+        return to_arrow(self)
+
+    def to_pandas(self) -> Any:
+        """A ``pandas.DataFrame`` (needs ``pip install 'csframe[pandas]'``)."""
+        from .frames import to_pandas
+
+        return to_pandas(self)
+
+    def to_polars(self) -> Any:
+        """A ``polars.DataFrame`` (needs ``pip install 'csframe[polars]'``)."""
+        from .frames import to_polars
+
+        return to_polars(self)

@@ -20,7 +20,7 @@ import attrs
 from . import contract_checks
 from .compiler import Compiled, SourceScan, compile_plan
 from .contract import SOURCES, source
-from .errors import DataContractError, MetricFailedError, ProjectError, UsageError, did_you_mean
+from .errors import MetricFailedError, ProjectError, UsageError, did_you_mean
 from .graph import Graph, Key
 from .periods import default_range, grain as to_grain
 from .plan import Plan, Request, build_plan, resolve_parameters
@@ -245,33 +245,41 @@ class Session:
 
     def compute(self, metrics: Sequence[str | Key], *, grain: str = "month", start: str | dt.date | None = None,
                 end: str | dt.date | None = None, by: Sequence[str] = (), lenient: bool = False,
-                params: Mapping[str, Any] | None = None) -> Result:
-        """Compute metrics (names, ``name:variant`` or keys) and return the long result."""
-        keys = [m if isinstance(m, tuple) else self.graph.parse_key(m) for m in metrics]
-        request = self.request(keys, grain=grain, start=start, end=end, by=by, lenient=lenient)
-        plan = self.plan(request, params)
-        return self.run(plan)
+                params: Mapping[str, Any] | None = None, target: str | None = None, timeout: float | None = None,
+                observer: Any = None, retries: int = 3) -> Result:
+        """Compute metrics (names, ``name:variant`` or keys) and return the long result.
 
-    def run(self, plan: Plan) -> Result:
-        adapter = self.adapter()
-        adapter.connect()
-        problems, absent = self.inspect_sources(plan.sources, plan.by)
-        if problems:
-            raise DataContractError(
-                "the sources break the data contract:\n  " + "\n  ".join(map(str, problems)),
-                problems=tuple(problems), hint="Fix the mapping under [sources] in csframe.toml, or the tables.")
-        warnings: list[str] = []
-        bad = self.check_data(plan.sources, plan.parameters, absent)
-        if bad and not plan.lenient:
-            raise DataContractError(
-                "the data breaks the contract:\n  " + "\n  ".join(map(str, bad)),
-                problems=tuple(bad), hint="Fix the rows named above, or pass --lenient to leave them out.")
-        for p in bad:
-            warnings.append(f"warning: left out {p.rows} row(s) of {p.source}: {p.message}")
-        compiled, sql = self.compile(plan, absent=absent)
-        rows = adapter.execute(sql)
-        units = {k: self.registry.unit(*k) for k in plan.keys}
-        return Result(compiled.columns, tuple(tuple(r) for r in rows), units, tuple(warnings), sql)
+        ``target``: also replace the run's rows in that table (write-back); ``timeout``:
+        seconds the run may take (planning to writing); ``observer``: receives the run's
+        events (:mod:`csframe.core.observe`); ``retries``: tries after a transient
+        connection failure, with backoff."""
+        from .deadline import Deadline
+        from .observe import Stages
+
+        deadline, stages = Deadline.of(timeout), Stages(observer)
+        with stages.stage("plan"):
+            keys = [m if isinstance(m, tuple) else self.graph.parse_key(m) for m in metrics]
+            request = self.request(keys, grain=grain, start=start, end=end, by=by, lenient=lenient)
+            plan = self.plan(request, params)
+        return self.run(plan, target=target, deadline=deadline, stages=stages, retries=retries)
+
+    def run(self, plan: Plan, *, target: str | None = None, deadline: Any = None, stages: Any = None,
+            retries: int = 3, timeout: float | None = None) -> Result:
+        """Run a plan: connect, check the sources, compile, execute (and write ``target``)."""
+        from .deadline import Deadline
+        from .retry import RetryPolicy
+        from .runner import run_plan
+
+        return run_plan(self, plan, target=target, deadline=deadline or Deadline.of(timeout), stages=stages,
+                        retries=RetryPolicy(retries))
+
+    def fingerprints(self, keys: Sequence[Key], params: Mapping[str, Any] | None = None) -> dict[Key, str]:
+        """Each metric variant's definition fingerprint under the project's parameters (and ``params``)."""
+        from .fingerprint import fingerprints
+        from .plan import resolve_parameters
+
+        values = resolve_parameters(self.registry, self.graph, keys, self.project.parameters, params or {})
+        return fingerprints(self.registry, self.graph, keys, values)
 
 
 def configured_sources(project: Project) -> list[str]:

@@ -1,34 +1,62 @@
-"""``csframe compute``: metrics for a range of periods, as a long result table."""
+"""``csframe compute``: metrics for a range of periods, as a long result table — and,
+with ``--target``, into a table of the engine (write-back)."""
 
 from __future__ import annotations
 
 import sys
+import time
 
 import click
 
 from ..errors import UsageError, did_you_mean
 from ..periods import GRAINS
-from .app import cli, common, open_session, parse_params
+from .app import REPORTER, cli, common, open_session, parse_params
 
 
-def write_result(session, result, fmt: str, output: str | None) -> None:
+def _writer(session, fmt: str, output: str | None):
+    """The registered writer of ``fmt``, checked before anything is computed: a binary
+    format (``writer.binary``, e.g. parquet) needs --output; ``writer.check()`` may say that
+    a library it needs is missing."""
     formats = session.registry.output_formats
     if fmt not in formats:
         raise UsageError(f"unknown format {fmt!r}.{did_you_mean(fmt, formats)}", hint=f"Formats: {', '.join(formats)}.")
     writer = formats[fmt][1]
+    if getattr(writer, "binary", False) and output in (None, "-"):
+        raise UsageError(f"--format {fmt} writes a binary file: give --output PATH")
+    check = getattr(writer, "check", None)
+    if check is not None:
+        check()
+    if output not in (None, "-"):
+        import os
+
+        directory = os.path.dirname(os.path.abspath(output))
+        if os.path.isdir(output):
+            raise UsageError(f"--output {output} is a directory", hint="Name a file.")
+        if not os.path.isdir(directory):
+            raise UsageError(f"--output {output}: directory {directory} does not exist", hint="Create it first.")
+    return writer
+
+
+def write_result(session, result, fmt: str, output: str | None) -> None:
+    writer = _writer(session, fmt, output)
+    binary = getattr(writer, "binary", False)
     if output in (None, "-"):
         writer(result, sys.stdout)
         return
     import os
     import tempfile
 
-    directory = os.path.dirname(os.path.abspath(output))
-    if not os.path.isdir(directory):
-        raise UsageError(f"--output {output}: directory {directory} does not exist", hint="Create it first.")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".csframe-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+    if os.path.exists(output) and not os.path.isfile(output):  # /dev/null, a FIFO: write to it, never replace it
+        with open(output, "wb") if binary else open(output, "w", encoding="utf-8", newline="") as f:
             writer(result, f)
+        return
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(output)), prefix=".csframe-", suffix=".tmp")
+    try:
+        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")) as f:
+            writer(result, f)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as open() would have made it, not mkstemp's 0600
         os.replace(tmp, output)  # nothing is written half-way
     except BaseException:
         if os.path.exists(tmp):
@@ -43,38 +71,50 @@ def write_result(session, result, fmt: str, output: str | None) -> None:
 @click.option("--start", metavar="YYYY-MM-DD", help="First period (rounded down). Default: 12 periods before --end.")
 @click.option("--end", metavar="YYYY-MM-DD", help="Periods start before this. Default: the current period's first day.")
 @click.option("--by", multiple=True, metavar="DIMENSION", help="Split by a customers column (repeat).")
-@click.option("--format", "fmt", default="table", show_default=True, help="table, csv, json or jsonl.")
-@click.option("--output", "-o", metavar="PATH", help="Write here instead of stdout ('-' = stdout).")
-@click.option("--target", metavar="TABLE", help="Also write the rows into this table through the adapter.")
+@click.option("--format", "fmt", default="table", show_default=True, help="table, csv, json, jsonl or parquet.")
+@click.option("--output", "-o", metavar="PATH", help="Write here instead of stdout ('-' = stdout; parquet needs a PATH).")
+@click.option("--target", metavar="TABLE", help="Also replace the run's rows in this table of the engine (created if absent).")
 @click.option("--lenient", is_flag=True, help="Leave out rows that break the data contract, with a warning.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Set a metric parameter (repeat).")
-@click.option("--quiet", "-q", is_flag=True, help="No warnings on stderr.")
+@click.option("--timeout", type=float, metavar="SECONDS", help="Stop the run after this long (exit 1).")
+@click.option("--retries", type=click.IntRange(min=0), default=3, show_default=True, metavar="N",
+              help="Tries again after a transient connection failure, with backoff.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="stderr as text, or one JSON object per line with the timings per stage.")
+@click.option("--progress", is_flag=True, help="Show progress from the start (default: once a run takes 2 s).")
+@click.option("--quiet", "-q", is_flag=True, help="Nothing on stderr but errors.")
 @common
-def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, target, lenient, params, quiet):
+def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, target, lenient, params, timeout,
+            retries, log_format, progress, quiet):
     """Compute metrics and write a long-format result table."""
-    if target:
-        raise UsageError("--target is not available in this version of csframe",
-                         hint="Write a file with --output and load it, for now.")
+    from ..observe import STAGES
+    from .report import Reporter
+
+    stages = tuple(s for s in STAGES if target is not None or s != "write")
+    reporter = Reporter(log_format=log_format, quiet=quiet, progress=progress, stages=stages)
+    click.get_current_context().meta[REPORTER] = reporter
     if bool(metrics) == bool(all_):
         raise UsageError("name metrics with --metric NAME[:VARIANT] or use --all (not both)")
+    reporter.event("stage_start", stage="load")
+    started = time.perf_counter()
     with open_session(project_dir) as session:
+        reporter.event("stage_end", stage="load", seconds=round(time.perf_counter() - started, 6))
+        _writer(session, fmt, output)  # a bad format fails before anything is computed or written
         if all_:
             keys, missing = session.all_keys()
             if by:
                 dropped = [k for k in keys if session.graph.unsplittable_sources(k)]
                 for k in dropped:
-                    if not quiet:
-                        click.echo(f"warning: {k[0]} is left out: its sources have no customer, so --by cannot split it", err=True)
+                    reporter.warning(f"warning: {k[0]} is left out: its sources have no customer, so --by cannot split it")
                 keys = [k for k in keys if k not in dropped]
-            if not quiet:
-                for k, lacks in missing.items():
-                    click.echo(f"unavailable: {k[0]} (needs {', '.join(lacks)})", err=True)
+            for k, lacks in missing.items():
+                reporter.warning(f"unavailable: {k[0]} (needs {', '.join(lacks)})")
         else:
             keys = session.keys(metrics)
-        request = session.request(keys, grain=grain, start=start, end=end, by=by, lenient=lenient)
-        plan = session.plan(request, parse_params(params))
-        result = session.run(plan)
-        if not quiet:
-            for w in result.warnings:
-                click.echo(w, err=True)
+        result = session.compute(keys, grain=grain, start=start, end=end, by=by, lenient=lenient,
+                                 params=parse_params(params), target=target, timeout=timeout,
+                                 observer=reporter, retries=retries)
+        for w in result.warnings:
+            reporter.warning(w)
         write_result(session, result, fmt, output)
+        reporter.finish(result, target=target, written=result.written)

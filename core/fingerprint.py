@@ -1,0 +1,82 @@
+"""Fingerprints: a short hash of what a metric variant *is*, so a changed definition is
+visible beside the numbers it produced (``--target``) and ``csframe diff`` can list it.
+
+A variant's fingerprint is the sha256 (first 16 hex digits) of a canonical text made of:
+
+* every variant it is built from (itself and, transitively, each ``ref()``, resolved by
+  the project's ``[variants]``): name, unit and its formula rendered as neutral SQL —
+  and the formulas of its ``--by`` readings (``Variant.splits``);
+* every node those formulas read, transitively: its SQL rendered as neutral SQL (without
+  comments), and its measures (name, fill, key);
+* the values of every parameter any of these use (after the project file and ``--param``).
+
+Rendering parsed trees means whitespace, comments and the order of keyword arguments do
+not change a fingerprint; anything that changes the SQL or a parameter does. A sqlglot
+upgrade that renders some construct differently changes the fingerprints it touches.
+The grain, range, ``--by`` and the engine are not part of it: they are columns of the
+result, not the definition.
+"""
+
+from __future__ import annotations
+
+__all__ = ["fingerprint", "fingerprints", "fingerprint_text"]
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .graph import Graph, Key
+from .registry import Registry
+
+_LENGTH = 16
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (tuple, list)):
+        return [_json_value(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def fingerprint_text(registry: Registry, graph: Graph, key: Key, parameters: Mapping[str, Any],
+                     _rendered: dict | None = None) -> str:
+    """The canonical text a fingerprint hashes (shown by tests and for debugging)."""
+    rendered = {} if _rendered is None else _rendered  # ("variant"/"node", name) -> text: shared by a batch
+    rv = registry.variants[key]
+    resolved = [graph.resolve(key)] + [graph.resolve(key, split) for split in sorted(rv.splits)]
+    lines: list[str] = []
+    for k in dict.fromkeys(k for r in resolved for k in r.variants):
+        if ("variant", k) not in rendered:
+            rendered[("variant", k)] = (f"variant {k[0]}:{k[1]} unit={registry.unit(*k)} "
+                                        f"formula={registry.variants[k].parsed.tree.sql(comments=False)}")
+        lines.append(rendered[("variant", k)])
+        if k == key:
+            for split in sorted(rv.splits):
+                lines.append(f"  split {split} formula={rv.splits[split].tree.sql(comments=False)}")
+    for name in dict.fromkeys(n for r in resolved for n in r.nodes):
+        if ("node", name) not in rendered:
+            rn = registry.nodes[name]
+            measures = ", ".join(f"{m.name}(fill={m.fill!r}, key={m.key!r})" for m in rn.node.measures)
+            rendered[("node", name)] = f"node {name} measures=[{measures}] sql={rn.parsed.tree.sql(comments=False)}"
+        lines.append(rendered[("node", name)])
+    used = sorted({p for r in resolved for p in r.parameters})
+    values = {p: _json_value(parameters.get(p, registry.parameters[p][1].default if p in registry.parameters else None))
+              for p in used}
+    lines.append("parameters " + json.dumps(values, sort_keys=True, separators=(",", ":"), default=str))
+    return "\n".join(lines)
+
+
+def fingerprint(registry: Registry, graph: Graph, key: Key, parameters: Mapping[str, Any],
+                _rendered: dict | None = None) -> str:
+    """The fingerprint of one metric variant under these parameter values."""
+    text = fingerprint_text(registry, graph, key, parameters, _rendered)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:_LENGTH]
+
+
+def fingerprints(registry: Registry, graph: Graph, keys: Iterable[Key], parameters: Mapping[str, Any]) -> dict[Key, str]:
+    """Fingerprints of several variants; each node's and variant's SQL is rendered once."""
+    rendered: dict = {}
+    return {k: fingerprint(registry, graph, k, parameters, rendered) for k in keys}

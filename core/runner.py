@@ -1,0 +1,113 @@
+"""One run of a plan, stage by stage: connect (with retries), check the sources, compile,
+execute, and write the rows to a target table — timed, reported to an observer, and held
+to the run's time limit. :meth:`Session.run` and :meth:`Session.compute` go through here."""
+
+from __future__ import annotations
+
+__all__ = ["run_plan", "writer_of"]
+
+import datetime as dt
+from typing import Any
+
+import attrs
+
+from .deadline import Deadline
+from .errors import DataContractError, MetricFailedError, RunTimeoutError, UsageError
+from .fingerprint import fingerprints
+from .observe import Stages
+from .plan import Plan
+from .result import Result
+from .retry import RetryPolicy, retry
+from .writeback import TARGET_COLUMNS, TARGET_KEY, target_rows, target_table
+
+
+def writer_of(adapter: Any, table: str) -> Any:
+    """The adapter's ``write_results``, after checking ``table``; a usage error when the
+    adapter cannot write (BigQuery, until its write-back lands)."""
+    target_table(table)
+    write = getattr(adapter, "write_results", None)
+    if write is None:
+        raise UsageError(
+            f"--target: the {getattr(adapter, 'NAME', type(adapter).__name__)} adapter cannot write result tables "
+            "in this version of csframe (write-back is not implemented for it yet)",
+            hint="Write a file with --format parquet --output PATH and load it, or compute on duckdb/postgres.",
+        )
+    return write
+
+
+def _stage(stages: Stages, deadline: Deadline, name: str):
+    deadline.remaining()  # raises when the time is already up
+    return stages.stage(name)
+
+
+def run_plan(session: Any, plan: Plan, *, target: str | None = None, deadline: Deadline | None = None,
+             stages: Stages | None = None, retries: RetryPolicy | None = None,
+             computed_at: dt.datetime | None = None) -> Result:
+    stages = stages or Stages()
+    deadline = deadline or Deadline(None)
+    retries = retries or RetryPolicy()
+    adapter = session.adapter()
+    write = writer_of(adapter, target) if target is not None else None
+    set_deadline = getattr(adapter, "set_deadline", None)
+    current = "connect"
+    try:
+        if set_deadline is not None:
+            set_deadline(deadline)
+        with _stage(stages, deadline, "connect"):
+            retry(adapter.connect, retries, deadline=deadline,
+                  on_retry=lambda n, wait, e: stages.emit("retry", stage="connect", attempt=n, retries=retries.retries,
+                                                          delay=round(wait, 3), error=e.message))
+        current = "check"
+        with _stage(stages, deadline, "check"):
+            problems, absent = session.inspect_sources(plan.sources, plan.by)
+            if problems:
+                raise DataContractError(
+                    "the sources break the data contract:\n  " + "\n  ".join(map(str, problems)),
+                    problems=tuple(problems), hint="Fix the mapping under [sources] in csframe.toml, or the tables.")
+            bad = session.check_data(plan.sources, plan.parameters, absent)
+            if bad and not plan.lenient:
+                raise DataContractError(
+                    "the data breaks the contract:\n  " + "\n  ".join(map(str, bad)),
+                    problems=tuple(bad), hint="Fix the rows named above, or pass --lenient to leave them out.")
+        warnings = tuple(f"warning: left out {p.rows} row(s) of {p.source}: {p.message}" for p in bad)
+        current = "compile"
+        with _stage(stages, deadline, "compile"):
+            compiled, sql = session.compile(plan, absent=absent)
+            prints = fingerprints(session.registry, session.graph, plan.keys, plan.parameters)
+        current = "execute"
+        with _stage(stages, deadline, "execute") as info:
+            try:
+                rows = adapter.execute(sql)
+            except MetricFailedError as e:
+                if isinstance(e, RunTimeoutError):
+                    raise
+                from .render import dialect_profile
+                from .verify import explain_failure  # name the node and plugin whose SQL is wrong
+
+                raise explain_failure(session.registry, compiled, dialect_profile(session.registry, adapter.NAME),
+                                      adapter, e, adapter.NAME) from None
+            info["rows"] = len(rows)
+        keys = plan.keys
+        result = Result(
+            compiled.columns, tuple(tuple(r) for r in rows),
+            units={k: session.registry.unit(*k) for k in keys},
+            warnings=warnings, sql=sql, grain=plan.grain.name,
+            dimension_keys={k: (*plan.by, *((plan.dimensions[k],) if k in plan.dimensions else ())) for k in keys},
+            fingerprints=prints,
+            timings=stages.timings,
+        )
+        written = None
+        if write is not None:
+            current = "write"
+            with _stage(stages, deadline, "write") as info:
+                written = write(target, TARGET_COLUMNS, target_rows(result, computed_at), TARGET_KEY)
+                info["rows"] = written
+                info["table"] = target
+        return attrs.evolve(result, timings=dict(stages.timings), written=written)
+    except RunTimeoutError as e:
+        if deadline.seconds is None:
+            raise
+        raise deadline.error(current) from e
+    finally:
+        if set_deadline is not None:
+            set_deadline(None)

@@ -1,0 +1,202 @@
+"""Write-back (``compute --target TABLE``): the target table's schema, its rows, and the
+dialect-neutral statements adapters run to replace a run's keys in one transaction.
+
+The target table (created when absent)::
+
+    metric           text       not null   key
+    variant          text       not null   key
+    grain            text       not null   key: day, week, month, quarter or year
+    period_start     date       not null   key
+    period_end       date       not null
+    dimensions       text       not null   key: a JSON object, keys sorted, no spaces
+                                           ({"segment":"smb"}; "{}" without dimensions)
+    value            double                NULL when the metric has no value
+    unit             text       not null
+    computed_at      timestamp  not null   UTC (naive, like every csframe timestamp)
+    fingerprint      text       not null   the definition's fingerprint (fingerprint.py)
+    csframe_version  text       not null
+    PRIMARY KEY (metric, variant, grain, period_start, dimensions)
+
+An adapter's ``write_results(table, columns, rows, keys)`` replaces, in one transaction,
+every row whose key a run computed: it deletes the rows whose ``keys`` match a new row,
+then inserts the new rows (:func:`delete_matching` and :func:`insert_from` over a staging
+table), so a re-run never duplicates or drops a row and a failure leaves the old rows.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "TARGET_COLUMNS",
+    "TARGET_KEY",
+    "target_table",
+    "target_rows",
+    "dimensions_json",
+    "create_table",
+    "delete_matching",
+    "insert_from",
+    "fingerprints_query",
+    "csframe_version",
+    "pause_for_tests",
+]
+
+import datetime as dt
+import decimal
+import json
+import os
+import re
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlglot import exp
+
+from .errors import UsageError
+
+TARGET_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("metric", "VARCHAR"),
+    ("variant", "VARCHAR"),
+    ("grain", "VARCHAR"),
+    ("period_start", "DATE"),
+    ("period_end", "DATE"),
+    ("dimensions", "VARCHAR"),
+    ("value", "DOUBLE"),
+    ("unit", "VARCHAR"),
+    ("computed_at", "TIMESTAMP"),
+    ("fingerprint", "VARCHAR"),
+    ("csframe_version", "VARCHAR"),
+)
+TARGET_KEY: tuple[str, ...] = ("metric", "variant", "grain", "period_start", "dimensions")
+_NULLABLE = {"value"}
+_PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+PAUSE_ENV = "CSFRAME_TEST_WRITE_PAUSE"
+
+
+def _ident(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def target_table(name: str, flag: str = "--target") -> exp.Table:
+    """``table``, ``schema.table`` or ``catalog.schema.table`` as a table whose every part is
+    a quoted identifier. Parts are plain names (letters, digits, ``_``, ``$``): anything else
+    is a usage error, so nothing typed after ``--target`` can change a statement's shape."""
+    parts = name.split(".") if isinstance(name, str) else []
+    if not 1 <= len(parts) <= 3 or not all(_PART.match(p) for p in parts):
+        raise UsageError(
+            f"{flag} {name!r} is not a table name",
+            hint="Write TABLE, SCHEMA.TABLE or CATALOG.SCHEMA.TABLE with letters, digits and _ "
+                 "(names are used as written, quoted).",
+        )
+    parts = list(reversed(parts)) + [None, None]
+    return exp.Table(this=_ident(parts[0]),
+                     db=_ident(parts[1]) if parts[1] else None,
+                     catalog=_ident(parts[2]) if parts[2] else None)
+
+
+def _canonical(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    return str(value)
+
+
+def dimensions_json(dimensions: Mapping[str, Any]) -> str:
+    """The canonical text of a row's dimensions: a JSON object with sorted keys, no spaces."""
+    return json.dumps({k: _canonical(v) for k, v in dimensions.items()}, sort_keys=True,
+                      separators=(",", ":"), ensure_ascii=False)
+
+
+def csframe_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("csframe")
+    except PackageNotFoundError:  # run from a source tree
+        return "unknown"
+
+
+def target_rows(result: Any, computed_at: dt.datetime | None = None, version: str | None = None) -> list[tuple]:
+    """The rows of ``result`` in the target table's column order (TARGET_COLUMNS)."""
+    computed_at = computed_at or dt.datetime.now(dt.UTC)
+    if computed_at.tzinfo is not None:
+        computed_at = computed_at.astimezone(dt.UTC).replace(tzinfo=None)
+    version = version or csframe_version()
+    cols = result.columns
+    i_metric, i_variant = cols.index("metric"), cols.index("variant")
+    i_start, i_end, i_value = cols.index("period_start"), cols.index("period_end"), cols.index("value")
+    dim_index = {c: cols.index(c) for c in cols if c not in ("metric", "variant", "period_start", "period_end", "value")}
+    out = []
+    for row in result.rows:
+        key = (row[i_metric], row[i_variant])
+        dims = {d: row[dim_index[d]] for d in result.dimension_keys.get(key, ())}
+        out.append((key[0], key[1], result.grain, row[i_start], row[i_end], dimensions_json(dims), row[i_value],
+                    result.units.get(key), computed_at, result.fingerprints.get(key, ""), version))
+    return out
+
+
+# -- statements, dialect-neutral trees ------------------------------------------------------
+
+def create_table(table: exp.Table, columns: Sequence[tuple[str, str]] = TARGET_COLUMNS,
+                 keys: Sequence[str] = TARGET_KEY, *, primary_key: bool = True) -> exp.Create:
+    """``CREATE TABLE IF NOT EXISTS table (columns…, PRIMARY KEY (keys…))``."""
+    defs: list[exp.Expression] = []
+    for name, type_ in columns:
+        constraints = [] if name in _NULLABLE else [exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())]
+        defs.append(exp.ColumnDef(this=_ident(name), kind=exp.DataType.build(type_), constraints=constraints))
+    if primary_key:
+        defs.append(exp.PrimaryKey(expressions=[_ident(k) for k in keys]))
+    return exp.Create(this=exp.Schema(this=table.copy(), expressions=defs), kind="TABLE", exists=True)
+
+
+def delete_matching(table: exp.Table, staging: exp.Table, keys: Sequence[str] = TARGET_KEY) -> exp.Delete:
+    """``DELETE FROM table AS t WHERE EXISTS (SELECT 1 FROM staging AS s WHERE s.k = t.k …)``:
+    the rows of ``table`` whose key a new row has (every key column is NOT NULL)."""
+    cond = exp.and_(*[exp.EQ(this=exp.column(_ident(k), table=_ident("s")), expression=exp.column(_ident(k), table=_ident("t")))
+                      for k in keys])
+    sub = exp.select(exp.Literal.number(1)).from_(staging.copy().as_("s")).where(cond)
+    return exp.Delete(this=table.copy().as_("t"), where=exp.Where(this=exp.Exists(this=sub)))
+
+
+def insert_from(table: exp.Table, staging: exp.Table, columns: Sequence[tuple[str, str]] = TARGET_COLUMNS) -> exp.Insert:
+    """``INSERT INTO table (columns…) SELECT columns… FROM staging``."""
+    names = [_ident(n) for n, _ in columns]
+    select = exp.select(*[exp.column(n.copy()) for n in names]).from_(staging.copy())
+    return exp.Insert(this=exp.Schema(this=table.copy(), expressions=[n.copy() for n in names]), expression=select)
+
+
+def fingerprints_query(table: exp.Table) -> exp.Select:
+    """Per metric variant of a target table: its latest fingerprint, when it was computed,
+    and how many rows carry another fingerprint (computed with another definition)."""
+    ranked = exp.select(
+        exp.column("metric"), exp.column("variant"), exp.column("fingerprint"), exp.column("computed_at"),
+        exp.alias_(exp.Window(this=exp.RowNumber(), partition_by=[exp.column("metric"), exp.column("variant")],
+                              order=exp.Order(expressions=[exp.Ordered(this=exp.column("computed_at"), desc=True),
+                                                           exp.Ordered(this=exp.column("fingerprint"))])), "rn"),
+    ).from_(table.copy())
+    latest = exp.select(exp.column("metric"), exp.column("variant"), exp.column("fingerprint"),
+                        exp.column("computed_at")).from_(ranked.subquery("r")).where(
+        exp.EQ(this=exp.column("rn"), expression=exp.Literal.number(1)))
+    stale = exp.Sum(this=exp.Case(ifs=[exp.If(this=exp.NEQ(this=exp.column("fingerprint", table="a"),
+                                                           expression=exp.column("fingerprint", table="l")),
+                                              true=exp.Literal.number(1))], default=exp.Literal.number(0)))
+    return (exp.select(exp.column("metric", table="l"), exp.column("variant", table="l"),
+                       exp.column("fingerprint", table="l"), exp.column("computed_at", table="l"),
+                       exp.alias_(stale, "other_rows"), exp.alias_(exp.Count(this=exp.Star()), "all_rows"))
+            .from_(latest.subquery("l"))
+            .join(table.copy().as_("a"), on=exp.and_(
+                exp.EQ(this=exp.column("metric", table="a"), expression=exp.column("metric", table="l")),
+                exp.EQ(this=exp.column("variant", table="a"), expression=exp.column("variant", table="l"))))
+            .group_by(exp.column("metric", table="l"), exp.column("variant", table="l"),
+                      exp.column("fingerprint", table="l"), exp.column("computed_at", table="l"))
+            .order_by(exp.column("metric", table="l"), exp.column("variant", table="l")))
+
+
+def pause_for_tests() -> None:
+    """Sleep ``$CSFRAME_TEST_WRITE_PAUSE`` seconds, if set: adapters call this between the
+    delete and the insert of a write, inside its transaction, so tests can kill a writer or
+    race two of them at that point. Unset (always, outside tests) it does nothing."""
+    value = os.environ.get(PAUSE_ENV)
+    if value:
+        time.sleep(float(value))
