@@ -165,7 +165,9 @@ class Registrar:
         try:
             parsed = parse_node_sql(node.sql)
         except ValueError as e:
-            raise DefinitionError(f"plugin {self.plugin!r}, node {node.name!r}: {e}") from None
+            raise DefinitionError(f"plugin {self.plugin!r}, node {node.name!r}: {e}",
+                                  hint="A node's SQL is one dialect-neutral SELECT (see the Node docstring and "
+                                       "docs/plugins.md).") from None
         for m in node.measures:
             if m.name in reg.measures:
                 raise PluginError(
@@ -201,7 +203,9 @@ class Registrar:
         if parameter.name in reg.parameters and reg.parameters[parameter.name][1] != parameter:
             raise PluginError(
                 f"plugin {self.plugin!r}: parameter {parameter.name!r} is already declared differently by plugin "
-                f"{reg.parameters[parameter.name][0]!r}"
+                f"{reg.parameters[parameter.name][0]!r}",
+                hint="Parameter names are global: rename yours (prefix it with your plugin's name), "
+                     "or declare it exactly as the other plugin does.",
             )
         reg.parameters.setdefault(parameter.name, (self.plugin, parameter))
 
@@ -211,7 +215,8 @@ class Registrar:
         if metric not in reg.metrics:
             raise PluginError(
                 f"plugin {self.plugin!r}: cannot add variant {variant.name!r} to unknown metric {metric!r}."
-                f"{did_you_mean(metric, reg.metrics)}"
+                f"{did_you_mean(metric, reg.metrics)}",
+                hint="Register the metric with registrar.metric() first; `csframe list` shows every metric.",
             )
         if (metric, variant.name) in reg.variants:
             raise PluginError(
@@ -223,7 +228,9 @@ class Registrar:
             parsed = parse_formula(variant.formula)
             splits = {k: parse_formula(f) for k, f in variant.splits.items()}
         except ValueError as e:
-            raise DefinitionError(f"plugin {self.plugin!r}, metric {metric}:{variant.name}: {e}") from None
+            raise DefinitionError(f"plugin {self.plugin!r}, metric {metric}:{variant.name}: {e}",
+                                  hint="A formula is an SQL expression over measure names, ref('metric'[, 'variant']), "
+                                       "param('name') and safe_div(a, b) (see docs/plugins.md).") from None
         reg.variants[(metric, variant.name)] = RegisteredVariant(metric, variant, parsed, self.plugin, splits)
         reg.variant_order[metric].append(variant.name)
 
@@ -231,7 +238,11 @@ class Registrar:
         """Make ``variant`` the default of ``metric`` (a project's [variants] still wins)."""
         reg = self.registry
         if (metric, variant) not in reg.variants:
-            raise PluginError(f"plugin {self.plugin!r}: metric {metric!r} has no variant {variant!r} to make default")
+            names = reg.variant_order.get(metric, [])
+            raise PluginError(f"plugin {self.plugin!r}: metric {metric!r} has no variant {variant!r} to make default."
+                              f"{did_you_mean(variant, names)}",
+                              hint=f"Its variants: {', '.join(names) or 'none (unknown metric)'}; add yours with "
+                                   "registrar.variant() before making it the default.")
         reg.defaults[metric] = variant
 
 
@@ -258,7 +269,8 @@ def build_registry(plugins) -> Registry:
     def register_into(table: dict, kind: str, plugin: str):
         def register(name: str, value: object) -> None:
             if name in table:
-                raise PluginError(f"plugin {plugin!r}: {kind} {name!r} is already registered by plugin {table[name][0]!r}")
+                raise PluginError(f"plugin {plugin!r}: {kind} {name!r} is already registered by plugin {table[name][0]!r}",
+                                  hint=f"Register yours under another name ({kind} names are global).")
             table[name] = (plugin, value)
 
         return register

@@ -16,12 +16,17 @@ import click
 from ..errors import CsframeError, UsageError
 
 _DEBUG_ENV = "CSFRAME_DEBUG"
+REPORTER = "csframe.reporter"  # click context meta: the command's Reporter (report.py), if any
 
 
 def fail(error: BaseException, debug: bool) -> None:
     """Print an error in one or two lines (a traceback with --debug) and exit with its code."""
     if debug:
         traceback.print_exception(error, file=sys.stderr)
+    ctx = click.get_current_context(silent=True)
+    reporter = ctx.meta.get(REPORTER) if ctx is not None else None
+    if reporter is not None and reporter.fail(error):  # --log-format json: the error as one JSON line
+        sys.exit(getattr(error, "exit_code", 1))
     if isinstance(error, CsframeError):
         click.echo(f"error: {error.message}", err=True)
         if error.hint:
@@ -89,7 +94,8 @@ def cli() -> None:
 
 
 def _load_commands() -> None:
-    from . import compute, init, inspect, check  # noqa: F401 - registers the commands
+    from . import compute, init, inspect, check, diff  # noqa: F401 - registers the commands
+    from . import scaffold  # noqa: F401 - csframe new-plugin
 
     # plugins may add commands; a broken project must not break --help, so ignore errors here
     try:

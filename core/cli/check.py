@@ -1,50 +1,109 @@
-"""``csframe check``: plugins, definitions, the project file and the data contract."""
+"""``csframe check``: plugins, definitions (and their SQL, run on empty sources), the project
+file and the data contract; with ``--examples``, the worked examples declared on the variants.
+
+The worked examples run on the project's engine (the ``[adapter]`` of csframe.toml; DuckDB in
+memory when it has none). Without a csframe.toml in the current directory, ``--examples`` still
+runs: on DuckDB in memory, over the installed plugins, so a plugin author can check a package."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
 from ..contract import SOURCES
-from ..errors import DataContractError
+from ..errors import DataContractError, DefinitionError, MetricFailedError
 from ..graph import cycles
 from .app import cli, common, open_session
 
 
+def _open(project_dir, examples: bool):
+    from ..project import PROJECT_FILE, Project
+    from ..session import Session
+
+    if examples and project_dir is None and not (Path.cwd() / PROJECT_FILE).is_file():
+        click.echo(f"project: no {PROJECT_FILE} in {Path.cwd()}; checking the installed plugins on DuckDB in memory")
+        return Session.open(project=Project(dir=Path.cwd()))
+    return open_session(project_dir)
+
+
+def _node_sql(s) -> None:
+    from ..verify import check_node_sql
+
+    if "duckdb" not in s.registry.adapters:
+        click.echo("node SQL: not run (the duckdb adapter is disabled)")
+        return
+    nodes, problems = check_node_sql(s.registry, s.graph, dict(s.project.parameters), s.project.dir)
+    if problems:
+        raise DefinitionError(f"{len(problems)} node(s) whose SQL fails:\n  " + "\n  ".join(problems),
+                              hint="Fix the node's SQL in its plugin (or disable the plugin under [plugins] disable).")
+    click.echo(f"node SQL: {nodes} nodes run on empty sources in DuckDB — ok")
+
+
+def _examples(s) -> list:
+    """Run every declared worked example on the project's engine; print one line each."""
+    from ..render import dialect_profile
+    from ..verify import run_examples
+
+    adapter = s.adapter()
+    adapter.connect()
+    profile = dialect_profile(s.registry, s.project.adapter.get("name", "duckdb"))
+    outcomes = run_examples(s.registry, s.graph, adapter.execute, profile)
+    click.echo(f"worked examples (on {adapter.describe()}):")
+    for o in outcomes:
+        click.echo(f"  {'ok  ' if o.passed else 'FAIL'}  {o.describe()}")
+    failed = [o for o in outcomes if not o.passed]
+    click.echo(f"worked examples: {len(outcomes) - len(failed)} passed, {len(failed)} failed")
+    return failed
+
+
 @cli.command()
 @click.option("--lenient", is_flag=True, help="Report data problems as warnings (exit 0).")
+@click.option("--examples", is_flag=True,
+              help="Also evaluate every worked example declared on a registered variant, on the project's engine "
+                   "(DuckDB in memory when there is no csframe.toml here), and print pass/fail for each.")
 @common
-def check(project_dir, lenient):
-    """Validate plugins, definitions, the project file and the configured sources against the data contract."""
-    with open_session(project_dir) as s:  # plugins, definitions, project file and [variants] are checked here
+def check(project_dir, lenient, examples):
+    """Validate plugins, definitions (every node's SQL is run on empty sources in DuckDB), the project file
+    and the configured sources against the data contract."""
+    with _open(project_dir, examples) as s:  # plugins, definitions, project file and [variants] are checked here
         click.echo(f"plugins: {len(s.plugins.names())} loaded; definitions: {len(s.registry.metrics)} metrics, "
                    f"{len(s.registry.variants)} variants — ok")
         loops = cycles(s.registry)
         if loops:
-            from ..errors import DefinitionError
-
             raise DefinitionError("cycles in the definitions:\n  " + "\n  ".join(loops))
-        names = [src.name for src in SOURCES if src.name in s.project.sources]
-        if not names:
-            click.echo("sources: none configured")
-            return
-        problems, absent = s.inspect_sources(names)
-        readable = [n for n in names if n in absent]
-        params = {}
-        for p, (_, spec) in s.registry.parameters.items():
-            params[p] = s.project.parameters.get(p, spec.default)
-        problems += s.check_data(readable, params, absent)
-        for n in names:
-            mine = [p for p in problems if p.source == n]
-            status = "ok" if not mine else f"{len(mine)} problem(s)"
-            click.echo(f"source {n}: {status}")
-        if not problems:
-            click.echo("data contract: ok")
-            return
-        structural = [p for p in problems if not p.rows]
-        if lenient and not structural:
-            for p in problems:
-                click.echo(f"warning: {p} — --lenient leaves these rows out", err=True)
-            return
-        raise DataContractError(f"{len(problems)} data contract problem(s):\n  " + "\n  ".join(map(str, problems)),
-                                problems=tuple(problems),
-                                hint="Fix the rows or the [sources] mapping; --lenient leaves bad rows out.")
+        _node_sql(s)
+        failed = _examples(s) if examples else []
+        _sources(s, lenient)
+        if failed:
+            raise MetricFailedError(f"{len(failed)} worked example(s) failed:\n  " + "\n  ".join(o.describe() for o in failed),
+                                    hint="Fix the variant's formula, or the example's inputs or expected value.")
+
+
+def _sources(s, lenient: bool) -> None:
+    """The configured sources against the data contract."""
+    names = [src.name for src in SOURCES if src.name in s.project.sources]
+    if not names:
+        click.echo("sources: none configured")
+        return
+    problems, absent = s.inspect_sources(names)
+    readable = [n for n in names if n in absent]
+    params = {}
+    for p, (_, spec) in s.registry.parameters.items():
+        params[p] = s.project.parameters.get(p, spec.default)
+    problems += s.check_data(readable, params, absent)
+    for n in names:
+        mine = [p for p in problems if p.source == n]
+        status = "ok" if not mine else f"{len(mine)} problem(s)"
+        click.echo(f"source {n}: {status}")
+    if not problems:
+        click.echo("data contract: ok")
+        return
+    structural = [p for p in problems if not p.rows]
+    if lenient and not structural:
+        for p in problems:
+            click.echo(f"warning: {p} — --lenient leaves these rows out", err=True)
+        return
+    raise DataContractError(f"{len(problems)} data contract problem(s):\n  " + "\n  ".join(map(str, problems)),
+                            problems=tuple(problems),
+                            hint="Fix the rows or the [sources] mapping; --lenient leaves bad rows out.")

@@ -1,0 +1,116 @@
+"""``csframe new-plugin NAME``: the package it writes installs with pip and passes its own tests
+(on DuckDB and on this suite's PostgreSQL server), and ``csframe check --examples`` run in it
+finds the worked examples it declares. Then the usage errors.
+
+The package is installed editable into the running interpreter (csframe itself is already there,
+hence ``--no-deps``; ``--no-build-isolation`` builds with this environment's setuptools) and
+uninstalled afterwards, whatever happens.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+CSFRAME = shutil.which("csframe") or str(Path(sys.executable).parent / "csframe")
+NAME = "kit_scaffold_probe"  # a name nothing else in the suite registers
+DIST = "csframe-kit-scaffold-probe"
+
+
+def cs(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    e = {k: v for k, v in os.environ.items() if k != "CSFRAME_DEBUG"}
+    e.update(env or {})
+    return subprocess.run([CSFRAME, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=e, timeout=120)
+
+
+def show(r: subprocess.CompletedProcess) -> str:
+    return f"\n$ {' '.join(map(str, r.args))}\nexit {r.returncode}\n--- stdout ---\n{r.stdout}\n--- stderr ---\n{r.stderr}"
+
+
+def pip(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_new_plugin_installs_and_passes_its_own_tests(tmp_path, pg_dsn):
+    target = tmp_path / "pkg"
+    r = cs("new-plugin", NAME, "--dir", target)
+    assert r.returncode == 0, show(r)
+    module = f"csframe_{NAME}"
+    assert r.stdout.splitlines() == [
+        f"wrote {target}", "  pyproject.toml", "  README.md", f"  {module}/__init__.py", "  tests/conftest.py",
+        f"  tests/test_{NAME}.py", "next:", f"  pip install -e '{target}[test]'", f"  pytest {target / 'tests'}"]
+    meta = tomllib.loads((target / "pyproject.toml").read_text(encoding="utf-8"))
+    assert meta["project"]["name"] == DIST
+    assert meta["project"]["entry-points"]["csframe"] == {NAME: module}
+    source = (target / module / "__init__.py").read_text(encoding="utf-8")
+    for part in ("Variant(", '"users"', '"share"', "Parameter(", "Example(", '("internal",)', "@hookimpl"):
+        assert part in source
+    assert "csframe_case(" in (target / "tests" / f"test_{NAME}.py").read_text(encoding="utf-8")
+    assert "pip install -e '.[test]'" in (target / "README.md").read_text(encoding="utf-8")
+
+    done = pip("install", "--no-deps", "--no-build-isolation", "-q", "-e", str(target))
+    assert done.returncode == 0, done.stdout + done.stderr
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CSFRAME_TEST_")}
+        env["CSFRAME_TEST_PG_DSN"] = pg_dsn
+        tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(target / "tests")],
+                               capture_output=True, text=True, cwd=target, env=env, timeout=300)
+        assert tests.returncode == 0, show(tests)
+        assert "12 passed" in tests.stdout, show(tests)  # six tests, on duckdb and postgres
+
+        check = cs("check", "--examples", cwd=target)  # no csframe.toml there: DuckDB in memory
+        assert check.returncode == 0, show(check)
+        assert f"project: no csframe.toml in {target}" in check.stdout
+        for line in (f"  ok    {NAME}:users — 30 users reached the threshold → 30",
+                     f"  ok    {NAME}:share — 30 power users of 120 active users → 0.25",
+                     f"  ok    {NAME}:share — nobody active → NULL"):
+            assert line in check.stdout.splitlines(), show(check)
+
+        again = cs("new-plugin", NAME, "--dir", tmp_path / "again")  # now installed: its names are taken
+        assert again.returncode == 2, show(again)
+        assert f"error: plugin name '{NAME}': metric '{NAME}' (plugin '{NAME}') is already registered" in again.stderr
+    finally:
+        pip("uninstall", "-y", "-q", DIST)
+        sys.modules.pop(module, None)
+        importlib.invalidate_caches()
+
+
+def test_default_directory_and_a_hyphenated_name(tmp_path):
+    r = cs("new-plugin", "Seat-Usage", cwd=tmp_path)
+    assert r.returncode == 0, show(r)
+    target = tmp_path / "csframe-seat-usage"
+    assert (target / "csframe_seat_usage" / "__init__.py").is_file()
+    assert 'seat_usage = "csframe_seat_usage"' in (target / "pyproject.toml").read_text(encoding="utf-8")
+    compile((target / "csframe_seat_usage" / "__init__.py").read_text(encoding="utf-8"), "m", "exec")
+    compile((target / "tests" / "test_seat_usage.py").read_text(encoding="utf-8"), "t", "exec")
+
+
+@pytest.mark.parametrize("args,message,hint", [
+    (("new-plugin", "9lives"), "error: plugin name '9lives' is not a valid name",
+     "Use lower-case letters, digits, '_' or '-', starting with a letter (at most 40)."),
+    (("new-plugin", "churn_rate"),
+     "error: plugin name 'churn_rate': metric 'churn_rate' (plugin 'csframe.definitions.revenue') is already registered",
+     "Choose another NAME (it names the plugin and its first metric)."),
+])
+def test_usage_errors(tmp_path, args, message, hint):
+    r = cs(*args, "--dir", tmp_path / "out")
+    assert r.returncode == 2, show(r)
+    assert r.stderr.splitlines() == [message, f"  {hint}"], show(r)
+    assert not (tmp_path / "out").exists()
+
+
+def test_refuses_a_directory_that_is_not_empty(tmp_path):
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "notes.txt").write_text("mine")
+    r = cs("new-plugin", "seats", "--dir", tmp_path / "taken")
+    assert r.returncode == 2, show(r)
+    assert r.stderr.splitlines() == [f"error: {tmp_path / 'taken'} already exists and is not an empty directory",
+                                     "  Choose another --dir, or remove it first."]
+    assert [p.name for p in (tmp_path / "taken").iterdir()] == ["notes.txt"]
