@@ -93,6 +93,7 @@ def _source_scan(src: Source, scan: SourceScan, plan: Plan, grouped: bool) -> ex
             raise ProjectError(f"sources.{src.name}.sql: does not parse as {scan.dialect} SQL: {e}") from None
         if not isinstance(inner, exp.Query):
             raise ProjectError(f"sources.{src.name}.sql: must be a SELECT")
+        inner.meta["user_sql"] = True  # written in the engine's dialect: dialect transforms leave it alone
         from_ = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("t")))
     selects: list[exp.Expression] = []
     for col in src.columns:

@@ -5,9 +5,11 @@ Reads ``customers``, ``trials``, ``users``, ``events`` and ``referrals``; |E| (`
 and the paying periods of each customer come from the revenue catalog's subscription nodes,
 so this plugin needs ``csframe.definitions.revenue`` loaded too.
 
-Not here yet (they need ``--by`` support in the core): ``onboarding_completion_rate --by step``,
-``customer_health_score --by customer_id | health_band``, ``feature_adoption_rate`` and
-``health_band_customers`` (which always carry a dimension).
+Readings that carry a dimension: ``feature_adoption_rate`` (always ``feature``) and
+``health_band_customers`` (always ``health_band``) read keyed measures; ``--by`` readings that are
+not customers columns are variant splits: ``onboarding_completion_rate --by step`` (one row per
+event name of ``onboarding_steps``), ``customer_health_score --by customer_id`` (each customer's
+score) and ``--by health_band`` (the mean within each band).
 """
 
 from __future__ import annotations
@@ -38,8 +40,16 @@ HEALTH_WEIGHTS = tuple(
     for part, what in (("frequency", "frequency (share of the period's days with an event)"),
                        ("breadth", "breadth (share of the customer's users with an event)"),
                        ("depth", "depth (share of all event names the customer used)")))
+FEATURES = Parameter("features", None, "the event names feature_adoption_rate reports, one row each (default: every "
+                     "distinct event name in the whole events source)", kind="list")
+ONBOARDING_STEPS = Parameter("onboarding_steps", None, "the event names onboarding_completion_rate --by step reports, "
+                             "one row each (no default: --by step needs it)", kind="list")
 PARAMETERS = (ACTIVATION_EVENT, WINDOW_DAYS, VALUE_EVENT, ONBOARDING_EVENT, ACTIVE_EVENTS, ENGAGEMENT_EVENT,
-              *HEALTH_WEIGHTS)
+              *HEALTH_WEIGHTS, FEATURES, ONBOARDING_STEPS)
+_BANDS = ("at_risk (< 40), needs_attention (>= 40 and < 70), healthy (>= 70), decided on the score rounded to "
+                "6 decimals")
+_HEALTH_NOTE = ("depth divides by the distinct event names of the whole events source, so a period's score can fall "
+                "when a new event name first appears later")
 
 DAY = 86400
 _WINDOW_NOTE = ("past values can rise as data arrives until window_days days after the period's end (the "
@@ -100,12 +110,18 @@ METRICS: tuple[Metric, ...] = (
                "reached it (at any time; those yet to reach it are left out)", "time_to_value", "value_event",
                ("median", "mean"), {"median": ("dock", "guide13", "parative"), "mean": ("industry",)},
                (VALUE_EVENT,)),
-    _single("onboarding_completion_rate", "ratio",
-            "customers created in p with an onboarding_event within window_days days of created_at "
-            "/ customers created in p",
-            "customers_onboarded_in_window / customers_created", ("dock", "parative"), (
-                X("45 of 60 onboarded", {"customers_onboarded_in_window": 45, "customers_created": 60}, 0.75),),
-            parameters=(ONBOARDING_EVENT, WINDOW_DAYS), cohort_note=_WINDOW_NOTE),
+    Metric("onboarding_completion_rate", "ratio",
+           "customers created in p with an onboarding_event within window_days days of created_at "
+           "/ customers created in p", (
+        Variant("default", "customers_onboarded_in_window / customers_created", ("dock", "parative"),
+                "customers created in p with an onboarding_event within window_days days of created_at / customers "
+                "created in p; --by step: one row per event name in onboarding_steps, each the share of those "
+                "customers with that event within the window", examples=(
+                    X("45 of 60 onboarded", {"customers_onboarded_in_window": 45, "customers_created": 60}, 0.75),),
+                splits={"step": "customers_completed_step / customers_created"}),
+    ), parameters=(ONBOARDING_EVENT, WINDOW_DAYS, ONBOARDING_STEPS), family=FAMILY, cohort_note=_WINDOW_NOTE,
+        notes=("--by step reports the event names listed in onboarding_steps (it has no default); a listed name "
+               "the events source does not have yet gets no row",)),
     _durations("time_to_complete_onboarding", "days from created_at to the first onboarding_event, over customers "
                "created in p that completed it at any time (no window)", "onboarding_time", "onboarding_event",
                ("mean", "median"), {"mean": ("guide13",), "median": ("industry",)}, (ONBOARDING_EVENT,)),
@@ -120,6 +136,17 @@ METRICS: tuple[Metric, ...] = (
                   "industry", tolerance=1e-3),
                 X("nobody active", {"active_user_days": 0, "days_in_period": 31, "period_active_users": 0}, None)),
             parameters=(ACTIVE_EVENTS,)),
+    Metric("feature_adoption_rate", "ratio", "the share of the customers paying at the end of p that used each "
+           "feature in p; always carries the dimension feature", (
+        Variant("default", "feature_adopters / customers_end", ("dock",),
+                "customers in E with an event named f in p / |E|, one row per period and feature f in features "
+                "(default: every distinct event name in the whole events source); 0 where none used it", examples=(
+                    X("8,000 customers at the end; 2,400 used the feature", {"feature_adopters": 2_400,
+                                                                             "customers_end": 8_000}, 0.30),
+                    X("no customers", {"feature_adopters": 0, "customers_end": 0}, None))),
+    ), parameters=(FEATURES,), family=FAMILY, cohort_note=(
+        "the default feature list is every event name of the whole events source, so past periods gain a row "
+        "(0) when a new event name first appears later")),
     _single("engagement_rate", "ratio",
             "distinct users with an engagement_event (default: any) in p / users with created_at < p.end",
             "engaged_users / users_to_date", ("guide13",), (
@@ -131,10 +158,17 @@ METRICS: tuple[Metric, ...] = (
                 "an event of c / days in p; breadth = users of c with an event in p / users of c created before "
                 "p.end (0 when c has none); depth = distinct event names c used in p / distinct event names in the "
                 "whole source; a customer without events scores 0 and counts", examples=(
-                    X("scores 90, 60, 0", {"health_score_mean": 50}, 50),)),
-    ), parameters=HEALTH_WEIGHTS, family=FAMILY, cohort_note=(
-        "depth divides by the distinct event names of the whole events source, so a period's score can fall "
-        "when a new event name first appears later")),
+                    X("scores 90, 60, 0", {"health_score_mean": 50}, 50),),
+                splits={"customer_id": "health_customer_score", "health_band": "health_band_score_mean"}),
+    ), parameters=HEALTH_WEIGHTS, family=FAMILY, cohort_note=_HEALTH_NOTE,
+        notes=("--by customer_id gives each customer's score (the customers of E in p); --by health_band the mean "
+               f"score within each band: {_BANDS}; an empty band has no mean (NULL)",)),
+    Metric("health_band_customers", "count", "customers of E in each health band; always carries the dimension "
+           "health_band", (
+        Variant("default", "health_band_customer_count", ("dock",),
+                f"customers of E whose health score in p (customer_health_score) is in the band: {_BANDS}; "
+                "every band in every period, 0 when empty", splits={"health_band": "health_band_customer_count"}),
+    ), parameters=HEALTH_WEIGHTS, family=FAMILY, cohort_note=_HEALTH_NOTE),
     _single("referrals", "count", "referrals with referred_at in p", "referrals_made", ("parative",)),
     _single("referral_rate", "ratio", "referrals in p / |E|", "referrals_made / customers_end", ("parative",), (
         X("20 referrals, 400 customers", {"referrals_made": 20, "customers_end": 400}, 0.05),

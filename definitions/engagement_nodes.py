@@ -21,12 +21,14 @@ Conventions (data-contract.md, "Numbers, time and empty sets"):
 
 from __future__ import annotations
 
-__all__ = ["NODES", "duration_measures", "durations_sql", "register_nodes", "seconds_between"]
+__all__ = ["HEALTH_BANDS", "NODES", "duration_measures", "durations_sql", "register_nodes", "seconds_between"]
 
 from collections.abc import Iterable
 
 from csframe.core.models import Measure, Node
 
+AT_RISK, NEEDS_ATTENTION, HEALTHY = "at_risk", "needs_attention", "healthy"
+HEALTH_BANDS = (AT_RISK, NEEDS_ATTENTION, HEALTHY)
 _G = "PARTITION BY g.grp ORDER BY g.period_start ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
 _IN_SPINE = "{ts} >= :spine_start AND {ts} < :spine_end"
 
@@ -249,11 +251,15 @@ NODES: tuple[Node, ...] = (
         "w_d·depth); a customer without events scores 0",
         f"""
         WITH activity AS (
-          SELECT grp, customer_id, BUCKET(occurred_at) AS period_start,
-            COUNT(DISTINCT CAST(occurred_at AS DATE)) AS active_days, COUNT(DISTINCT name) AS names
-          FROM src_events
-          WHERE {_IN_SPINE.format(ts="occurred_at")}
-          GROUP BY grp, customer_id, BUCKET(occurred_at)
+          -- one pass over the events of the spine: active days, names, and the users of the customer created
+          -- before p.end with an event in p (breadth's numerator)
+          SELECT e.grp, e.customer_id, BUCKET(e.occurred_at) AS period_start,
+            COUNT(DISTINCT CAST(e.occurred_at AS DATE)) AS active_days, COUNT(DISTINCT e.name) AS names,
+            COUNT(DISTINCT CASE WHEN BUCKET(u.created_at) <= BUCKET(e.occurred_at) THEN e.user_id END) AS active_users
+          FROM src_events AS e
+          LEFT JOIN src_users AS u ON u.user_id = e.user_id AND u.customer_id = e.customer_id
+          WHERE {_IN_SPINE.format(ts="e.occurred_at")}
+          GROUP BY e.grp, e.customer_id, BUCKET(e.occurred_at)
         ), seats_created AS (
           SELECT grp, customer_id, GREATEST(BUCKET(created_at), :spine_start) AS period_start, COUNT(*) AS n
           FROM src_users
@@ -265,27 +271,18 @@ NODES: tuple[Node, ...] = (
           JOIN seats_created AS s
             ON s.grp = p.grp AND s.customer_id = p.customer_id AND s.period_start <= p.period_start
           GROUP BY p.grp, p.period_start, p.customer_id
-        ), active_seats AS (
-          -- users of the customer, created before p.end, with an event in p
-          SELECT e.grp, e.customer_id, BUCKET(e.occurred_at) AS period_start, COUNT(DISTINCT e.user_id) AS users
-          FROM src_events AS e
-          JOIN src_users AS u ON u.user_id = e.user_id AND u.customer_id = e.customer_id
-          WHERE {_IN_SPINE.format(ts="e.occurred_at")} AND BUCKET(u.created_at) <= BUCKET(e.occurred_at)
-          GROUP BY e.grp, e.customer_id, BUCKET(e.occurred_at)
         ), vocabulary AS (
           -- distinct event names in the whole source, whatever the period and the group
           SELECT COUNT(DISTINCT name) AS names FROM src_events
         )
         SELECT p.grp, p.period_start, p.customer_id,
           100 * (:health_weight_frequency * COALESCE(SAFE_DIV(a.active_days, p.days), 0)
-                 + :health_weight_breadth * COALESCE(SAFE_DIV(s.users, c.users), 0)
+                 + :health_weight_breadth * COALESCE(SAFE_DIV(a.active_users, c.users), 0)
                  + :health_weight_depth * COALESCE(SAFE_DIV(a.names, v.names), 0)) AS score
         FROM end_customer_periods AS p
         CROSS JOIN vocabulary AS v
         LEFT JOIN activity AS a ON a.grp = p.grp AND a.customer_id = p.customer_id AND a.period_start = p.period_start
         LEFT JOIN seats AS c ON c.grp = p.grp AND c.customer_id = p.customer_id AND c.period_start = p.period_start
-        LEFT JOIN active_seats AS s
-          ON s.grp = p.grp AND s.customer_id = p.customer_id AND s.period_start = p.period_start
         """,
     ),
     Node(
@@ -300,6 +297,109 @@ NODES: tuple[Node, ...] = (
             Measure("health_score_mean", "mean over c ∈ E of c's health score in p", fill=None),
             Measure("health_scored_customers", "customers of E scored in p (= |E|)"),
         ),
+    ),
+    Node(
+        "health_customer_readings",
+        "each customer of E with its health score in p (customer_health_score --by customer_id)",
+        """
+        SELECT grp, period_start, customer_id, score AS health_customer_score
+        FROM health_customer_scores
+        """,
+        measures=(Measure("health_customer_score", "the health score in p of a customer of E", fill=None,
+                          key="customer_id"),),
+    ),
+    Node(
+        "health_bands",
+        "the customers of E in each health band (at_risk < 40, needs_attention >= 40 and < 70, healthy >= 70, "
+        "decided on the score rounded to 6 decimals) and their mean score; every band in every period",
+        f"""
+        WITH bands AS (
+          SELECT '{AT_RISK}' AS health_band
+          UNION ALL SELECT '{NEEDS_ATTENTION}'
+          UNION ALL SELECT '{HEALTHY}'
+        ), banded AS (
+          SELECT grp, period_start, score,
+            CASE WHEN ROUND(CAST(score AS DECIMAL(38, 9)), 6) < 40 THEN '{AT_RISK}'
+                 WHEN ROUND(CAST(score AS DECIMAL(38, 9)), 6) < 70 THEN '{NEEDS_ATTENTION}'
+                 ELSE '{HEALTHY}' END AS health_band
+          FROM health_customer_scores
+        ), per_band AS (
+          SELECT grp, period_start, health_band, COUNT(*) AS customers, AVG(score) AS mean_score
+          FROM banded
+          GROUP BY grp, period_start, health_band
+        )
+        SELECT g.grp, g.period_start, b.health_band, COALESCE(p.customers, 0) AS health_band_customer_count,
+          p.mean_score AS health_band_score_mean
+        FROM grid AS g
+        CROSS JOIN bands AS b
+        LEFT JOIN per_band AS p
+          ON p.grp = g.grp AND p.period_start = g.period_start AND p.health_band = b.health_band
+        """,
+        measures=(
+            Measure("health_band_customer_count", "customers of E whose health score in p falls in the band",
+                    key="health_band"),
+            Measure("health_band_score_mean", "the mean health score in p of the customers of E in the band",
+                    fill=None, key="health_band"),
+        ),
+    ),
+    Node(
+        "feature_adoption",
+        "for each feature (every distinct event name of the whole events source, or those of it listed in "
+        ":features) and period, the customers of E with an event of that name in the period",
+        f"""
+        WITH feature_names AS (
+          -- the whole source: every period and every --by group
+          SELECT DISTINCT name AS feature
+          FROM src_events
+          WHERE name IS NOT NULL AND (:features IS NULL OR name IN :features)
+        ), feature_use AS (
+          SELECT DISTINCT grp, customer_id, BUCKET(occurred_at) AS period_start, name AS feature
+          FROM src_events
+          WHERE {_IN_SPINE.format(ts="occurred_at")} AND (:features IS NULL OR name IN :features)
+        ), adopters AS (
+          SELECT p.grp, p.period_start, u.feature, COUNT(*) AS customers
+          FROM end_customer_periods AS p
+          JOIN feature_use AS u
+            ON u.grp = p.grp AND u.customer_id = p.customer_id AND u.period_start = p.period_start
+          GROUP BY p.grp, p.period_start, u.feature
+        )
+        SELECT g.grp, g.period_start, f.feature, COALESCE(a.customers, 0) AS feature_adopters
+        FROM grid AS g
+        CROSS JOIN feature_names AS f
+        LEFT JOIN adopters AS a ON a.grp = g.grp AND a.period_start = g.period_start AND a.feature = f.feature
+        """,
+        measures=(Measure("feature_adopters", "customers of E with an event named after the feature in p",
+                          key="feature"),),
+    ),
+    Node(
+        "onboarding_step_cohorts",
+        "for each event name listed in :onboarding_steps that the events source has, customers created in each "
+        "period with an event of that name within :window_days days of created_at",
+        f"""
+        WITH step_names AS (
+          -- the whole source: every period and every --by group
+          SELECT DISTINCT name AS step
+          FROM src_events
+          WHERE name IN :onboarding_steps
+        ), signup_cohort AS ({_COHORT}
+        ), reached AS (
+          SELECT DISTINCT c.grp, c.customer_id, c.period_start, e.name AS step
+          FROM signup_cohort AS c
+          JOIN src_events AS e ON e.customer_id = c.customer_id
+          WHERE e.name IN :onboarding_steps AND e.occurred_at >= c.created_at
+            AND {seconds_between("c.created_at", "e.occurred_at")} <= :window_days * 86400
+        ), per_step AS (
+          SELECT grp, period_start, step, COUNT(*) AS customers
+          FROM reached
+          GROUP BY grp, period_start, step
+        )
+        SELECT g.grp, g.period_start, s.step, COALESCE(p.customers, 0) AS customers_completed_step
+        FROM grid AS g
+        CROSS JOIN step_names AS s
+        LEFT JOIN per_step AS p ON p.grp = g.grp AND p.period_start = g.period_start AND p.step = s.step
+        """,
+        measures=(Measure("customers_completed_step", "customers created in p with the step's event within "
+                          "window_days days of created_at", key="step"),),
     ),
     Node(
         "referral_periods",

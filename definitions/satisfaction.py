@@ -5,7 +5,8 @@ Reads ``survey_responses``, ``tickets`` and ``kb_ratings``; ``tickets_per_custom
 |E| (``customers_end``, from the revenue catalog) and ``users`` (a node shared with the adoption
 catalog, registered by whichever of the two loads first).
 
-Not here yet: ``kb_article_rating --by article_id`` (article_id is no customer dimension).
+``kb_article_rating --by article_id`` is a variant split: article_id is no customer dimension, so
+it reads a measure keyed by article (every article of the whole source in every period).
 """
 
 from __future__ import annotations
@@ -115,10 +116,14 @@ METRICS: tuple[Metric, ...] = (
                 "tickets created in p / users with created_at < p.end", examples=(
                     X("50 tickets, 1,000 users", {"tickets_created": 50, "users_to_date": 1_000}, 0.05),)),
     ), family=FAMILY),
-    _single("kb_article_rating", "score", "the mean rating of knowledge-base ratings in p",
-            "kb_rating_sum / kb_ratings", ("agile",), (
-                X("ratings 4, 5, 3", {"kb_rating_sum": 12, "kb_ratings": 3}, 4),
-                X("no rating", {"kb_rating_sum": 0, "kb_ratings": 0}, None))),
+    Metric("kb_article_rating", "score", "the mean rating of knowledge-base ratings in p", (
+        Variant("default", "kb_rating_sum / kb_ratings", ("agile",),
+                "the mean rating of knowledge-base ratings in p; --by article_id: the mean per article (every "
+                "article of the whole source in every period; NULL where it has no rating in p)", examples=(
+                    X("ratings 4, 5, 3", {"kb_rating_sum": 12, "kb_ratings": 3}, 4),
+                    X("no rating", {"kb_rating_sum": 0, "kb_ratings": 0}, None)),
+                splits={"article_id": "kb_article_rating_sum / kb_article_ratings"}),
+    ), family=FAMILY),
 )
 
 

@@ -108,4 +108,29 @@ NODES: tuple[Node, ...] = (
             Measure("kb_rating_sum", "Σ rating of kb ratings in p"),
         ),
     ),
+    Node(
+        "kb_article_rating_periods",
+        "knowledge-base ratings of each article in each period: how many and their sum; every article of the "
+        "whole source in every period",
+        f"""
+        WITH articles AS (
+          SELECT DISTINCT article_id FROM src_kb_ratings
+        ), per_article AS (
+          SELECT grp, BUCKET(rated_at) AS period_start, article_id, COUNT(*) AS ratings, SUM(rating) AS rating_sum
+          FROM src_kb_ratings
+          WHERE {_IN_SPINE.format(ts="rated_at")}
+          GROUP BY grp, BUCKET(rated_at), article_id
+        )
+        SELECT g.grp, g.period_start, a.article_id, COALESCE(p.ratings, 0) AS kb_article_ratings,
+          COALESCE(p.rating_sum, 0) AS kb_article_rating_sum
+        FROM grid AS g
+        CROSS JOIN articles AS a
+        LEFT JOIN per_article AS p
+          ON p.grp = g.grp AND p.period_start = g.period_start AND p.article_id IS NOT DISTINCT FROM a.article_id
+        """,
+        measures=(
+            Measure("kb_article_ratings", "ratings of the article with rated_at in p", key="article_id"),
+            Measure("kb_article_rating_sum", "Σ rating of the article's ratings in p", key="article_id"),
+        ),
+    ),
 )

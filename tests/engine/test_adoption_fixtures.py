@@ -19,6 +19,10 @@ The main fixture (``RICH``, month grain, February and March 2024; February has 2
 ``EMPTY`` (every source, no rows) gives 0 for counts and None for ratios and means in
 January 2024; ``SPARSE`` has numerators over zero denominators. A last test checks that the
 pairs covered here are exactly the pairs ``csframe.definitions.adoption`` registers.
+
+The metrics that always carry a dimension (``feature_adoption_rate``, ``health_band_customers``)
+are checked on ``RICH`` too (``KEYED``); their ``--by`` readings and the splits
+(``--by step | customer_id | health_band``) have their own fixture in ``test_dimensioned_metrics.py``.
 """
 
 from __future__ import annotations
@@ -232,6 +236,22 @@ EXPECTED: dict[tuple[str, str], tuple[float | None, float | None]] = {
 # until the core binds a list parameter's None ("any"), RICH lists every event name it has
 ANY = {"active_events": ALL_NAMES}
 
+# The metrics that carry a dimension: (metric, variant) → {period: {key value: value}}.
+# Feature adoption (customers of E with the event in p / |E| = 4; c, d, f are not in E when they act):
+#   February: login a (02-29 23:59:59.999), z → 2/4; report a → 1/4; onboarding_completed a → 1/4; activated 0
+#   March:    activated a, c (03-01 exactly) → 2/4; report z (03-01 00:00) → 1/4; the others 0
+# Health bands (the scores above): February z 43.97 and a 50.67 needs_attention, b and g 0 at_risk;
+#   March z and c 42.74 needs_attention, a 21.59 and g 0 at_risk; nobody healthy
+KEYED: dict[tuple[str, str], dict[dt.date, dict[str, float]]] = {
+    ("feature_adoption_rate", "default"): {
+        FEB: {"activated": 0.0, "login": 2 / 4, "onboarding_completed": 1 / 4, "report": 1 / 4},
+        MAR: {"activated": 2 / 4, "login": 0.0, "onboarding_completed": 0.0, "report": 1 / 4}},
+    ("health_band_customers", "default"): {
+        FEB: {"at_risk": 2, "needs_attention": 2, "healthy": 0},
+        MAR: {"at_risk": 2, "needs_attention": 2, "healthy": 0}},
+}
+KEY_COLUMN = {"feature_adoption_rate": "feature", "health_band_customers": "health_band"}
+
 
 @pytest.fixture(scope="module")
 def rich(tmp_path_factory):
@@ -242,9 +262,9 @@ def rich(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def rich_result(rich):
-    # one query for every variant at once
-    return rich.compute([f"{m}:{v}" for m, v in EXPECTED], grain="month", start="2024-02-01", end="2024-04-01",
-                        params=ANY)
+    # one query for every variant at once, those that carry a dimension included
+    return rich.compute([f"{m}:{v}" for m, v in (*EXPECTED, *KEYED)], grain="month", start="2024-02-01",
+                        end="2024-04-01", params=ANY)
 
 
 def _ids(pairs) -> list[str]:
@@ -259,6 +279,32 @@ def test_rich_fixture(rich_result, key):
     feb, mar = EXPECTED[key]
     check(rich_result.value(metric, FEB, variant=variant), feb)
     check(rich_result.value(metric, MAR, variant=variant), mar)
+
+
+def test_rich_fixture_keyed(rich_result):
+    assert rich_result.columns == ("metric", "variant", "period_start", "period_end", "feature", "health_band",
+                                   "value")
+    for (metric, variant), expected in KEYED.items():
+        key = KEY_COLUMN[metric]
+        i = rich_result.columns.index(key)
+        rows = [r for r in rich_result.rows if (r[0], r[1]) == (metric, variant)]
+        assert {(r[2], r[i]) for r in rows} == {(p, k) for p, values in expected.items() for k in values}
+        for r in rows:
+            check(r[-1], expected[r[2]][r[i]])
+    # the bands partition E, whose customers the health score averages over
+    for p in (FEB, MAR):
+        assert sum(KEYED[("health_band_customers", "default")][p].values()) == 4
+
+
+def test_health_bands_of_the_rich_scores():
+    # the band counts above follow from the scores of the worked example
+    scores = {FEB: (_health(29, 2, 1, 1), _health(29, 3, 2 / 3, 3), 0, 0),
+              MAR: (_health(31, 1, 1, 1), _health(31, 2, 1 / 3, 1), _health(31, 1, 1, 1), 0)}
+    for p, values in scores.items():
+        bands = {"at_risk": 0, "needs_attention": 0, "healthy": 0}
+        for v in values:
+            bands["at_risk" if round(v, 6) < 40 else "needs_attention" if round(v, 6) < 70 else "healthy"] += 1
+        assert bands == KEYED[("health_band_customers", "default")][p]
 
 
 def test_one_metric_alone_gives_the_same_value(rich):
@@ -491,6 +537,17 @@ def test_empty_period(empty_result, key):
     check(empty_result.value(key[0], D(2024, 1, 1), variant=key[1]), EMPTY_JANUARY[key])
 
 
+def test_empty_period_keyed(tmp_path):
+    # no event name in the source: feature_adoption_rate has no feature, so no row; every band, 0 customers
+    s = open_session(tmp_path / "empty_keyed", EMPTY)
+    try:
+        r = s.compute(_ids(KEYED), start="2024-01-01", end="2024-02-01")
+    finally:
+        s.close()
+    assert [(row[0], row[5], row[-1]) for row in r.rows] == [
+        ("health_band_customers", band, 0) for band in ("at_risk", "healthy", "needs_attention")]
+
+
 SPARSE = {
     **EMPTY,
     # January: one customer created, nothing reached; a referral, but nobody pays; a conversion, but no
@@ -558,7 +615,8 @@ def test_definitions_are_complete():
     names = {m.name for m in METRICS}
     assert names == {"trial_conversion_rate", "free_to_paid_conversion", "activation_rate", "time_to_value",
                      "onboarding_completion_rate", "time_to_complete_onboarding", "active_users", "stickiness",
-                     "engagement_rate", "customer_health_score", "referrals", "referral_rate"}
+                     "feature_adoption_rate", "engagement_rate", "customer_health_score", "health_band_customers",
+                     "referrals", "referral_rate"}
     for m in METRICS:
         assert m.family == "adoption"
         for v in m.variants:
@@ -573,12 +631,19 @@ def test_definitions_are_complete():
         "activation_event": ("activated", "str"), "window_days": (30, "int"), "value_event": ("activated", "str"),
         "onboarding_event": ("onboarding_completed", "str"), "active_events": (None, "list"),
         "engagement_event": (None, "str"), "health_weight_frequency": (1 / 3, "float"),
-        "health_weight_breadth": (1 / 3, "float"), "health_weight_depth": (1 / 3, "float")}
+        "health_weight_breadth": (1 / 3, "float"), "health_weight_depth": (1 / 3, "float"),
+        "features": (None, "list"), "onboarding_steps": (None, "list")}
     assert all(p.description for p in params.values())
     # "at all" and window-bounded metrics say so in explain; the others do not
     noted = {m.name for m in METRICS if m.cohort_note}
     assert noted == {"trial_conversion_rate", "activation_rate", "time_to_value", "onboarding_completion_rate",
-                     "time_to_complete_onboarding", "customer_health_score"}
+                     "time_to_complete_onboarding", "customer_health_score", "health_band_customers",
+                     "feature_adoption_rate"}
+    # the --by readings that are not customers columns
+    splits = {(m.name, v.name): set(v.splits) for m in METRICS for v in m.variants if v.splits}
+    assert splits == {("onboarding_completion_rate", "default"): {"step"},
+                      ("customer_health_score", "frequency_breadth_depth"): {"customer_id", "health_band"},
+                      ("health_band_customers", "default"): {"health_band"}}
 
 
 def test_each_metric_reads_only_its_parameters(rich):
@@ -592,6 +657,11 @@ def test_each_metric_reads_only_its_parameters(rich):
     assert params(("customer_health_score", "frequency_breadth_depth")) == {
         "health_weight_frequency", "health_weight_breadth", "health_weight_depth"}
     assert params(("referral_rate", "default")) == set()
+    assert params(("feature_adoption_rate", "default")) == {"features"}
+    assert params(("health_band_customers", "default")) == {
+        "health_weight_frequency", "health_weight_breadth", "health_weight_depth"}
+    assert set(rich.graph.resolve(("onboarding_completion_rate", "default"), "step").parameters) == {
+        "window_days", "onboarding_steps"}  # the steps replace onboarding_event
 
 
 # --------------------------------------------------------------------------------------------
@@ -601,8 +671,8 @@ def test_each_metric_reads_only_its_parameters(rich):
 
 def test_every_registered_adoption_variant_is_covered(rich):
     registered = {(m.name, v.name) for m in METRICS for v in m.variants}
-    assert set(EXPECTED) == registered
-    assert set(EMPTY_JANUARY) == registered
+    assert set(EXPECTED) | set(KEYED) == registered
+    assert set(EMPTY_JANUARY) | set(KEYED) == registered
     in_session = {(rv.metric, rv.variant.name) for rv in rich.registry.all_variants()
                   if rv.plugin == "csframe.definitions.adoption"}
     assert in_session == registered

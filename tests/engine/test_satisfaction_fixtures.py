@@ -284,6 +284,22 @@ def test_by_segment(rich):
             check(r.value(name, FEB, variant=variant or None, segment=segment), value)
 
 
+def test_kb_article_rating_by_article_id(rich):
+    # February A 5, 4 → 4.5; B 2 (02-29 23:59:59).  March A none → None; B 3 (03-01 00:00)
+    r = rich.compute(["kb_article_rating"], start="2024-02-01", end="2024-04-01", by=("article_id",))
+    assert r.columns == ("metric", "variant", "period_start", "period_end", "article_id", "value")
+    got = {(row[2], row[4]): row[-1] for row in r.rows}
+    assert got.keys() == {(FEB, "A"), (FEB, "B"), (MAR, "A"), (MAR, "B")}
+    check(got[(FEB, "A")], 4.5)
+    check(got[(FEB, "B")], 2)
+    check(got[(MAR, "A")], None)  # a mean over no rating
+    check(got[(MAR, "B")], 3)
+    # day grain, across the period boundary: B on 02-29 and on 03-01
+    r = rich.compute(["kb_article_rating"], grain="day", start="2024-02-29", end="2024-03-02", by=("article_id",))
+    got = {(row[2], row[4]): row[-1] for row in r.rows}
+    assert got == {(D(2024, 2, 29), "A"): None, (D(2024, 2, 29), "B"): 2, (MAR, "A"): None, (MAR, "B"): 3}
+
+
 def test_by_segment_of_kb_article_rating_is_a_usage_error(rich):
     with pytest.raises(UsageError, match="kb_article_rating"):
         rich.compute(["kb_article_rating"], start="2024-02-01", end="2024-03-01", by=("segment",))
@@ -416,6 +432,8 @@ def test_definitions_are_complete():
     assert all(p.description for p in params.values())
     noted = {m.name for m in METRICS if m.cohort_note}
     assert noted == {"first_contact_resolution_rate", "first_response_time"}
+    splits = {(m.name, v.name): set(v.splits) for m in METRICS for v in m.variants if v.splits}
+    assert splits == {("kb_article_rating", "default"): {"article_id"}}
 
 
 # --------------------------------------------------------------------------------------------
