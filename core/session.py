@@ -210,38 +210,66 @@ class Session:
                 absent[name] = missing_optional
         return problems, absent
 
-    def check_data(self, names: Iterable[str], parameters: Mapping[str, Any], absent: Mapping[str, set[str]]) -> list[contract_checks.Problem]:
-        """Every "Bad data" rule over the named sources, with counts and sample keys.
+    def check_queries(self, names: Iterable[str], parameters: Mapping[str, Any],
+                      absent: Mapping[str, set[str]]) -> list[tuple[Any, Any, list, str]]:
+        """(source, canonical scan, rules, counting SQL) of every source that has "Bad data" rules.
 
         Rules read parameters (survey scales) whether or not a metric of the run does:
         declared defaults, then the project's values, then ``parameters``."""
         merged = {name: spec.default for name, (_, spec) in self.registry.parameters.items()}
         merged.update({k: v for k, v in self.project.parameters.items() if k in merged})
         merged.update(parameters)
-        parameters = merged
         from .compiler import _source_scan  # the same canonical scan compute uses
-        from .plan import Plan
         from .periods import grain as g
+        from .plan import Plan
 
-        adapter = self.adapter()
         profile = dialect_profile(self.registry, self.project.adapter.get("name", "duckdb"))
         dummy = Plan((), (), (), (), g("month"), dt.date(2000, 1, 1), dt.date(2000, 2, 1), dt.date(1999, 12, 1),
                      dt.date(2000, 1, 1), (), {})
-        problems = []
+        out = []
         for name in names:
             src = source(name)
             scan_def = SourceScan(self.project.sources[name], self._source_dialect(), frozenset(absent.get(name, ())))
             scan = _source_scan(src, scan_def, dummy, grouped=False)
-            rules = contract_checks.rules_for(src, parameters)
-            if not rules:
-                continue
-            counts = adapter.execute(render(contract_checks.count_query(scan, rules), profile, pretty=False))[0]
+            rules = contract_checks.rules_for(src, merged)
+            if rules:
+                out.append((src, scan, rules, render(contract_checks.count_query(scan, rules), profile, pretty=False)))
+        return out
+
+    def check_data(self, names: Iterable[str], parameters: Mapping[str, Any], absent: Mapping[str, set[str]]) -> list[contract_checks.Problem]:
+        """Every "Bad data" rule over the named sources, with counts and sample keys."""
+        adapter = self.adapter()
+        profile = dialect_profile(self.registry, self.project.adapter.get("name", "duckdb"))
+        problems = []
+        for src, scan, rules, count_sql in self.check_queries(names, parameters, absent):
+            counts = adapter.execute(count_sql)[0]
             for i, (rule, n) in enumerate(zip(rules, counts)):
                 if n:
                     sample = adapter.execute(render(contract_checks.sample_query(scan, rules, i, src), profile, pretty=False))
                     keys = tuple("(" + ", ".join(str(v) for v in row) + ")" if len(row) > 1 else str(row[0]) for row in sample)
-                    problems.append(contract_checks.Problem(name, rule.name, rule.message, int(n), keys))
+                    problems.append(contract_checks.Problem(src.name, rule.name, rule.message, int(n), keys))
         return problems
+
+    def dry_run(self, plan: Plan) -> list[tuple[str, int]]:
+        """(query, bytes it would process) for each query a run sends, without running any:
+        the data-contract checks of each source, then the metrics query. Engines that bill
+        by bytes (BigQuery) implement ``adapter.dry_run``; others raise a UsageError."""
+        adapter = self.adapter()
+        if not hasattr(adapter, "dry_run"):
+            raise UsageError(f"--dry-run: the {adapter.NAME} adapter has no dry run (BigQuery's reports bytes billed)",
+                             hint="Use `csframe sql` to see the query instead.")
+        adapter.connect()
+        problems, absent = self.inspect_sources(plan.sources, plan.by)
+        if problems:
+            from .errors import DataContractError
+
+            raise DataContractError("the sources break the data contract:\n  " + "\n  ".join(map(str, problems)),
+                                    problems=tuple(problems))
+        out = [(f"data-contract checks of {src.name}", adapter.dry_run(sql))
+               for src, _, _, sql in self.check_queries(plan.sources, plan.parameters, absent)]
+        _, sql = self.compile(plan, absent=absent)
+        out.append((f"metrics ({len(plan.keys)} variant{'s' if len(plan.keys) != 1 else ''})", adapter.dry_run(sql)))
+        return out
 
     def compute(self, metrics: Sequence[str | Key], *, grain: str = "month", start: str | dt.date | None = None,
                 end: str | dt.date | None = None, by: Sequence[str] = (), lenient: bool = False,

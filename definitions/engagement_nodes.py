@@ -319,8 +319,10 @@ NODES: tuple[Node, ...] = (
           UNION ALL SELECT '{HEALTHY}'
         ), banded AS (
           SELECT grp, period_start, score,
-            CASE WHEN ROUND(CAST(score AS DECIMAL(38, 9)), 6) < 40 THEN '{AT_RISK}'
-                 WHEN ROUND(CAST(score AS DECIMAL(38, 9)), 6) < 70 THEN '{NEEDS_ATTENTION}'
+            -- "the score rounded to 6 decimals is < 40" is "the score is < 39.9999995" (scores are >= 0);
+            -- written without ROUND(x, n), which BigQuery's emulator lacks for NUMERIC
+            CASE WHEN CAST(score AS DECIMAL(38, 9)) < 39.9999995 THEN '{AT_RISK}'
+                 WHEN CAST(score AS DECIMAL(38, 9)) < 69.9999995 THEN '{NEEDS_ATTENTION}'
                  ELSE '{HEALTHY}' END AS health_band
           FROM health_customer_scores
         ), per_band AS (

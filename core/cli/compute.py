@@ -83,9 +83,10 @@ def write_result(session, result, fmt: str, output: str | None) -> None:
               help="stderr as text, or one JSON object per line with the timings per stage.")
 @click.option("--progress", is_flag=True, help="Show progress from the start (default: once a run takes 2 s).")
 @click.option("--quiet", "-q", is_flag=True, help="Nothing on stderr but errors.")
+@click.option("--dry-run", is_flag=True, help="Report the bytes each query would process (BigQuery) and run nothing.")
 @common
 def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, target, lenient, params, timeout,
-            retries, log_format, progress, quiet):
+            retries, log_format, progress, quiet, dry_run):
     """Compute metrics and write a long-format result table."""
     from ..observe import STAGES
     from .report import Reporter
@@ -111,6 +112,15 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, targ
                 reporter.warning(f"unavailable: {k[0]} (needs {', '.join(lacks)})")
         else:
             keys = session.keys(metrics)
+        if dry_run:
+            plan = session.plan(session.request(keys, grain=grain, start=start, end=end, by=by, lenient=lenient),
+                                parse_params(params))
+            total = 0
+            for what, n in session.dry_run(plan):
+                total += n
+                click.echo(f"{n:>16,} bytes  {what}")
+            click.echo(f"{total:>16,} bytes  in all (nothing was run)")
+            return
         result = session.compute(keys, grain=grain, start=start, end=end, by=by, lenient=lenient,
                                  params=parse_params(params), target=target, timeout=timeout,
                                  observer=reporter, retries=retries)

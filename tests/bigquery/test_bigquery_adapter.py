@@ -369,3 +369,33 @@ def test_an_unreachable_endpoint_from_the_command_line(tmp_path):
                        capture_output=True, text=True, timeout=60, env=env)
     assert r.returncode == 3, r.stderr
     assert endpoint in r.stderr and "Traceback" not in r.stderr
+
+
+def test_compute_dry_run_reports_bytes_per_query_and_runs_nothing(sessions, bq_emulator):  # noqa: F811
+    """`csframe compute --dry-run`: one line per query the run would send (each source's
+    data-contract checks, then the metrics query) and a total; no job runs. The emulator
+    reports 0 bytes for every dry run (real BigQuery reports the bytes it would bill)."""
+    tmp = sessions["tmp"]
+    lines = [f'[adapter]\nname = "bigquery"\nproject = "{PROJECT}"\ndataset = "{DATASET}"\n'
+             f'api_endpoint = "{bq_emulator.endpoint}"\n']
+    lines += [f'[sources.{s}]\ntable = "{s}"\n' for s in SOURCES]
+    (tmp / "csframe.toml").write_text("\n".join(lines), encoding="utf-8")
+    exe = Path(sys.executable).parent / "csframe"
+    r = subprocess.run([str(exe), "compute", "--dry-run", "-m", "mrr", "-m", "arpu:invoiced", "--project", str(tmp),
+                        "--start", "2024-01-01", "--end", "2024-07-01"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.splitlines()
+    assert [line.split("bytes", 1)[1].strip() for line in out] == [
+        "data-contract checks of subscriptions", "data-contract checks of invoices",
+        "metrics (2 variants)", "in all (nothing was run)"]
+    assert all(line.split("bytes")[0].strip().replace(",", "").isdigit() for line in out)
+
+
+def test_dry_run_on_an_engine_without_one_is_a_usage_error(sessions):
+    from csframe.core.errors import UsageError
+
+    duck = sessions["duckdb"]
+    plan = duck.plan(duck.request(duck.keys(["mrr"]), start="2024-01-01", end="2024-02-01"))
+    with pytest.raises(UsageError, match="no dry run") as e:
+        duck.dry_run(plan)
+    assert e.value.exit_code == 2

@@ -286,12 +286,12 @@ WITH `groups` AS (
       period_start,
       score,
       CASE
-        WHEN ROUND(CAST(score AS NUMERIC), 6) < 40
+        WHEN CAST(score AS NUMERIC) < 39.9999995
         THEN 'at_risk'
-        WHEN ROUND(CAST(score AS NUMERIC), 6) < 70
+        WHEN CAST(score AS NUMERIC) < 69.9999995
         THEN 'needs_attention'
         ELSE 'healthy'
-      END AS health_band
+      END AS health_band /* "the score rounded to 6 decimals is < 40" is "the score is < 39.9999995" (scores are >= 0); */ /* written without ROUND(x, n), which BigQuery's emulator lacks for NUMERIC */
     FROM health_customer_scores
   ), per_band AS (
     SELECT
