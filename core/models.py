@@ -69,6 +69,7 @@ class Parameter:
     description: str
     kind: str = attrs.field(default="str", validator=attrs.validators.in_(("str", "int", "float", "bool", "list")))
     minimum: float | None = None
+    required: bool = False  # a run that reads it (e.g. through a --by split) needs a value: no default reading
 
 
 @attrs.frozen

@@ -146,6 +146,13 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
     sources: list[str] = []
     for key in request.keys:
         r = graph.resolve(key, splits.get(key))
+        for name in r.parameters:
+            if registry.parameters[name][1].required and parameters.get(name) is None:
+                how = f" --by {splits[key]}" if key in splits else ""
+                raise UsageError(
+                    f"metric {key[0]}:{key[1]}{how} needs parameter {name}, which has no default",
+                    hint=f"Set {name} under [parameters] in csframe.toml, or pass --param {name}=...",
+                )
         if customer_by:
             bad = graph.unsplittable_sources(key)
             if bad:

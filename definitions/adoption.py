@@ -43,7 +43,7 @@ HEALTH_WEIGHTS = tuple(
 FEATURES = Parameter("features", None, "the event names feature_adoption_rate reports, one row each (default: every "
                      "distinct event name in the whole events source)", kind="list")
 ONBOARDING_STEPS = Parameter("onboarding_steps", None, "the event names onboarding_completion_rate --by step reports, "
-                             "one row each (no default: --by step needs it)", kind="list")
+                             "one row each (no default: --by step needs it)", kind="list", required=True)
 PARAMETERS = (ACTIVATION_EVENT, WINDOW_DAYS, VALUE_EVENT, ONBOARDING_EVENT, ACTIVE_EVENTS, ENGAGEMENT_EVENT,
               *HEALTH_WEIGHTS, FEATURES, ONBOARDING_STEPS)
 _BANDS = ("at_risk (< 40), needs_attention (>= 40 and < 70), healthy (>= 70), decided on the score rounded to "

@@ -121,6 +121,28 @@ def _bigquery_only(sql: str) -> str | None:
     return None
 
 
+SPLIT_CASES = [
+    pytest.param(key, grain, (split, *extra), id=f"{key[0]}:{key[1]}-{grain}-by-{split}{'-segment' if extra else ''}")
+    for key in KEYS for split in sorted(_REG.variants[key].variant.splits) for grain in GRAINS
+    for extra in ((), ("segment",))
+]
+
+
+@pytest.mark.parametrize(("key", "grain", "by"), SPLIT_CASES)
+def test_every_by_reading_that_is_not_a_customers_column_analyzes(zetasql, catalogs, session, key, grain, by):  # noqa: F811
+    """--by step / customer_id / health_band / article_id, alone and beside --by segment."""
+    if len(by) > 1 and _GRAPH.unsplittable_sources(key):
+        pytest.skip(f"{key[0]} reads a source without customers: no --by segment")
+    params = {"onboarding_steps": ("connected_data", "invited_team")} if "step" in by else None
+    plan = session.plan(session.request([key], grain=grain, start=START, end=END, by=by), params)
+    _, sql = session.compile(plan, "bigquery")
+    assert_analyzes(zetasql, catalogs["datetime"], sql, f"{key[0]}:{key[1]} by {grain} --by {' '.join(by)}")
+
+
+def test_the_splits_are_covered():
+    assert {case.values[2][0] for case in SPLIT_CASES} >= {"step", "customer_id", "health_band", "article_id"}
+
+
 def test_the_catalog_is_covered():
     assert len(KEYS) > 30
     assert len(CASES) > 5 * len(KEYS)

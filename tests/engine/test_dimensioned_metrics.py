@@ -175,8 +175,6 @@ KB = {FEB: {"KB1": 4.5, None: 1.0, "KB2": None, "KB3": None}, MAR: {"KB1": None,
 
 REQUIRES_CORE = ("needs core support: a list parameter bound as rows (e.g. `UNNEST(:p)` folded to a typed "
                  "array literal) — see the report")
-REQUIRED_PARAMETER = ("needs core support: a parameter required by a --by split (Parameter(required=True) checked "
-                      "against the parameters the planned split reads)")
 
 
 def check(value: float | None, expected: float | None) -> None:
@@ -445,7 +443,6 @@ def test_a_listed_step_nobody_ever_took_gets_a_row_of_zero(dim):
     check(r.value("onboarding_completion_rate", FEB, step="invited_team"), 0.0)
 
 
-@pytest.mark.xfail(strict=True, reason=REQUIRED_PARAMETER, raises=AssertionError)
 def test_by_step_without_onboarding_steps_is_a_usage_error(dim):
     try:
         r = _compute(dim, ["onboarding_completion_rate"], by=["step"])
@@ -456,18 +453,17 @@ def test_by_step_without_onboarding_steps_is_a_usage_error(dim):
 
 
 def test_onboarding_steps_is_read_by_the_step_split_only(dim):
-    # what the registry says today: no default, a list, read by --by step and nothing else; without
-    # the core's "required" check a run of --by step without it has no rows (never a wrong number)
+    # no default, a list, required by --by step and read by nothing else
     spec = dim.registry.parameters["onboarding_steps"][1]
-    assert (spec.default, spec.kind) == (None, "list")
+    assert (spec.default, spec.kind, spec.required) == (None, "list", True)
     key = ("onboarding_completion_rate", "default")
     assert "onboarding_steps" in dim.graph.resolve(key, "step").parameters
     assert "onboarding_steps" not in dim.graph.resolve(key).parameters
     users = {k for k in ((rv.metric, rv.variant.name) for rv in dim.registry.all_variants())
              if "onboarding_steps" in dim.graph.resolve(k).parameters}
     assert users == set()
-    r = _compute(dim, ["onboarding_completion_rate"], by=["step"])
-    assert r.rows == ()
+    plain = _compute(dim, ["onboarding_completion_rate"])  # without --by step it is not needed
+    assert plain.rows
 
 
 # --------------------------------------------------------------------------------------------
