@@ -187,8 +187,10 @@ def bind_placeholders(tree: exp.Expression, values: Mapping[str, Any]) -> exp.Ex
     """Replace every ``:name`` placeholder by the literal of ``values[name]``.
 
     Two shapes are folded first, so that list parameters whose default is "any" (None)
-    work on every engine: ``:p IS NULL`` becomes TRUE/FALSE, and ``x IN :p`` becomes
-    ``x IN (v1, v2, …)`` (FALSE for an empty list)."""
+    work on every engine: ``:p IS NULL`` becomes TRUE/FALSE, ``x IN :p`` becomes
+    ``x IN (v1, v2, …)`` (FALSE for an empty list), and ``UNNEST(:p)`` becomes
+    ``UNNEST(ARRAY[v1, v2, …])`` (a typed empty VARCHAR array for an empty or None list),
+    so that a list can be bound as rows."""
 
     def fold(node: exp.Expression) -> exp.Expression:
         if (isinstance(node, exp.Is) and isinstance(node.this, exp.Placeholder)
@@ -200,6 +202,13 @@ def bind_placeholders(tree: exp.Expression, values: Mapping[str, Any]) -> exp.Ex
             if not items:
                 return exp.false()
             return exp.In(this=node.this, expressions=[literal(v) for v in items])
+        if (isinstance(node, exp.Unnest) and len(node.expressions) == 1
+                and isinstance(node.expressions[0], exp.Placeholder) and node.expressions[0].name in values):
+            items = values[node.expressions[0].name] or ()
+            array: exp.Expression = (exp.Array(expressions=[literal(v) for v in items]) if items else
+                                     exp.cast(exp.Array(expressions=[]), exp.DataType.build("ARRAY<VARCHAR>")))
+            node = node.copy()
+            node.set("expressions", [array])
         return node
 
     def rewrite(node: exp.Expression) -> exp.Expression:

@@ -36,7 +36,9 @@ server: ``CSFRAME_TEST_PG_DSN``, default ``host=127.0.0.1 port=5432 user=postgre
 dbname=postgres``. An engine that cannot be reached skips its tests, or fails them when it was
 asked for by name or under ``CI=true``. ``@pytest.mark.csframe_engines("duckdb")`` keeps one test
 to some engines. Override the fixtures ``csframe_pg_dsn`` / ``csframe_bigquery_endpoint`` in a
-conftest to provide servers another way.
+conftest to provide servers another way, and implement the hook ``pytest_csframe_default_engines``
+there to change the default engines of its directory's tests (e.g. add ``bigquery`` when the
+conftest starts an emulator itself).
 
 This module imports pytest and is loaded by pytest only (``-p csframe.core.testing``, or the
 ``pytest11`` entry point); nothing here runs at import.
@@ -621,6 +623,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          f"${ENGINES_ENV}, else duckdb,postgres (+bigquery when ${BQ_ENDPOINT_ENV} is set)")
 
 
+class _Hooks:
+    @pytest.hookspec(firstresult=True)
+    def pytest_csframe_default_engines(self, config: pytest.Config, engines: list[str]) -> list[str] | None:
+        """The engines a test runs on when neither ``--csframe-engines`` nor ``$CSFRAME_TEST_ENGINES``
+        names them: ``engines`` is the kit's default; return another list (of known engines) to replace
+        it, or None to keep it. Called per test function, from the conftests of its directory."""
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(_Hooks)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "csframe_engines(*names): run this test's csframe_case only on these engines")
     _selected(config)  # an unknown engine name is a usage error, before collection
@@ -629,7 +643,14 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "csframe_engine" not in metafunc.fixturenames:
         return
-    names, _ = _selected(metafunc.config)
+    names, explicit = _selected(metafunc.config)
+    if not explicit:
+        chosen = metafunc.definition.ihook.pytest_csframe_default_engines(config=metafunc.config, engines=list(names))
+        if chosen is not None:
+            unknown = [n for n in chosen if n not in ENGINES]
+            if unknown:
+                raise pytest.UsageError(f"csframe engines: unknown {', '.join(unknown)}; the test kit knows {', '.join(ENGINES)}")
+            names = list(dict.fromkeys(chosen))
     marker = metafunc.definition.get_closest_marker("csframe_engines")
     if marker is not None:
         names = [n for n in names if n in marker.args]

@@ -346,14 +346,17 @@ NODES: tuple[Node, ...] = (
     ),
     Node(
         "feature_adoption",
-        "for each feature (every distinct event name of the whole events source, or those of it listed in "
+        "for each feature (every distinct event name of the whole events source, or every name listed in "
         ":features) and period, the customers of E with an event of that name in the period",
         f"""
         WITH feature_names AS (
           -- the whole source: every period and every --by group
           SELECT DISTINCT name AS feature
           FROM src_events
-          WHERE name IS NOT NULL AND (:features IS NULL OR name IN :features)
+          WHERE name IS NOT NULL AND :features IS NULL
+          UNION
+          -- or the listed names, whether or not the source has them
+          SELECT f AS feature FROM UNNEST(:features) AS t(f)
         ), feature_use AS (
           SELECT DISTINCT grp, customer_id, BUCKET(occurred_at) AS period_start, name AS feature
           FROM src_events
@@ -375,14 +378,13 @@ NODES: tuple[Node, ...] = (
     ),
     Node(
         "onboarding_step_cohorts",
-        "for each event name listed in :onboarding_steps that the events source has, customers created in each "
+        "for each event name listed in :onboarding_steps (whether or not the events source has it), customers "
+        "created in each "
         "period with an event of that name within :window_days days of created_at",
         f"""
         WITH step_names AS (
-          -- the whole source: every period and every --by group
-          SELECT DISTINCT name AS step
-          FROM src_events
-          WHERE name IN :onboarding_steps
+          -- the listed names, whether or not the events source has them
+          SELECT DISTINCT step FROM UNNEST(:onboarding_steps) AS t(step)
         ), signup_cohort AS ({_COHORT}
         ), reached AS (
           SELECT DISTINCT c.grp, c.customer_id, c.period_start, e.name AS step

@@ -13,10 +13,9 @@ leaving E exactly at a period boundary, events on the first instant and the last
 period, onboarding windows hit exactly, ``--by segment`` beside a metric's own dimension, and every
 source empty.
 
-Two readings the core cannot express yet are ``xfail(strict=True)`` tests naming the core change
-they need (see ``REQUIRES_CORE``): a listed name the events source does not have (a row of 0 for
-``features``, of 0 / cohort for ``onboarding_steps``) and ``--by step`` without ``onboarding_steps``
-as a usage error.
+A listed name the events source does not have still gets a row (of 0 for ``features``, of
+0 / cohort for ``onboarding_steps``): the list is bound as rows (``UNNEST(:p)``, see
+``REQUIRES_CORE`` for the core support this needed).
 """
 
 from __future__ import annotations
@@ -253,7 +252,6 @@ def test_features_parameter_restricts_the_rows(dim, features):
     check(got[(MAR, "login")], 1 / 5)
 
 
-@pytest.mark.xfail(strict=True, reason=REQUIRES_CORE)
 def test_a_listed_feature_nobody_ever_used_gets_a_row_of_zero(dim):
     r = _compute(dim, ["feature_adoption_rate"], params={"features": ["login", "never_seen"]})
     check(r.value("feature_adoption_rate", FEB, feature="never_seen"), 0.0)
@@ -437,7 +435,6 @@ def test_onboarding_steps_by_segment(dim):
     check(r.value("onboarding_completion_rate", MAR, segment=None, step="connected_data"), 1 / 2)
 
 
-@pytest.mark.xfail(strict=True, reason=REQUIRES_CORE)
 def test_a_listed_step_nobody_ever_took_gets_a_row_of_zero(dim):
     r = _compute(dim, ["onboarding_completion_rate"], by=["step"], params={"onboarding_steps": STEPS})
     check(r.value("onboarding_completion_rate", FEB, step="invited_team"), 0.0)
@@ -541,8 +538,9 @@ def test_every_source_empty(tmp_path):
         assert {row[4]: row[-1] for row in r.rows} == {"at_risk": None, "healthy": None, "needs_attention": None}
         assert _compute(s, ["customer_health_score"], by=["customer_id"], **kw).rows == ()
         assert _compute(s, ["kb_article_rating"], by=["article_id"], **kw).rows == ()
-        assert _compute(s, ["onboarding_completion_rate"], by=["step"], params={"onboarding_steps": ["x"]},
-                        **kw).rows == ()
+        # a listed step is a row even when the source has no event of it: no cohort, so NULL
+        r = _compute(s, ["onboarding_completion_rate"], by=["step"], params={"onboarding_steps": ["x"]}, **kw)
+        assert [(row[4], row[-1]) for row in r.rows] == [("x", None)]
         assert _compute(s, ["customer_health_score"], **kw).value("customer_health_score", jan) is None
     finally:
         s.close()

@@ -288,6 +288,17 @@ def test_engines_by_default_by_env_by_option_and_by_marker(tmp_path):
     assert "csframe engines: unknown sqlite; the test kit knows duckdb, postgres, bigquery" in bad.stderr
 
 
+def test_a_conftest_changes_the_default_engines_by_the_hook(tmp_path):
+    d = tmp_path / "inner"
+    d.mkdir()
+    (d / "conftest.py").write_text("def pytest_csframe_default_engines(config, engines):\n"
+                                   "    return [*engines, 'bigquery']\n")
+    ids = collected(run_inner(tmp_path, "--collect-only"))
+    assert "test_churn[bigquery]" in ids and "test_churn[duckdb]" in ids and "test_duckdb_only[bigquery]" not in ids
+    named = collected(run_inner(tmp_path, "--collect-only", env={"CSFRAME_TEST_ENGINES": "duckdb"}))  # names win
+    assert "test_churn[bigquery]" not in named and "test_churn[duckdb]" in named
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -313,20 +324,10 @@ def test_on_a_real_postgres_through_the_entry_of_pytest(tmp_path, pg_dsn):
 
 # == BigQuery, through the emulator =================================================================
 
-@pytest.fixture(scope="module")
-def bq_endpoint():
-    from tests.support.bigquery_emulator import Emulator, EmulatorUnavailable
-
-    try:
-        emulator = Emulator().start()
-    except EmulatorUnavailable as e:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the BigQuery emulator is needed in CI: {e}")
-        pytest.skip(str(e))
-    try:
-        yield emulator.endpoint
-    finally:
-        emulator.stop()
+@pytest.fixture
+def bq_endpoint(bq_emulator):
+    # the session's emulator (tests/kit/conftest.py); it skips without local-bigquery, fails under CI=true
+    return bq_emulator.endpoint
 
 
 def test_on_bigquery_when_an_emulator_is_configured(tmp_path, bq_endpoint):

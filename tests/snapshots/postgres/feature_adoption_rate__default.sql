@@ -170,9 +170,12 @@ WITH groups AS (
       name AS feature
     FROM src_events
     WHERE
-      NOT name IS NULL AND (
-        TRUE OR FALSE
-      )
+      NOT name IS NULL AND TRUE
+    UNION
+    /* or the listed names, whether or not the source has them */
+    SELECT
+      f AS feature
+    FROM UNNEST(CAST(ARRAY[] AS VARCHAR[])) AS t(f)
   ), feature_use AS (
     SELECT DISTINCT
       grp,
@@ -202,7 +205,7 @@ WITH groups AS (
       p.period_start,
       u.feature
   )
-  /* step: for each feature (every distinct event name of the whole events source, or those of it listed in :features) and period, the customers of E with an event of that name in the period */
+  /* step: for each feature (every distinct event name of the whole events source, or every name listed in :features) and period, the customers of E with an event of that name in the period */
   SELECT
     g.grp,
     g.period_start,
