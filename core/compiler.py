@@ -76,16 +76,21 @@ def _cte(name: str, query: exp.Query, step: str) -> tuple[str, exp.Query, str]:
     return (name, query, step)
 
 
+def source_table(binding: SourceBinding, dialect: str) -> exp.Table:
+    """The table a source is mapped to, every part quoted: the name is taken literally."""
+    try:
+        table = exp.to_table(binding.table, dialect=dialect)
+    except sqlglot.errors.ParseError:
+        raise ProjectError(f"sources.{binding.name}.table: {binding.table!r} is not a table name") from None
+    for part in table.parts:
+        part.set("quoted", True)
+    return table
+
+
 def _source_scan(src: Source, scan: SourceScan, plan: Plan, grouped: bool) -> exp.Select:
     b = scan.binding
     if b.table is not None:
-        try:
-            table = exp.to_table(b.table, dialect=scan.dialect)
-        except sqlglot.errors.ParseError:
-            raise ProjectError(f"sources.{src.name}.table: {b.table!r} is not a table name") from None
-        for part in table.parts:
-            part.set("quoted", True)
-        from_: exp.Expression = table.as_("t")
+        from_: exp.Expression = source_table(b, scan.dialect).as_("t")
     else:
         try:
             inner = sqlglot.parse_one(b.sql, read=scan.dialect)

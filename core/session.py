@@ -166,13 +166,9 @@ class Session:
         b = self.project.sources[name]
         dialect = self._source_dialect()
         if b.table is not None:
-            try:
-                table = exp.to_table(b.table, dialect=dialect)
-            except sqlglot.errors.ParseError:
-                raise ProjectError(f"sources.{name}.table: {b.table!r} is not a table name") from None
-            for part in table.parts:
-                part.set("quoted", True)
-            return exp.select(exp.Star()).from_(table).sql(dialect)
+            from .compiler import source_table  # the same table the query reads
+
+            return exp.select(exp.Star()).from_(source_table(b, dialect)).sql(dialect)
         try:
             return sqlglot.parse_one(b.sql, read=dialect).sql(dialect)
         except sqlglot.errors.ParseError as e:
