@@ -20,7 +20,7 @@ from sqlglot import exp
 
 from .contract import Source, source
 from .errors import ProjectError, UsageError
-from .formula import bind_placeholders, bottom_up, expand_macros, literal, safe_div
+from .formula import WHOLE_PREFIX, bind_placeholders, bottom_up, expand_macros, literal, safe_div
 from .graph import Key
 from .plan import Plan
 from .project import SourceBinding
@@ -50,6 +50,7 @@ class Compiled:
     columns: tuple[str, ...]
     plan: Plan
     cte_steps: tuple[tuple[str, str], ...]  # (cte name, step comment)
+    left_out: tuple[Key, ...] = ()  # variants whose left-out count is the query's last column, after ``columns``
 
 
 def bucket(grain_name: str) -> Callable[[exp.Expression], exp.Expression]:
@@ -160,6 +161,11 @@ def _grid(plan: Plan) -> exp.Select:
 
 def _node(registry: Registry, name: str, plan: Plan) -> exp.Query:
     tree = registry.nodes[name].parsed.tree.copy()
+    if not plan.by:
+        # one group: the whole source is the source itself
+        for table in tree.find_all(exp.Table):
+            if table.name.startswith(WHOLE_PREFIX) and table.name[len(WHOLE_PREFIX):] in plan.sources:
+                table.set("this", exp.to_identifier("src_" + table.name[len(WHOLE_PREFIX):]))
     tree = expand_macros(tree, bucket(plan.grain.name))
     values = dict(plan.parameters)
     values.update(spine_start=plan.spine_start, spine_end=_after_last(plan), grain_months=plan.grain.length_in_months)
@@ -175,10 +181,11 @@ def _after_last(plan: Plan):
 def compile_formula(
     registry: Registry, key: Key, resolve_ref: Callable[[str, str | None], Key], parameters: Mapping,
     measure: Callable[[str], exp.Expression], _memo: dict | None = None, split: str | None = None,
+    *, left_out: bool = False,
 ) -> exp.Expression:
-    """A variant's formula (or its ``--by split`` reading) as a tree over measure columns,
-    with refs inlined and every division made safe."""
-    memo = {} if _memo is None else _memo
+    """A variant's formula (or its ``--by split`` reading, or its ``left_out`` count) as a
+    tree over measure columns, with refs inlined and every division made safe."""
+    memo = {} if _memo is None or left_out else _memo
     if split is None and key in memo:
         return memo[key].copy()
     rv = registry.variants[key]
@@ -200,7 +207,7 @@ def compile_formula(
             return safe_div(node.this, node.expression)
         return node
 
-    tree = bottom_up(rv.formula(split).tree.copy(), rewrite)
+    tree = bottom_up((rv.left_out if left_out else rv.formula(split)).tree.copy(), rewrite)
     if split is None:
         memo[key] = tree
     return tree.copy()
@@ -260,7 +267,7 @@ def compile_plan(
     ctes: list[tuple[str, exp.Query, str]] = []
     grouped = bool(plan.by)
     reserved = {"spine", "groups", "grid", "customer_groups", "measures", "metric_values", *plan.nodes}
-    reserved |= {f"src_{s}" for s in plan.sources}
+    reserved |= {f"src_{s}" for s in plan.sources} | {f"{WHOLE_PREFIX}{s}" for s in plan.sources}
     for name in plan.sources:
         if name not in scans:
             raise UsageError(f"source {name!r} is not configured", hint=f"Map it under [sources.{name}] in csframe.toml.")
@@ -280,6 +287,11 @@ def compile_plan(
         src = source(name)
         ctes.append(_cte(f"src_{name}", _source_scan(src, scans[name], plan, grouped),
                          f"read {name} as the data contract names it" + (", with its --by group" if grouped else "")))
+    if grouped:
+        whole = [s for n in plan.nodes for s in registry.nodes[n].parsed.whole_sources]
+        for name in dict.fromkeys(whole):
+            ctes.append(_cte(f"{WHOLE_PREFIX}{name}", _source_scan(source(name), scans[name], plan, False),
+                             f"read the whole of {name}, rows of every --by group and of customers without one"))
     ctes.append(_cte("spine", _spine(plan), f"one row per {plan.grain.name}, from the period before the first reported one"))
     ctes.append(_cte("grid", _grid(plan), "every period × group"))
     for name in plan.nodes:
@@ -290,6 +302,8 @@ def compile_plan(
 
     memo: dict = {}
     branches = []
+    left_out = tuple(k for k in plan.keys if registry.variants[k].left_out is not None
+                     and plan.split(k) is None and k not in plan.dimensions)
     for dim in dict.fromkeys([None, *plan.extra_keys]):
         keys = [k for k in plan.keys if plan.dimensions.get(k) == dim]
         if not keys:
@@ -300,6 +314,8 @@ def compile_plan(
             for k in graph_closure(registry, top, resolve_ref):
                 formula = registry.variants[k].formula(plan.split(top) if k == top else None)
                 needed.extend(m for m in formula.measures if m not in needed)
+            if top in left_out:
+                needed.extend(m for m in registry.variants[top].left_out.measures if m not in needed)
         ctes.append(_cte(f"measures{suffix}", _measures(registry, needed, dim),
                          "every measure per period and group" + (f" and {dim}" if dim else "")
                          + " (0 for counts and sums with no rows)"))
@@ -312,6 +328,10 @@ def compile_plan(
             expr = compile_formula(registry, top, resolve_ref, plan.parameters, lambda m: exp.column(m), memo,
                                    split=plan.split(top))
             values_q = values_q.select(exp.alias_(exp.cast(expr, "DOUBLE"), f"v{i}"), copy=False)
+            if top in left_out:
+                count = compile_formula(registry, top, resolve_ref, plan.parameters, lambda m: exp.column(m),
+                                        left_out=True)
+                values_q = values_q.select(exp.alias_(exp.cast(count, "DOUBLE"), f"o{i}"), copy=False)
         ctes.append(_cte(f"metric_values{suffix}", values_q,
                          "each metric's formula over the measures, from the first reported period"))
         for top in keys:
@@ -325,6 +345,8 @@ def compile_plan(
                 exp.alias_(exp.Literal.string(top[0]), "metric"), exp.alias_(exp.Literal.string(top[1]), "variant"),
                 exp.alias_(exp.Literal.number(i), "metric_order"), exp.column("grp"),
                 exp.column("period_start"), exp.column("period_end"), *extras, exp.alias_(exp.column(f"v{i}"), "value"),
+                *([exp.alias_(exp.column(f"o{i}") if top in left_out else exp.cast(exp.Null(), "DOUBLE"), "left_out")]
+                  if left_out else []),
             ).from_(f"metric_values{suffix}"))
     long_q: exp.Query = branches[0]
     for b in branches[1:]:
@@ -336,6 +358,7 @@ def compile_plan(
         exp.column("metric", table="l"), exp.column("variant", table="l"),
         exp.column("period_start", table="l"), exp.column("period_end", table="l"), *dims,
         *[exp.column(exp.to_identifier(e, quoted=True), table="l") for e in plan.extra_keys], exp.column("value", table="l"),
+        *([exp.column("left_out", table="l")] if left_out else []),
     ).from_(exp.to_table("long_values").as_("l")).join(
         exp.to_table("groups").as_("g"), on=exp.EQ(this=exp.column("grp", table="l"), expression=exp.column("grp", table="g")))
     order = [exp.Ordered(this=exp.column("metric_order", table="l")), exp.Ordered(this=exp.column("period_start", table="l"))]
@@ -345,4 +368,5 @@ def compile_plan(
     final = final.order_by(*order)
     for name, q, _ in ctes:
         final = final.with_(name, as_=q, copy=False)
-    return Compiled(final, (*OUTPUT_COLUMNS, *plan.by, *plan.extra_keys, "value"), plan, tuple((n, s) for n, _, s in ctes))
+    columns = (*OUTPUT_COLUMNS, *plan.by, *plan.extra_keys, "value")
+    return Compiled(final, columns, plan, tuple((n, s) for n, _, s in ctes), left_out)

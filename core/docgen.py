@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from . import hookspecs
+from .left_out import describe
 
 
 def _cell(text: str) -> str:
@@ -49,6 +50,11 @@ def metric_reference() -> str:
                 rv = reg.variants[(name, v)]
                 out.append(f"| `{v}` | {reg.unit(name, v)} | `{rv.variant.formula}` | "
                            f"{_cell(rv.variant.description)} | {', '.join(rv.variant.provenance)} |")
+            left = {reg.variants[(name, v)].variant.left_out for v in reg.variant_names(name)} - {None}
+            for lo in left:
+                defaults = {p.name: p.default for p in m.parameters}
+                out += ["", f"Left out, and counted on stderr by `compute`: {describe(lo.what, defaults)} "
+                            f"(`{lo.count}` per period; with the parameters' defaults)."]
             examples = [(v, ex) for v in reg.variant_names(name) for ex in reg.variants[(name, v)].variant.examples]
             if examples:
                 out += ["", "Worked examples:", ""]

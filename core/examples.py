@@ -8,7 +8,7 @@ included — and evaluated with one ``SELECT``.
 
 from __future__ import annotations
 
-__all__ = ["example_query", "check_example"]
+__all__ = ["check_example", "example_query", "within"]
 
 from collections.abc import Callable
 
@@ -54,4 +54,9 @@ def check_example(registry: Registry, graph: Graph, key: Key, example: Example,
     value = run(example_query(registry, graph, key, example))
     if example.expected is None or value is None:
         return (example.expected is None and value is None), value
-    return abs(value - example.expected) <= example.tolerance * max(1.0, abs(example.expected)), value
+    return within(value, example.expected, example.tolerance), value
+
+
+def within(value: float, expected: float, tolerance: float) -> bool:
+    """``value`` equals ``expected`` within a relative ``tolerance`` (absolute when ``expected`` is 0)."""
+    return abs(value - expected) <= tolerance * (abs(expected) or 1.0)

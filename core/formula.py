@@ -34,6 +34,7 @@ from .models import MetricRef
 
 BUILTIN_NODES = ("spine", "groups", "grid", "customer_groups")
 BUILTIN_MEASURES = ("grain_months",)
+WHOLE_PREFIX = "all_"  # a node reads all_<source> for the whole source, ignoring the --by groups
 COMPILER_PLACEHOLDERS = ("spine_start", "spine_end", "grain_months")
 _FORMULA_FUNCTIONS = {"ref", "param", "safe_div"}
 _MACROS = {"BUCKET": 1, "EPOCH_SECONDS": 1, "SAFE_DIV": 2}
@@ -60,9 +61,10 @@ class ParsedNode:
     """A node's SELECT tree and what it reads."""
 
     tree: exp.Query
-    sources: tuple[str, ...]
+    sources: tuple[str, ...]  # every source it reads, as src_<source> or all_<source>
     nodes: tuple[str, ...]
     parameters: tuple[str, ...]
+    whole_sources: tuple[str, ...] = ()  # those read as all_<source>: every row, whatever its --by group
 
 
 def _string_args(fn: exp.Anonymous, count: tuple[int, ...]) -> list[str]:
@@ -116,6 +118,7 @@ def parse_node_sql(text: str) -> ParsedNode:
         raise ValueError("a node's SQL must be a SELECT")
     inner_ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     sources: list[str] = []
+    whole: list[str] = []
     nodes: list[str] = []
     for table in tree.find_all(exp.Table):
         name = table.name
@@ -125,6 +128,9 @@ def parse_node_sql(text: str) -> ParsedNode:
             raise ValueError(f"{table.sql()}: a node reads sources as src_<source> and nodes by name, never a schema")
         if name.startswith("src_"):
             sources.append(name[4:])
+        elif name.startswith(WHOLE_PREFIX):
+            sources.append(name[len(WHOLE_PREFIX):])
+            whole.append(name[len(WHOLE_PREFIX):])
         else:
             nodes.append(name)
     for fn in tree.find_all(exp.Anonymous):
@@ -132,7 +138,8 @@ def parse_node_sql(text: str) -> ParsedNode:
         if arity is not None and len(fn.expressions) != arity:
             raise ValueError(f"{fn.name}() takes {arity} argument(s): {fn.sql()}")
     params = [p.name for p in tree.find_all(exp.Placeholder) if p.name not in COMPILER_PLACEHOLDERS]
-    return ParsedNode(tree, tuple(dict.fromkeys(sources)), tuple(dict.fromkeys(nodes)), tuple(dict.fromkeys(params)))
+    return ParsedNode(tree, tuple(dict.fromkeys(sources)), tuple(dict.fromkeys(nodes)), tuple(dict.fromkeys(params)),
+                      tuple(dict.fromkeys(whole)))
 
 
 def safe_div(numerator: exp.Expression, denominator: exp.Expression) -> exp.Expression:

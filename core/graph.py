@@ -67,8 +67,12 @@ class Graph:
         self._visit(key, [], order, set())
         nodes: list[str] = []
         seen: set[str] = set()
+        left_out = self.registry.variants[key].left_out if split is None else None
         for k in order:
-            for m in self.registry.variants[k].formula(split if k == key else None).measures:
+            measures = self.registry.variants[k].formula(split if k == key else None).measures
+            if k == key and left_out is not None:
+                measures = (*measures, *left_out.measures)
+            for m in measures:
                 if m in BUILTIN_MEASURES:
                     continue
                 self._visit_node(self.registry.measures[m][0], nodes, seen, [])

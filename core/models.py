@@ -11,6 +11,7 @@ __all__ = [
     "Provenance",
     "Parameter",
     "Example",
+    "LeftOut",
     "Variant",
     "Metric",
     "Measure",
@@ -78,7 +79,7 @@ class Example:
 
     ``inputs`` maps a measure name, or a metric reference written ``metric:variant``,
     to its value; the variant's formula evaluated on them must give ``expected``
-    (within ``tolerance``, relative).
+    (within ``tolerance``, relative; absolute when ``expected`` is 0).
     """
 
     text: str
@@ -100,6 +101,20 @@ class MetricRef:
 
 
 @attrs.frozen
+class LeftOut:
+    """What a variant's value leaves out, counted in each period, for ``compute`` to say on
+    stderr (e.g. the customers yet to reach value, whom time_to_value cannot count).
+
+    ``count`` is a formula over measures, like a variant's (no ``ref()``, no keyed
+    measures); ``what`` names what it counts, plural, and may name a parameter's value
+    as ``{name}``.
+    """
+
+    count: str
+    what: str
+
+
+@attrs.frozen
 class Variant:
     """One reading of a metric: a formula over measures and other metrics.
 
@@ -116,6 +131,8 @@ class Variant:
     splits: dict[str, str] = attrs.field(factory=dict, converter=dict)
     """``--by KEY`` readings that are not customer dimensions: KEY → a formula over
     measures keyed by KEY (e.g. ``{"step": "..."}`` for onboarding steps)."""
+    left_out: LeftOut | None = None
+    """What the value leaves out, counted per period and said by ``compute`` on stderr."""
 
 
 @attrs.frozen
@@ -176,7 +193,9 @@ class Node:
     """One step of a plan, compiled to one named CTE.
 
     ``sql`` is a dialect-neutral SELECT that may read the canonical sources as
-    ``src_<source>``, the built-in nodes ``spine``, ``groups`` and ``grid``, and
+    ``src_<source>`` (or ``all_<source>``: every row, whatever its ``--by`` group,
+    for what is taken from the whole source), the built-in nodes ``spine``,
+    ``groups`` and ``grid``, and
     other nodes by name; ``:name`` placeholders are parameters (and the compiler's
     own ``:spine_start``, ``:spine_end``, ``:grain_months``); ``BUCKET(ts)`` is the
     start date of the period holding ``ts``, ``EPOCH_SECONDS(ts)`` seconds since

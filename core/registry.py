@@ -31,6 +31,7 @@ class RegisteredVariant:
     parsed: ParsedFormula
     plugin: str
     splits: dict[str, ParsedFormula] = attrs.field(factory=dict)
+    left_out: ParsedFormula | None = None  # the count of what the value leaves out, per period
 
     def formula(self, split: str | None = None) -> ParsedFormula:
         return self.parsed if split is None else self.splits[split]
@@ -105,6 +106,18 @@ class Registry:
         return self.variants[(metric, variant)].variant.unit or self.metrics[metric].unit
 
     # -- validation --------------------------------------------------------
+    def _left_out_problems(self, where: str, rv: RegisteredVariant) -> list[str]:
+        out = []
+        for m in rv.left_out.measures:
+            if m not in self.measures and m not in BUILTIN_MEASURES:
+                out.append(f"{where}: unknown measure {m!r} in left_out.count.{did_you_mean(m, self.measures)}")
+        keyed = [m for m in (*rv.left_out.measures, *rv.parsed.measures)
+                 if m in self.measures and self.measures[m][1].key]
+        if keyed or rv.left_out.refs or rv.left_out.parameters:
+            out.append(f"{where}: left_out.count must be a formula over measures of the period alone "
+                       "(no ref(), no param(), and not on a variant keyed by a dimension)")
+        return out
+
     def problems(self) -> list[str]:
         """Every broken reference between definitions (cycles are the graph's)."""
         out: list[str] = []
@@ -122,6 +135,8 @@ class Registry:
                 if len(keys) > 1 or (split is not None and keys and keys != {split}):
                     what = f"its --by {split} formula" if split else "its formula"
                     out.append(f"{where}: {what} mixes measures keyed by {', '.join(sorted(keys))}")
+            if rv.left_out is not None:
+                out.extend(self._left_out_problems(where, rv))
             for ref in rv.parsed.refs:
                 if ref.metric not in self.metrics:
                     out.append(f"{where}: unknown metric {ref.metric!r} in ref().{did_you_mean(ref.metric, self.metrics)}")
@@ -227,11 +242,12 @@ class Registrar:
         try:
             parsed = parse_formula(variant.formula)
             splits = {k: parse_formula(f) for k, f in variant.splits.items()}
+            left_out = parse_formula(variant.left_out.count) if variant.left_out is not None else None
         except ValueError as e:
             raise DefinitionError(f"plugin {self.plugin!r}, metric {metric}:{variant.name}: {e}",
                                   hint="A formula is an SQL expression over measure names, ref('metric'[, 'variant']), "
                                        "param('name') and safe_div(a, b) (see docs/plugins.md).") from None
-        reg.variants[(metric, variant.name)] = RegisteredVariant(metric, variant, parsed, self.plugin, splits)
+        reg.variants[(metric, variant.name)] = RegisteredVariant(metric, variant, parsed, self.plugin, splits, left_out)
         reg.variant_order[metric].append(variant.name)
 
     def default_variant(self, metric: str, variant: str) -> None:

@@ -14,6 +14,7 @@ import attrs
 from .deadline import Deadline
 from .errors import DataContractError, MetricFailedError, RunTimeoutError, UsageError
 from .fingerprint import fingerprints
+from .left_out import notes, split_counts
 from .observe import Stages
 from .plan import Plan
 from .result import Result
@@ -88,6 +89,9 @@ def run_plan(session: Any, plan: Plan, *, target: str | None = None, deadline: D
                                       adapter, e, adapter.NAME) from None
             info["rows"] = len(rows)
         keys = plan.keys
+        if compiled.left_out:
+            rows, counts = split_counts(rows)
+            warnings += tuple(notes(session.registry, compiled.left_out, counts, plan.parameters))
         result = Result(
             compiled.columns, tuple(tuple(r) for r in rows),
             units={k: session.registry.unit(*k) for k in keys},

@@ -68,6 +68,7 @@ import pytest
 
 from .contract import SOURCES, source
 from .errors import MetricFailedError, did_you_mean
+from .examples import within
 from .periods import floor, shift
 from .periods import grain as to_grain
 from .project import Project, SourceBinding
@@ -455,7 +456,7 @@ def _namespace(request: pytest.FixtureRequest, engine: str, tmp_path: Path) -> _
 def _same(value: float | None, expected: float | None, tolerance: float) -> bool:
     if expected is None or value is None:
         return expected is None and value is None
-    return abs(value - expected) <= tolerance * max(1.0, abs(expected))
+    return within(value, expected, tolerance)
 
 
 def _show(v: Any) -> str:

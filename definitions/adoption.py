@@ -18,7 +18,7 @@ __all__ = ["METRICS", "PARAMETERS", "csframe_register_metrics"]
 
 from csframe.core.hookspecs import hookimpl
 from csframe.core.models import Example as X
-from csframe.core.models import Metric, Parameter, Variant
+from csframe.core.models import LeftOut, Metric, Parameter, Variant
 
 from . import engagement_nodes
 
@@ -64,17 +64,22 @@ def _single(name: str, unit: str, description: str, formula: str, provenance: tu
 
 def _durations(name: str, description: str, prefix: str, event: str, order: tuple[str, str],
                provenance: dict[str, tuple[str, ...]], parameters: tuple[Parameter, ...]) -> Metric:
-    """A metric in days with a ``mean`` and a ``median`` variant over ``<prefix>_*`` measures."""
+    """A metric in days with a ``mean`` and a ``median`` variant over ``<prefix>_*`` measures;
+    both leave out the customers created in p yet to reach ``event``, and compute says how many."""
+    left_out = LeftOut(f"customers_created - {prefix}_count",
+                       f"customers created in these periods who have not reached {event} '{{{event}}}' yet")
     variants = {
         "mean": Variant("mean", f"{prefix}_seconds_sum / {DAY} / {prefix}_count", provenance["mean"],
                         f"the mean of the days from created_at to the first {event}", examples=(
                             X("3 customers: 1, 2 and 6 days", {f"{prefix}_seconds_sum": 9 * DAY,
                                                                 f"{prefix}_count": 3}, 3),
-                            X("nobody reached it", {f"{prefix}_seconds_sum": 0, f"{prefix}_count": 0}, None))),
+                            X("nobody reached it", {f"{prefix}_seconds_sum": 0, f"{prefix}_count": 0}, None)),
+                        left_out=left_out),
         "median": Variant("median", f"{prefix}_seconds_median / {DAY}", provenance["median"],
                           f"the interpolated median of the days from created_at to the first {event}", examples=(
                               X("median 129,600 s", {f"{prefix}_seconds_median": 129_600}, 1.5),
-                              X("nobody reached it", {f"{prefix}_seconds_median": None}, None))),
+                              X("nobody reached it", {f"{prefix}_seconds_median": None}, None)),
+                          left_out=left_out),
     }
     return Metric(name, "days", description, tuple(variants[v] for v in order), parameters=parameters,
                   family=FAMILY, cohort_note=(

@@ -273,7 +273,7 @@ NODES: tuple[Node, ...] = (
           GROUP BY p.grp, p.period_start, p.customer_id
         ), vocabulary AS (
           -- distinct event names in the whole source, whatever the period and the group
-          SELECT COUNT(DISTINCT name) AS names FROM src_events
+          SELECT COUNT(DISTINCT name) AS names FROM all_events
         )
         SELECT p.grp, p.period_start, p.customer_id,
           100 * (:health_weight_frequency * COALESCE(SAFE_DIV(a.active_days, p.days), 0)
@@ -352,7 +352,7 @@ NODES: tuple[Node, ...] = (
         WITH feature_names AS (
           -- the whole source: every period and every --by group
           SELECT DISTINCT name AS feature
-          FROM src_events
+          FROM all_events
           WHERE name IS NOT NULL AND :features IS NULL
           UNION
           -- or the listed names, whether or not the source has them

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import UsageError
+from ..left_out import describe
 from ..periods import GRAINS
 from .app import cli, common, open_session, parse_params
 
@@ -63,6 +64,10 @@ def explain(project_dir, metric, grain, no_sql):
         echo(f"  {m.description}")
         echo(f"  this variant: {v.description or v.formula}")
         echo(f"  formula: {v.formula}")
+        if v.left_out is not None:
+            values = {p: s.project.parameters.get(p, spec.default) for p, (_, spec) in s.registry.parameters.items()}
+            echo(f"  leaves out, and compute says how many on stderr: {describe(v.left_out.what, values)} "
+                 f"({v.left_out.count})")
         echo("provenance:")
         for p in v.provenance:
             echo(f"  {p}")

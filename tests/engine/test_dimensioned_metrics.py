@@ -372,26 +372,26 @@ ORPHANS = {
 }
 
 
-def test_the_whole_source_includes_events_of_unknown_customers(tmp_path):
+@pytest.fixture(params=["duckdb", "postgres"])
+def orphans(request, tmp_path):
+    dsn = request.getfixturevalue("pg_dsn") if request.param == "postgres" else None
+    s, drop = _open(request.param, tmp_path, ORPHANS, dsn)
+    yield s
+    s.close()
+    drop()
+
+
+def test_the_whole_source_includes_events_of_unknown_customers(orphans):
     # without --by: 2 names (login, ghost) → x scores 100 (1/29 + 1 + 1/2) / 3, and ghost is a feature (0)
-    s, _ = _open("duckdb", tmp_path, ORPHANS)
-    try:
-        r = _compute(s, ["customer_health_score", "feature_adoption_rate"], start="2024-02-01", end="2024-03-01")
-    finally:
-        s.close()
+    r = _compute(orphans, ["customer_health_score", "feature_adoption_rate"], start="2024-02-01", end="2024-03-01")
     check(r.value("customer_health_score", FEB, feature=None), _h(29, 1, 1, 0) + 100 * (1 / 2) / 3)
     assert {row[4] for row in r.rows if row[0] == "feature_adoption_rate"} == {"ghost", "login"}
 
 
-@pytest.mark.xfail(strict=True, reason="needs core support: under --by the grouped scans drop the rows of customers "
-                   "missing from customers (docs/choices.md), so 'the whole source' loses them")
-def test_the_whole_source_under_by_segment_includes_events_of_unknown_customers(tmp_path):
-    s, _ = _open("duckdb", tmp_path, ORPHANS)
-    try:
-        r = _compute(s, ["customer_health_score", "feature_adoption_rate"], start="2024-02-01", end="2024-03-01",
-                     by=["segment"])
-    finally:
-        s.close()
+def test_the_whole_source_under_by_segment_includes_events_of_unknown_customers(orphans):
+    # --by segment drops "nobody"'s event from every group, but not from the whole source (all_events)
+    r = _compute(orphans, ["customer_health_score", "feature_adoption_rate"], start="2024-02-01", end="2024-03-01",
+                 by=["segment"])
     assert {row[5] for row in r.rows if row[0] == "feature_adoption_rate"} == {"ghost", "login"}
     check(r.value("customer_health_score", FEB, segment="smb", feature=None), _h(29, 1, 1, 0) + 100 * (1 / 2) / 3)
 

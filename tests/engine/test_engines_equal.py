@@ -76,6 +76,7 @@ def _agree(sessions, keys, **kwargs):
     for engine in ("postgres", "bigquery"):
         b = sessions[engine].compute(keys, end=END, **kwargs)
         assert a.columns == b.columns, engine
+        assert a.warnings == b.warnings, engine  # e.g. how many customers time_to_value leaves out
         assert len(a.rows) == len(b.rows) > 0, engine
         diffs = [(ra, rb) for ra, rb in zip(a.rows, b.rows) if ra[:-1] != rb[:-1] or not _same(ra[-1], rb[-1])]
         assert not diffs, f"{engine}: {len(diffs)} rows differ from duckdb, e.g. {diffs[:3]}"
@@ -102,6 +103,7 @@ def test_three_engines_agree_on_every_metric(sessions, grain, start, by):
         if by and metric == "kb_article_rating":
             continue  # kb_ratings has no customer: not computed --by segment
         assert metric in values, f"{metric} is 0 or NULL everywhere: the fixture proves nothing for it"
+    assert any(w.startswith("note: time_to_value:median leaves out ") for w in a.warnings), a.warnings
     features = {r[-3] for r in a.rows if r[0] == "feature_adoption_rate" and r[-1]}
     assert len(features) >= 8
 

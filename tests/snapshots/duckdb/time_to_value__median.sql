@@ -11,7 +11,7 @@ WITH groups AS MATERIALIZED (
     CAST(t."occurred_at" AS TIMESTAMP) AS occurred_at,
     0 AS grp
   FROM "events" AS t
-), src_customers AS (
+), src_customers AS MATERIALIZED (
   /* step: read customers as the data contract names it */
   SELECT
     CAST(t."customer_id" AS TEXT) AS customer_id,
@@ -79,6 +79,19 @@ WITH groups AS MATERIALIZED (
   GROUP BY
     grp,
     period_start
+), customer_signups AS (
+  /* step: customers whose created_at falls in each period */
+  SELECT
+    grp,
+    CAST(DATE_TRUNC('MONTH', created_at) AS DATE) AS period_start,
+    COUNT(*) AS customers_created
+  FROM src_customers
+  WHERE
+    created_at >= CAST('2023-12-01' AS DATE)
+    AND created_at < CAST('2024-07-01' AS DATE)
+  GROUP BY
+    grp,
+    CAST(DATE_TRUNC('MONTH', created_at) AS DATE)
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */
   SELECT
@@ -86,11 +99,16 @@ WITH groups AS MATERIALIZED (
     grid.period_start,
     grid.period_end,
     grid.grain_months,
-    time_to_value_durations.time_to_value_seconds_median AS time_to_value_seconds_median
+    time_to_value_durations.time_to_value_seconds_median AS time_to_value_seconds_median,
+    COALESCE(customer_signups.customers_created, 0) AS customers_created,
+    COALESCE(time_to_value_durations.time_to_value_count, 0) AS time_to_value_count
   FROM grid
   LEFT JOIN time_to_value_durations
     ON time_to_value_durations.grp = grid.grp
     AND time_to_value_durations.period_start = grid.period_start
+  LEFT JOIN customer_signups
+    ON customer_signups.grp = grid.grp
+    AND customer_signups.period_start = grid.period_start
 ), metric_values AS (
   /* step: each metric's formula over the measures, from the first reported period */
   SELECT
@@ -101,7 +119,8 @@ WITH groups AS MATERIALIZED (
       time_to_value_seconds_median
     ) AS DOUBLE) / NULLIF(CAST((
       86400
-    ) AS DOUBLE), 0) AS DOUBLE) AS v0
+    ) AS DOUBLE), 0) AS DOUBLE) AS v0,
+    CAST(customers_created - time_to_value_count AS DOUBLE) AS o0
   FROM measures
   WHERE
     period_start >= CAST('2024-01-01' AS DATE)
@@ -114,7 +133,8 @@ WITH groups AS MATERIALIZED (
     grp,
     period_start,
     period_end,
-    v0 AS value
+    v0 AS value,
+    o0 AS left_out
   FROM metric_values
 )
 SELECT
@@ -122,7 +142,8 @@ SELECT
   l.variant,
   l.period_start,
   l.period_end,
-  l.value
+  l.value,
+  l.left_out
 FROM long_values AS l
 JOIN groups AS g
   ON l.grp = g.grp
