@@ -1,10 +1,14 @@
-"""The revenue worked examples of metrics.md, through csframe's test kit, on DuckDB and on a real
-PostgreSQL server (and on BigQuery when ``CSFRAME_TEST_BIGQUERY_ENDPOINT`` names an emulator).
+"""The "Revenue and retention" worked examples of metrics.md — the examples in the formula column
+and the revenue rows of "More worked examples" — through csframe's test kit, on DuckDB, a real
+PostgreSQL server and the BigQuery emulator (see ``conftest.py``).
 
-The same examples as ``tests/engine/test_worked_examples.py``, with the same rows realising each
-article's numbers, written as the kit's text tables: each test loads them as the canonical sources
-in a namespace of its own, computes through the whole pipeline and compares with the article's
-number (written out, never recomputed; relative tolerance 1e-9).
+Source rows that realise each article's numbers are written as the kit's text tables: each test
+loads them as the canonical sources in a namespace of its own, computes through the whole
+pipeline and compares with the article's number (written out, never recomputed; relative
+tolerance 1e-9). The other sections' examples are in ``test_catalog_examples_adoption.py`` and
+``test_catalog_examples_satisfaction.py``; each file also evaluates every ``Example`` declared on
+its plugin's variants on each engine (``tests/engine/test_declared_examples.py`` compiles them
+on DuckDB, each formula alone too).
 
 Unless a test says otherwise the period is March 2024; customers paying "at the start" have paid
 since 2024-01-01, "leaving" rows end 2024-03-15 12:00, "arriving" ones start then. ``_repeat``
@@ -12,6 +16,8 @@ makes n rows, ``{i}`` numbering them.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 
@@ -43,6 +49,9 @@ def test_churn_rate_32_lost_of_400(csframe_case):
     # dock: 400 customers at the start, 32 of them lost → 0.08 (the default, lost_over_start)
     rows = {"subscriptions": subscriptions(staying("k", 368), leaving("l", 32))}
     csframe_case(rows=rows, metric="churn_rate", period=MARCH, expected=0.08)
+    # asked for by name alone, the metric gives one row, which names the default variant
+    result = csframe_case.compute(rows, "churn_rate", start=MARCH)
+    assert [row[:3] for row in result.rows] == [("churn_rate", "lost_over_start", dt.date(2024, 3, 1))]
 
 
 def test_churn_rate_10_of_100(csframe_case):
