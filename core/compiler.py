@@ -10,7 +10,7 @@ is dialect-neutral; adapters turn it into their dialect (:mod:`csframe.core.rend
 
 from __future__ import annotations
 
-__all__ = ["SourceScan", "Compiled", "compile_plan", "compile_formula", "OUTPUT_COLUMNS"]
+__all__ = ["SourceScan", "Compiled", "compile_plan", "compile_formula", "source_scan", "OUTPUT_COLUMNS"]
 
 from collections.abc import Callable, Mapping
 
@@ -88,7 +88,10 @@ def source_table(binding: SourceBinding, dialect: str) -> exp.Table:
     return table
 
 
-def _source_scan(src: Source, scan: SourceScan, plan: Plan, grouped: bool) -> exp.Select:
+def source_scan(src: Source, scan: SourceScan, by: tuple[str, ...] = (), grouped: bool = False) -> exp.Select:
+    """A SELECT of ``src`` as the data contract names it: canonical columns and types, absent
+    optional columns at their default, the lenient filter; customers also carry the ``by``
+    dimensions; ``grouped``, each row carries its ``--by`` group (``grp``), else ``0 AS grp``."""
     b = scan.binding
     if b.table is not None:
         from_: exp.Expression = source_table(b, scan.dialect).as_("t")
@@ -110,13 +113,13 @@ def _source_scan(src: Source, scan: SourceScan, plan: Plan, grouped: bool) -> ex
         selects.append(exp.alias_(exp.cast(value, col.type), col.name))
     query = exp.select(*selects).from_(from_)
     if src.name == "customers":
-        for dim in plan.by:
+        for dim in by:
             query = query.select(exp.alias_(exp.column(exp.to_identifier(b.column(dim), quoted=True), table="t"), dim, quoted=True))
     if scan.lenient_filter is not None:
         query = scan.lenient_filter(query, src)
     if grouped and src.name == "customers":
         # the customers scan carries its own group, like every other source
-        dims = [exp.column(exp.to_identifier(d, quoted=True)) for d in plan.by]
+        dims = [exp.column(exp.to_identifier(d, quoted=True)) for d in by]
         rank = exp.Window(this=exp.DenseRank(), order=exp.Order(
             expressions=[exp.Ordered(this=d, nulls_first=False) for d in dims]))
         query = exp.select(exp.Star(), exp.alias_(rank, "grp")).from_(query.subquery("r"))
@@ -276,7 +279,7 @@ def compile_plan(
             raise ProjectError(f"sources.{name}.table: {table!r} collides with a step of csframe's query",
                                hint="Qualify it with its schema, e.g. main.{table}.")
     if grouped:
-        ctes.append(_cte("src_customers", _source_scan(source("customers"), scans["customers"], plan, True),
+        ctes.append(_cte("src_customers", source_scan(source("customers"), scans["customers"], plan.by, True),
                          "read customers (canonical columns and --by dimensions)"))
         ctes.extend(_groups(plan))
     else:
@@ -285,12 +288,12 @@ def compile_plan(
         if grouped and name == "customers":
             continue
         src = source(name)
-        ctes.append(_cte(f"src_{name}", _source_scan(src, scans[name], plan, grouped),
+        ctes.append(_cte(f"src_{name}", source_scan(src, scans[name], plan.by, grouped),
                          f"read {name} as the data contract names it" + (", with its --by group" if grouped else "")))
     if grouped:
         whole = [s for n in plan.nodes for s in registry.nodes[n].parsed.whole_sources]
         for name in dict.fromkeys(whole):
-            ctes.append(_cte(f"{WHOLE_PREFIX}{name}", _source_scan(source(name), scans[name], plan, False),
+            ctes.append(_cte(f"{WHOLE_PREFIX}{name}", source_scan(source(name), scans[name], plan.by),
                              f"read the whole of {name}, rows of every --by group and of customers without one"))
     ctes.append(_cte("spine", _spine(plan), f"one row per {plan.grain.name}, from the period before the first reported one"))
     ctes.append(_cte("grid", _grid(plan), "every period × group"))

@@ -215,18 +215,14 @@ class Session:
         merged = {name: spec.default for name, (_, spec) in self.registry.parameters.items()}
         merged.update({k: v for k, v in self.project.parameters.items() if k in merged})
         merged.update(parameters)
-        from .compiler import _source_scan  # the same canonical scan compute uses
-        from .periods import grain as g
-        from .plan import Plan
+        from .compiler import source_scan  # the same canonical scan compute uses
 
         profile = dialect_profile(self.registry, self.project.adapter.get("name", "duckdb"))
-        dummy = Plan((), (), (), (), g("month"), dt.date(2000, 1, 1), dt.date(2000, 2, 1), dt.date(1999, 12, 1),
-                     dt.date(2000, 1, 1), (), {})
         out = []
         for name in names:
             src = source(name)
             scan_def = SourceScan(self.project.sources[name], self._source_dialect(), frozenset(absent.get(name, ())))
-            scan = _source_scan(src, scan_def, dummy, grouped=False)
+            scan = source_scan(src, scan_def)
             rules = contract_checks.rules_for(src, merged)
             if rules:
                 out.append((src, scan, rules, render(contract_checks.count_query(scan, rules), profile, pretty=False)))

@@ -23,7 +23,7 @@ import sqlglot
 from csframe.adapters.bigquery import BigQueryAdapter
 from csframe.adapters.bigquery_dialect import USER_SQL
 from csframe.core import contract_checks
-from csframe.core.compiler import SourceScan, _source_scan
+from csframe.core.compiler import SourceScan, source_scan
 from csframe.core.contract import SOURCES, source
 from csframe.core.graph import Graph
 from csframe.core.plugin_manager import load_plugins
@@ -199,10 +199,9 @@ def test_absent_optional_columns_analyze(zetasql, catalogs, session, by):  # noq
 @pytest.mark.parametrize("absent", [False, True], ids=["full", "no-optional"])
 def test_data_contract_check_queries_analyze(zetasql, catalogs, session, absent):  # noqa: F811
     """The "Bad data" checks: counts, flagged rows and key samples, for every source."""
-    plan = session.plan(session.request([KEYS[0]], grain="month", start=START, end=END))
     for src in SOURCES:
         missing = frozenset(c.name for c in src.columns if c.optional) if absent else frozenset()
-        scan = _source_scan(src, SourceScan(session.project.sources[src.name], "bigquery", missing), plan, grouped=False)
+        scan = source_scan(src, SourceScan(session.project.sources[src.name], "bigquery", missing))
         rules = contract_checks.rules_for(src, {"csat_scale": [1, 5], "ces_scale": [1, 7]})
         queries = {"scan": scan}
         if rules:
