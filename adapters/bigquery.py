@@ -21,7 +21,9 @@ EXTRACT units, format strings, window frame offsets, LIMIT/OFFSET, GROUP BY/ORDE
 type parameters, JSON literals, and raw/byte strings.
 
 Only queries are sent (one SELECT/WITH statement; a script, DDL or DML is refused before it
-leaves): BigQuery has no read-only session to enforce what PostgreSQL's READ ONLY does.
+leaves): BigQuery has no read-only session to enforce what PostgreSQL's READ ONLY does. The one
+exception is write-back (``compute --target``, :meth:`BigQueryAdapter.write_results`), whose
+CREATE TABLE and MERGE csframe builds itself (:mod:`csframe.adapters.bigquery_write`).
 ``connect()`` makes one request (the dataset's metadata); a failure that may pass (no
 connection, 429/5xx) is ``transient`` and the session's ``--retries`` policy tries again.
 A run's time limit (``set_deadline``) becomes each job's ``job_timeout_ms``, and the client
@@ -456,28 +458,49 @@ class BigQueryAdapter:
         return MetricFailedError(f"bigquery failed {what}: {_first_line(e)}", hint=hint)
 
     def _run(self, sql: str, params: Mapping[str, Any] | None, **extra: Any):
-        import concurrent.futures
-
         client = self._require()
         text, config = self._job_config(sql, params, **extra)
+        return self._job(lambda: client.query(text, job_config=config, location=self.location), "to run the query",
+                         wait=not extra.get("dry_run"))
+
+    def _job(self, submit: Any, what: str, *, wait: bool = True, kind: str = "query job"):
+        """``(job, its result)`` of the job ``submit()`` starts, waited for until the run's
+        time limit (then cancelled: RunTimeoutError); failures mapped by :meth:`_fail`."""
+        import concurrent.futures
+
         job = None
         try:
-            job = client.query(text, job_config=config, location=self.location)
+            job = submit()
             self.last_job = job
-            if extra.get("dry_run"):
+            if not wait:
                 return job, None
             return job, job.result(timeout=self._left())
         except (concurrent.futures.TimeoutError, TimeoutError, RunTimeoutError) as e:
             if self.deadline is None or self.deadline.seconds is None:
-                raise self._fail(e, "to run the query") from None
-            if job is not None:
-                try:
-                    job.cancel(retry=None, timeout=5)
-                except Exception:  # noqa: BLE001 - best effort: BigQuery also stops it at job_timeout_ms
-                    pass
-            raise RunTimeoutError("bigquery: the run's time limit was reached; the query job was cancelled") from None
+                raise self._fail(e, what) from None
+            if job is None:
+                raise RunTimeoutError(f"bigquery: the run's time limit was reached before the {kind} was sent") from None
+            try:
+                job.cancel(retry=None, timeout=5)
+            except Exception:  # noqa: BLE001 - best effort: BigQuery also stops it at job_timeout_ms
+                pass
+            raise RunTimeoutError(f"bigquery: the run's time limit was reached; the {kind} was cancelled") from None
         except Exception as e:  # noqa: BLE001 - mapped to csframe's errors below
-            raise self._fail(e, "to run the query") from None
+            raise self._fail(e, what) from None
+
+    def statement_config(self) -> Any:
+        """The job configuration of a statement csframe builds itself (write-back's CREATE
+        TABLE and MERGE): the default dataset, ``maximum_bytes_billed``, and the time left in
+        the run as ``job_timeout_ms``. Such statements carry no value: nothing to parameterize."""
+        from google.cloud import bigquery
+
+        config = bigquery.QueryJobConfig(default_dataset=bigquery.DatasetReference(self.project, self.dataset))
+        if self.maximum_bytes_billed is not None:
+            config.maximum_bytes_billed = self.maximum_bytes_billed
+        left = self._left()
+        if left is not None:
+            config.job_timeout_ms = max(1000, int(left * 1000))
+        return config
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple]:
         """Run one query; rows as tuples (DATE → date, DATETIME → naive datetime, NUMERIC → Decimal,
@@ -533,6 +556,14 @@ class BigQueryAdapter:
                     client.load_table_from_json(chunk, ref, job_config=config, location=self.location).result()
             except Exception as e:  # noqa: BLE001
                 raise self._fail(e, f"to load table {table.name}") from None
+
+    # -- write-back ----------------------------------------------------------------------------
+    def write_results(self, table: str, columns: Any, rows: Any, keys: Any) -> int:
+        """Replace the rows of ``keys`` in ``table`` (created if absent) with one MERGE statement
+        (:mod:`csframe.adapters.bigquery_write`)."""
+        from .bigquery_write import write_results
+
+        return write_results(self, table, columns, rows, keys)
 
     def close(self) -> None:
         if self.client is not None:

@@ -49,10 +49,10 @@ class Adapter(Protocol):
         then in ONE transaction delete every row whose ``keys`` match one of ``rows`` and insert
         ``rows``; return how many were written. Concurrent writers of one table must take turns;
         a failure or a killed process must leave the previous rows. ``table`` is
-        :func:`csframe.core.writeback.target_table`'s to parse and quote. (BigQuery can do it in
-        one job: load ``rows`` into a temporary table, then one MERGE on ``keys`` — or one
-        multi-statement transaction of :func:`~csframe.core.writeback.delete_matching` and
-        :func:`~csframe.core.writeback.insert_from`.) Returns the number of rows written."""
+        :func:`csframe.core.writeback.target_table`'s to parse and quote. (BigQuery, whose
+        statements are each their own transaction, loads ``rows`` into a staging table with one
+        load job, then sends one MERGE: :func:`~csframe.core.writeback.merge_replacing`.)
+        Returns the number of rows written."""
 
     def set_deadline(self, deadline: Any) -> None:
         """Hold every statement to ``deadline`` (a :class:`csframe.core.deadline.Deadline`,

@@ -24,14 +24,15 @@ from .writeback import TARGET_COLUMNS, TARGET_KEY, target_rows, target_table
 
 def writer_of(adapter: Any, table: str) -> Any:
     """The adapter's ``write_results``, after checking ``table``; a usage error when the
-    adapter cannot write (BigQuery, until its write-back lands)."""
+    adapter cannot write (a third-party adapter without ``write_results``)."""
     target_table(table)
     write = getattr(adapter, "write_results", None)
     if write is None:
         raise UsageError(
             f"--target: the {getattr(adapter, 'NAME', type(adapter).__name__)} adapter cannot write result tables "
             "in this version of csframe (write-back is not implemented for it yet)",
-            hint="Write a file with --format parquet --output PATH and load it, or compute on duckdb/postgres.",
+            hint="Write a file with --format parquet --output PATH and load it, or use an adapter that writes "
+                 "(duckdb, postgres, bigquery).",
         )
     return write
 

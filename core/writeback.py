@@ -21,6 +21,8 @@ An adapter's ``write_results(table, columns, rows, keys)`` replaces, in one tran
 every row whose key a run computed: it deletes the rows whose ``keys`` match a new row,
 then inserts the new rows (:func:`delete_matching` and :func:`insert_from` over a staging
 table), so a re-run never duplicates or drops a row and a failure leaves the old rows.
+Where one statement must do both (BigQuery, whose DML statements are each their own
+transaction), :func:`merge_replacing` is the same replacement as one ``MERGE``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ __all__ = [
     "create_table",
     "delete_matching",
     "insert_from",
+    "merge_replacing",
     "fingerprints_query",
     "csframe_version",
     "pause_for_tests",
@@ -164,6 +167,48 @@ def insert_from(table: exp.Table, staging: exp.Table, columns: Sequence[tuple[st
     names = [_ident(n) for n, _ in columns]
     select = exp.select(*[exp.column(n.copy()) for n in names]).from_(staging.copy())
     return exp.Insert(this=exp.Schema(this=table.copy(), expressions=[n.copy() for n in names]), expression=select)
+
+
+MATCH_FLAG = "_csframe_match"
+
+
+def merge_replacing(table: exp.Table, staging: exp.Table, columns: Sequence[tuple[str, str]] = TARGET_COLUMNS,
+                    keys: Sequence[str] = TARGET_KEY) -> exp.Merge:
+    """One ``MERGE`` doing what :func:`delete_matching` then :func:`insert_from` do::
+
+        MERGE table AS t
+        USING (SELECT columns…, TRUE AS _csframe_match FROM staging
+               UNION ALL
+               SELECT columns…, FALSE AS _csframe_match FROM staging) AS s
+        ON s._csframe_match AND t.k = s.k …            -- every key column
+        WHEN MATCHED THEN DELETE
+        WHEN NOT MATCHED AND NOT s._csframe_match THEN INSERT (columns…) VALUES (s.columns…)
+
+    Each staged row comes twice: as a matcher, which deletes every row of ``table`` with its
+    key (however many there are), and as a row to insert, which never matches. No subquery
+    sits in a WHEN clause (BigQuery refuses correlated ones there). The staged keys must be
+    unique: two staged rows of one key would both be inserted."""
+    names = [n for n, _ in columns]
+    t, s = _ident("t"), _ident("s")
+
+    def half(flag: bool) -> exp.Select:
+        return exp.select(*[exp.column(_ident(n)) for n in names],
+                          exp.alias_(exp.Boolean(this=flag), _ident(MATCH_FLAG))).from_(staging.copy())
+
+    source = exp.union(half(True), half(False), distinct=False).subquery(s.copy())
+    on = exp.and_(exp.column(_ident(MATCH_FLAG), table=s.copy()),
+                  *[exp.EQ(this=exp.column(_ident(k), table=t.copy()), expression=exp.column(_ident(k), table=s.copy()))
+                    for k in keys])
+    insert = exp.Insert(this=exp.Tuple(expressions=[exp.column(_ident(n)) for n in names]),
+                        expression=exp.Tuple(expressions=[exp.column(_ident(n), table=s.copy()) for n in names]))
+    whens = exp.Whens(expressions=[
+        exp.When(matched=True, source=False, then=exp.var("DELETE")),
+        exp.When(matched=False, source=False, condition=exp.not_(exp.column(_ident(MATCH_FLAG), table=s.copy())),
+                 then=insert),
+    ])
+    target = table.copy()
+    target.set("alias", exp.TableAlias(this=t.copy()))
+    return exp.Merge(this=target, using=source, on=on, whens=whens)
 
 
 def fingerprints_query(table: exp.Table) -> exp.Select:

@@ -1,11 +1,14 @@
-"""Fixtures of the pipeline tests: the demo project on DuckDB and on PostgreSQL, each made
-once per test session, and ``engine``, a fresh project per test on each engine."""
+"""Fixtures of the pipeline tests: the demo project on DuckDB, on PostgreSQL and on BigQuery
+(the local-bigquery emulator of the session), each made once per test session, and
+``engine``, a fresh project per test on each engine. Without PostgreSQL or the emulator their
+tests skip, except under CI=true, where they fail (tests/conftest.py, tests/support)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.pipeline.projects import Engine, make_duckdb, make_postgres
+from tests.pipeline.projects import Engine, make_bigquery, make_duckdb, make_postgres
+from tests.support.bigquery_emulator import PROJECT, bq_emulator  # noqa: F401 - the fixture
 
 
 @pytest.fixture(scope="session")
@@ -24,12 +27,18 @@ def pg_project(tmp_path_factory, pg_dsn) -> Engine:
     drop()
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
+@pytest.fixture(scope="session")
+def bq_project(tmp_path_factory, bq_emulator) -> Engine:  # noqa: F811
+    """The demo in dataset ``pipeline`` of the session's emulator, loaded once."""
+    return make_bigquery(tmp_path_factory.mktemp("bq"), bq_emulator.endpoint, PROJECT, "pipeline")
+
+
+@pytest.fixture(params=["duckdb", "postgres", "bigquery"])
 def engine(request, tmp_path) -> Engine:
-    """A fresh project per test on each engine (DuckDB: a copy of the demo's file; PostgreSQL:
-    the demo's schema, with the target table dropped before the test)."""
+    """A fresh project per test on each engine (DuckDB: a copy of the demo's file; PostgreSQL
+    and BigQuery: the demo's schema or dataset, with the target table dropped before the test)."""
     if request.param == "duckdb":
         return request.getfixturevalue("duck_project").copy(tmp_path / "duck")
-    pg = request.getfixturevalue("pg_project")
-    pg.query(f"DROP TABLE IF EXISTS {pg.table()}")
-    return pg
+    shared = request.getfixturevalue("pg_project" if request.param == "postgres" else "bq_project")
+    shared.query(f"DROP TABLE IF EXISTS {shared.table()}")
+    return shared

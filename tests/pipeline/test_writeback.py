@@ -1,6 +1,8 @@
-"""``compute --target TABLE`` on DuckDB and PostgreSQL, through the real command: the table
-and its documented schema, idempotent re-runs, overlapping runs, two writers at once, and a
-writer killed in the middle of its transaction."""
+"""``compute --target TABLE`` on DuckDB, PostgreSQL and BigQuery (the local-bigquery emulator),
+through the real command: the table and its documented schema, idempotent re-runs, overlapping
+runs, two writers at once, and a writer killed in the middle of its write (DuckDB, PostgreSQL:
+inside its transaction, after its delete; BigQuery: after loading its staging table, before
+its one MERGE)."""
 
 from __future__ import annotations
 
@@ -33,18 +35,15 @@ def test_target_is_created_with_the_documented_schema(engine):
     before = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=1)
     r = ok(compute(engine, *RANGE, "--by", "segment"))
     out = json.loads(r.stdout)
-    if engine.name == "duckdb":
-        import duckdb
-
-        con = duckdb.connect(str(engine.path / "demo.duckdb"), read_only=True)
-        columns = [d[0] for d in con.execute(f"SELECT * FROM {engine.table()} LIMIT 0").description]
-        con.close()
-    else:
-        columns = [c[0] for c in engine.query(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = "
-            f"'{engine.schema}' AND table_name = 'cs_metrics' ORDER BY ordinal_position")]
-    assert columns == ["metric", "variant", "grain", "period_start", "period_end", "dimensions", "value", "unit",
-                       "computed_at", "fingerprint", "csframe_version"]
+    assert engine.columns() == ["metric", "variant", "grain", "period_start", "period_end", "dimensions", "value",
+                                "unit", "computed_at", "fingerprint", "csframe_version"]
+    if engine.name == "bigquery":  # the documented BigQuery types; NOT NULL (REQUIRED) but for value
+        with engine.bigquery() as client:
+            schema = client.get_table(f"{engine.project}.{engine.table()}").schema
+        assert [(f.field_type, f.mode) for f in schema] == [
+            ("STRING", "REQUIRED"), ("STRING", "REQUIRED"), ("STRING", "REQUIRED"), ("DATE", "REQUIRED"),
+            ("DATE", "REQUIRED"), ("STRING", "REQUIRED"), ("FLOAT", "NULLABLE"), ("STRING", "REQUIRED"),
+            ("DATETIME", "REQUIRED"), ("STRING", "REQUIRED"), ("STRING", "REQUIRED")]
     rows = engine.rows()
     assert len(rows) == len(out) > 0
     segments = {o["segment"] for o in out}
@@ -97,15 +96,18 @@ def test_overlapping_runs_replace_only_their_own_keys(engine):
 
 
 def test_two_writers_at_once_leave_one_consistent_set(engine):
-    """The first writer pauses inside its transaction, between delete and insert; the second
-    starts then, on overlapping keys. PostgreSQL: it waits for the lock, then replaces the
-    overlap. DuckDB: it cannot open the file until the first is done, retries, then does."""
+    """The first writer pauses in the middle of its write; the second starts then, on
+    overlapping keys. PostgreSQL (paused inside its transaction, after its delete): the second
+    waits for the lock, then replaces the overlap. DuckDB: it cannot open the file until the
+    first is done, retries, then does. BigQuery (paused with its rows staged, before its one
+    MERGE): nothing is locked, so the second writes all of its keys meanwhile, and the first's
+    MERGE then replaces the overlap; the last MERGE wins, key by key, whole."""
     ok(compute(engine, "--start", "2024-01-01", "--end", "2024-04-01"))  # the table exists, with earlier rows
     a = start("compute", *METRICS, "--start", "2024-01-01", "--end", "2024-07-01", "--target", engine.table(),
               "--format", "csv", "--log-format", "json", project=engine.path,
-              extra_env={**engine.env, PAUSE: "3"})
+              extra_env={**engine.env, PAUSE: "10" if engine.name == "bigquery" else "3"})  # b's whole run fits
     a.wait_for(lambda line: '"stage_start", "stage": "write"' in line)
-    time.sleep(0.3)  # a is inside its transaction, paused after its delete
+    time.sleep(0.3)  # a is inside its transaction, paused after its delete (BigQuery: staging, then paused)
     b = compute(engine, "--start", "2024-04-01", "--end", "2024-10-01", "--retries", "8", "--log-format", "json")
     _, a_err = a.finish()
     assert a.returncode == 0, a_err
@@ -116,17 +118,28 @@ def test_two_writers_at_once_leave_one_consistent_set(engine):
     if engine.name == "duckdb":  # it could not open the file, said so, and tried again until it could
         waiting = [e for e in b_events if e["event"] == "retry"]
         assert waiting and "in use by another process" in waiting[0]["error"], show(b)
-    else:  # it reached its write and waited there for a's lock
+    else:  # it reached its write (PostgreSQL: and waited there for a's lock)
         waiting = [e for e in b_events if e["event"] == "stage_start" and e["stage"] == "write"]
     assert waiting[0]["ts"] < a_done, "the second writer did not overlap the first" + show(b)
     b_done = next(e["ts"] for e in b_events if e["event"] == "stage_end" and e["stage"] == "write")
-    assert b_done > a_done
     rows = engine.rows()
     keys = keyed(rows)
     assert len(keys) == len(rows) == 3 * 9  # Jan–Sep, each key once
-    a_time = {r[8] for r in rows if r[3] < dt.date(2024, 4, 1)}
-    b_time = {r[8] for r in rows if r[3] >= dt.date(2024, 4, 1)}
-    assert len(a_time) == 1 and len(b_time) == 1 and b_time.pop() > a_time.pop()  # the overlap is b's
+    by_time = {}
+    for r in rows:
+        by_time.setdefault(r[8], set()).add(r[3])
+    assert len(by_time) == 2  # every row is a's or b's, none is the first run's
+    a_time, b_time = sorted(by_time)  # a computed first
+    a_months = sorted(by_time[a_time])
+    b_months = sorted(by_time[b_time])
+    if engine.name == "bigquery":  # b wrote all while a was paused; a's MERGE came last: the overlap is a's
+        assert b_done < a_done, "b did not finish while a was paused" + show(b)
+        assert a_months == [dt.date(2024, m, 1) for m in range(1, 7)]
+        assert b_months == [dt.date(2024, m, 1) for m in range(7, 10)]
+    else:  # b waited for a: the overlap is b's
+        assert b_done > a_done
+        assert a_months == [dt.date(2024, m, 1) for m in range(1, 4)]
+        assert b_months == [dt.date(2024, m, 1) for m in range(4, 10)]
 
 
 def test_duckdb_second_writer_without_retries_fails_cleanly(duck_project, tmp_path):
@@ -145,14 +158,28 @@ def test_duckdb_second_writer_without_retries_fails_cleanly(duck_project, tmp_pa
     assert keyed(after) == keyed(before) and len(after) == len(before)  # b wrote nothing, a replaced its keys
 
 
+def _staging_tables(engine) -> dict:
+    """BigQuery: the staging tables in the dataset, name -> its google.cloud.bigquery.Table."""
+    with engine.bigquery() as client:
+        return {t.table_id: client.get_table(t.reference)
+                for t in client.list_tables(f"{engine.project}.{engine.schema}")
+                if t.table_id.startswith("_csframe_stage_")}
+
+
 def test_writer_killed_inside_its_transaction_leaves_the_previous_rows(engine):
     ok(compute(engine, *RANGE, "--by", "segment"))
     before = engine.rows()
+    staged_before = _staging_tables(engine) if engine.name == "bigquery" else {}
     victim = start("compute", *METRICS, *RANGE, "--by", "segment", "--target", engine.table(), "--format", "csv",
                    "--log-format", "json", project=engine.path, extra_env={**engine.env, PAUSE: "30"})
     victim.wait_for(lambda line: '"stage_start", "stage": "write"' in line)
-    time.sleep(0.7)  # deleted, not yet inserted, not committed
-    if engine.name == "postgres":  # readers are not blocked by the writer's lock, and see the old rows
+    if engine.name == "bigquery":  # wait until it has staged its rows (a table, a load job); its MERGE waits
+        deadline = time.monotonic() + 20
+        while not any(t.num_rows for k, t in _staging_tables(engine).items() if k not in staged_before):
+            assert time.monotonic() < deadline, "the victim staged nothing"
+            time.sleep(0.1)
+    time.sleep(0.7)  # DuckDB, PostgreSQL: deleted, not yet inserted, not committed
+    if engine.name in ("postgres", "bigquery"):  # readers are not blocked by the writer, and see the old rows
         assert engine.rows() == before
     os.kill(victim.pid, signal.SIGKILL)
     victim.finish(10)
@@ -161,8 +188,15 @@ def test_writer_killed_inside_its_transaction_leaves_the_previous_rows(engine):
     if engine.name == "duckdb":
         leftovers = engine.query("SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'csframe_staging%'")
         assert leftovers == []
+    if engine.name == "bigquery":  # the victim's staging table stays, until it expires (in about an hour)
+        left = {k: t for k, t in _staging_tables(engine).items() if k not in staged_before}
+        assert len(left) == 1, left
+        now = dt.datetime.now(dt.UTC)
+        assert all(now + dt.timedelta(minutes=50) < t.expires < now + dt.timedelta(minutes=70) for t in left.values())
     ok(compute(engine, *RANGE, "--by", "segment"))  # nothing is left locked: the next run writes
     assert keyed(engine.rows()) == keyed(before)
+    if engine.name == "bigquery":  # and drops its own staging table
+        assert set(_staging_tables(engine)) == set(staged_before) | set(left)
 
 
 def test_a_failed_write_changes_nothing(engine):
@@ -174,6 +208,9 @@ def test_a_failed_write_changes_nothing(engine):
         con.execute("CREATE TABLE not_ours (metric VARCHAR, variant VARCHAR, grain VARCHAR, period_start DATE, "
                     "dimensions VARCHAR, note VARCHAR)")
         con.close()
+    elif engine.name == "bigquery":
+        engine.query(f"CREATE OR REPLACE TABLE {engine.table('not_ours')} (metric STRING, variant STRING, "
+                     "grain STRING, period_start DATE, dimensions STRING, note STRING)")
     else:
         import psycopg
 
@@ -195,15 +232,20 @@ def test_bad_target_names_are_usage_errors(duck_project, name):
 
 
 def test_an_adapter_without_write_back_is_a_clear_usage_error():
-    """BigQuery until its write-back lands: any adapter without write_results."""
+    """Any adapter without write_results (a plugin's); every built-in one has it."""
+    from csframe.adapters.bigquery import BigQueryAdapter
+    from csframe.adapters.duckdb import DuckDBAdapter
+    from csframe.adapters.postgres import PostgresAdapter
     from csframe.core.errors import UsageError
     from csframe.core.runner import writer_of
 
     class NoWriteBack:
-        NAME = "bigquery"
+        NAME = "someengine"
 
-    with pytest.raises(UsageError, match="bigquery adapter cannot write result tables.*not implemented"):
+    with pytest.raises(UsageError, match="someengine adapter cannot write result tables.*not implemented"):
         writer_of(NoWriteBack(), "cs_metrics")
+    for adapter in (BigQueryAdapter, DuckDBAdapter, PostgresAdapter):
+        assert callable(adapter.write_results)
 
 
 def test_duckdb_read_only_project_refuses_to_write(duck_project, tmp_path):

@@ -98,6 +98,7 @@ class ZetaSQL:
             self.catalog_pb2 = importlib.import_module("zetasql.proto.simple_catalog_pb2")
             self.table_pb2 = importlib.import_module("zetasql.public.simple_table_pb2")
             self.type_pb2 = importlib.import_module("zetasql.public.type_pb2")
+            self.node_kind_pb2 = importlib.import_module("zetasql.resolved_ast.resolved_node_kind_pb2")
         except ImportError as e:
             raise ZetaSQLUnavailable(f"cannot import the ZetaSQL stubs or grpc: {e} (run .ci/setup-zetasql.sh)") from e
         self.proc: subprocess.Popen | None = None
@@ -224,10 +225,17 @@ class ZetaSQL:
         self._catalogs.append(cid)
         return cid
 
-    def analyze(self, sql: str, catalog: int, params: Mapping[str, str] | None = None) -> str | None:
+    def analyze(self, sql: str, catalog: int, params: Mapping[str, str] | None = None,
+                statements: Sequence[str] = ("QUERY",)) -> str | None:
         """None when BigQuery's analyzer accepts the statement ``sql``, else its error message.
-        ``params`` declares named query parameters (``@name`` → BigQuery type)."""
+        ``params`` declares named query parameters (``@name`` → BigQuery type); ``statements``
+        the kinds of statement allowed (``QUERY``, ``MERGE``, ``CREATE_TABLE``…: ResolvedNodeKind
+        names without ``RESOLVED_`` and ``_STMT``; by default a query only, as the service has it)."""
         options = self.analyzer_options()
+        if tuple(statements) != ("QUERY",):
+            kinds = options.language_options.supported_statement_kinds
+            del kinds[:]
+            kinds.extend(self.node_kind_pb2.ResolvedNodeKind.Value(f"RESOLVED_{k.upper()}_STMT") for k in statements)
         for name, type_ in (params or {}).items():
             options.query_parameters.add(name=name, type=self.type_of(type_))
         req = self.ls.AnalyzeRequest(options=options, registered_catalog_id=catalog, sql_statement=sql)
