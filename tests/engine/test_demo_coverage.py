@@ -26,7 +26,7 @@ from csframe.plugins.demo import SOURCES, generate
 END = dt.date(2025, 1, 1)
 START = dt.date(2024, 1, 1)
 MONTHS = [dt.date(2024, m, 1) for m in range(1, 13)]
-# the demo's onboarding events (plugins/demo.py, _onboarding)
+# the demo's onboarding events (plugins/demo/product.py, _onboarding)
 ONBOARDING_STEPS = ("connected_data", "invited_team", "created_report", "activated", "onboarding_completed")
 EVERYDAY = ("login", "report_export", "dashboard_share", "alert_created", "api_call", "meeting")
 

@@ -1,0 +1,156 @@
+"""csframe's pytest plugin: test a metric on every engine from a few rows written in the test.
+
+    EVENTS = '''
+    user_id | customer_id | name    | occurred_at
+    u1      | c1          | meeting | 2024-01-30 09:00
+    u1      | c1          | meeting | 2024-01-31 10:00
+    '''
+
+    def test_engaged_agents(csframe_case):
+        csframe_case(rows={"events": EVENTS}, metric="engaged_agents", period="2024-01-01", expected=1)
+
+Each test that uses ``csframe_case`` runs once per engine — ``test_engaged_agents[duckdb]``,
+``test_engaged_agents[postgres]``, and ``[bigquery]`` when an emulator is configured. The rows
+become the canonical sources (typed by the data contract) in a namespace of the test's own — a
+DuckDB file in ``tmp_path``, a PostgreSQL schema, a BigQuery dataset — which is dropped after
+the test; the metric is computed through the whole pipeline and its value in the period
+starting ``period`` must equal ``expected`` (``None`` for NULL; relative tolerance 1e-9, as a
+declared :class:`~csframe.core.models.Example`). The installed ``csframe`` plugins are loaded,
+so a plugin package tests itself once it is ``pip install -e``-ed.
+
+Rows are given per source as a text table (``|``- or comma-separated, first line the header,
+an empty cell or ``NULL`` is NULL, a ``#`` at the start of a line or after a space begins a
+comment), a list of dicts, a
+``(columns, tuples)`` pair, or a CSV file; or the whole ``rows`` is a ``.toml``/``.json``/
+``.yaml`` file or a directory of ``<source>.csv`` files (relative paths are relative to the
+test file). Values are converted to the contract's column types (``"2024-01-31 10:00"`` is a
+timestamp), extra columns (``--by`` dimensions of customers) are typed from their values, a
+missing id column (``subscription_id``, ``invoice_id``, …) is numbered, an optional column left
+out takes its contract default, and a column ``_repeat`` repeats a row that many times with
+``{i}`` in its text replaced by 0, 1, …
+
+Engines: ``--csframe-engines=duckdb,postgres`` or ``CSFRAME_TEST_ENGINES``; by default DuckDB and
+PostgreSQL, plus BigQuery when ``CSFRAME_TEST_BIGQUERY_ENDPOINT`` is set (an emulator's URL;
+project ``CSFRAME_TEST_BIGQUERY_PROJECT``, default ``test-project``). PostgreSQL is a real
+server: ``CSFRAME_TEST_PG_DSN``, default ``host=127.0.0.1 port=5432 user=postgres
+dbname=postgres``. An engine that cannot be reached skips its tests, or fails them when it was
+asked for by name or under ``CI=true``. ``@pytest.mark.csframe_engines("duckdb")`` keeps one test
+to some engines. Override the fixtures ``csframe_pg_dsn`` / ``csframe_bigquery_endpoint`` in a
+conftest to provide servers another way, and implement the hook ``pytest_csframe_default_engines``
+there to change the default engines of its directory's tests (e.g. add ``bigquery`` when the
+conftest starts an emulator itself).
+
+The kit is this package: :mod:`.rows` turns the rows a test gives into typed tables,
+:mod:`.engines` picks the engines and gives each test its own namespace on one, :mod:`.case` is the
+``csframe_case`` object, and this module, the pytest plugin, holds the hooks and fixtures.
+
+This package imports pytest and is loaded by pytest only (``-p csframe.core.testing``, or the
+``pytest11`` entry point); nothing here runs at import.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ENGINES", "RowsError", "Column", "Table", "Dataset", "load_rows", "Case",
+    "csframe_engine", "csframe_case", "csframe_pg_dsn", "csframe_bigquery_endpoint",
+]
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+from .case import SHOW_SQL_ENV as SHOW_SQL_ENV
+from .case import Case
+from .engines import BQ_DEFAULT_PROJECT as BQ_DEFAULT_PROJECT
+from .engines import BQ_PROJECT_ENV as BQ_PROJECT_ENV
+from .engines import (
+    BQ_ENDPOINT_ENV, ENGINES, ENGINES_ENV, PG_DEFAULT_DSN, PG_DSN_ENV, _dsn_where, _namespace, _pg_problem, _selected,
+    _unavailable,
+)
+from .rows import REPEAT as REPEAT
+from .rows import Column, Dataset, RowsError, Table, load_rows
+
+
+# == the pytest plugin ==============================================================================
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("csframe", "csframe test kit")
+    group.addoption("--csframe-engines", dest="csframe_engines", default=None, metavar="LIST",
+                    help=f"engines csframe_case runs on, comma-separated ({', '.join(ENGINES)}); default "
+                         f"${ENGINES_ENV}, else duckdb,postgres (+bigquery when ${BQ_ENDPOINT_ENV} is set)")
+
+
+class _Hooks:
+    @pytest.hookspec(firstresult=True)
+    def pytest_csframe_default_engines(self, config: pytest.Config, engines: list[str]) -> list[str] | None:
+        """The engines a test runs on when neither ``--csframe-engines`` nor ``$CSFRAME_TEST_ENGINES``
+        names them: ``engines`` is the kit's default; return another list (of known engines) to replace
+        it, or None to keep it. Called per test function, from the conftests of its directory."""
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(_Hooks)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "csframe_engines(*names): run this test's csframe_case only on these engines")
+    _selected(config)  # an unknown engine name is a usage error, before collection
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "csframe_engine" not in metafunc.fixturenames:
+        return
+    names, explicit = _selected(metafunc.config)
+    if not explicit:
+        chosen = metafunc.definition.ihook.pytest_csframe_default_engines(config=metafunc.config, engines=list(names))
+        if chosen is not None:
+            unknown = [n for n in chosen if n not in ENGINES]
+            if unknown:
+                raise pytest.UsageError(f"csframe engines: unknown {', '.join(unknown)}; "
+                                        f"the test kit knows {', '.join(ENGINES)}")
+            names = list(dict.fromkeys(chosen))
+    marker = metafunc.definition.get_closest_marker("csframe_engines")
+    if marker is not None:
+        names = [n for n in names if n in marker.args]
+    metafunc.parametrize("csframe_engine", names, indirect=True, ids=names)
+
+
+@pytest.fixture
+def csframe_engine(request: pytest.FixtureRequest) -> str:
+    """The engine this test runs on (``duckdb``, ``postgres`` or ``bigquery``): one test per engine."""
+    return getattr(request, "param", "duckdb")
+
+
+@pytest.fixture(scope="session")
+def csframe_pg_dsn(request: pytest.FixtureRequest) -> str:
+    """The PostgreSQL server's DSN: ``$CSFRAME_TEST_PG_DSN`` or 127.0.0.1:5432 (override in a conftest)."""
+    dsn = os.environ.get(PG_DSN_ENV) or PG_DEFAULT_DSN
+    problem = _pg_problem(dsn)
+    if problem:
+        _unavailable(request.config, "postgres",
+                     f"csframe: no PostgreSQL server at {_dsn_where(dsn)} ({problem}). Set {PG_DSN_ENV}, "
+                     f"or run on DuckDB only with {ENGINES_ENV}=duckdb.")
+    return dsn
+
+
+@pytest.fixture(scope="session")
+def csframe_bigquery_endpoint(request: pytest.FixtureRequest) -> str:
+    """A BigQuery emulator's URL: ``$CSFRAME_TEST_BIGQUERY_ENDPOINT`` (override in a conftest)."""
+    endpoint = os.environ.get(BQ_ENDPOINT_ENV, "").strip()
+    if not endpoint:
+        _unavailable(request.config, "bigquery",
+                     f"csframe: set {BQ_ENDPOINT_ENV} to a BigQuery emulator's URL to test on bigquery")
+    return endpoint.rstrip("/")
+
+
+@pytest.fixture
+def csframe_case(request: pytest.FixtureRequest, csframe_engine: str, tmp_path: Path) -> Iterable[Case]:
+    """Compute metrics from inline rows on this test's engine and assert their values (see :class:`Case`)."""
+    case = Case(_namespace(request, csframe_engine, tmp_path), Path(str(request.node.path)).parent, tmp_path)
+    try:
+        yield case
+    finally:
+        case.close()
+
