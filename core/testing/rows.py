@@ -17,9 +17,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from ..contract import SOURCES, source
+from ..dataset import Column, Dataset, Table
 from ..errors import did_you_mean
 
 REPEAT = "_repeat"
@@ -27,40 +26,6 @@ REPEAT = "_repeat"
 
 class RowsError(ValueError):
     """Rows a test gives that cannot become a canonical source."""
-
-
-@attrs.frozen
-class Column:
-    name: str
-    type: str
-
-
-@attrs.frozen
-class Table:
-    """One source's rows, typed (the shape every adapter's ``load_tables`` takes)."""
-
-    name: str
-    columns: tuple[Column, ...]
-    rows: list[tuple[Any, ...]]
-
-    @property
-    def column_names(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.columns)
-
-
-@attrs.frozen
-class Dataset:
-    tables: tuple[Table, ...]
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(t.name for t in self.tables)
-
-    def table(self, name: str) -> Table:
-        for t in self.tables:
-            if t.name == name:
-                return t
-        raise KeyError(name)
 
 
 _FILES = (".csv", ".toml", ".json", ".yaml", ".yml")

@@ -1,13 +1,13 @@
-"""The shape of the demo data: :class:`Column`, :class:`Table`, :class:`Dataset`, and the columns of
-every canonical source of ``data-contract.md`` (:data:`SCHEMAS`), in its order (:data:`SOURCES`)."""
+"""The shape of the demo data: the columns of every canonical source of ``data-contract.md``
+(:data:`SCHEMAS`), in its order (:data:`SOURCES`), as :mod:`csframe.core.dataset`'s
+:class:`Column` (re-exported here with :class:`Table` and :class:`Dataset`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
 
-import attrs
+from csframe.core.dataset import Column, Dataset, Table
 
 __all__ = [
     "COLUMN_TYPES",
@@ -21,52 +21,6 @@ __all__ = [
 COLUMN_TYPES: frozenset[str] = frozenset(
     {"VARCHAR", "TIMESTAMP", "DATE", "DECIMAL(18,2)", "DOUBLE", "INTEGER", "BOOLEAN"}
 )
-
-
-def _check_type(_instance: object, _attribute: object, value: str) -> None:
-    if value not in COLUMN_TYPES:
-        raise ValueError(f"unknown column type {value!r}; expected one of {sorted(COLUMN_TYPES)}")
-
-
-@attrs.frozen
-class Column:
-    """A column of a demo table: its canonical name and a neutral SQL type."""
-
-    name: str
-    type: str = attrs.field(validator=_check_type)
-
-
-@attrs.frozen
-class Table:
-    """One canonical source: its columns in contract order and its rows (tuples in that order)."""
-
-    name: str
-    columns: tuple[Column, ...]
-    rows: list[tuple[Any, ...]]
-
-    @property
-    def column_names(self) -> tuple[str, ...]:
-        return tuple(column.name for column in self.columns)
-
-
-@attrs.frozen
-class Dataset:
-    """The generated tables, in the contract's order of sources."""
-
-    tables: tuple[Table, ...]
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(table.name for table in self.tables)
-
-    def table(self, name: str) -> Table:
-        for table in self.tables:
-            if table.name == name:
-                return table
-        raise KeyError(f"no table {name!r} in this dataset; it has {', '.join(self.names) or 'none'}")
-
-    def __iter__(self) -> Iterator[Table]:
-        return iter(self.tables)
 
 
 # the data contract's columns, as DDL: "name TYPE, name TYPE, ..."
@@ -94,3 +48,6 @@ SCHEMAS: Mapping[str, tuple[Column, ...]] = MappingProxyType(
     {name: tuple(Column(*column.split(" ")) for column in ddl.split(", ")) for name, ddl in _DDL.items()}
 )
 SOURCES: tuple[str, ...] = tuple(SCHEMAS)
+_unknown = sorted({c.type for columns in SCHEMAS.values() for c in columns} - COLUMN_TYPES)
+if _unknown:
+    raise ValueError(f"unknown column type(s) {_unknown}; expected one of {sorted(COLUMN_TYPES)}")

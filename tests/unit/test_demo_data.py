@@ -249,8 +249,9 @@ def test_dataset_lookup() -> None:
     assert picked.table("customers").column_names[0] == "customer_id"
     with pytest.raises(KeyError, match="events"):
         picked.table("events")
-    with pytest.raises(ValueError):
-        demo.Column("x", "TEXT")
+    with pytest.raises(ValueError, match="not an SQL type"):
+        demo.Column("x", "TIMESTAMPP")
+    assert {c.type for columns in demo.SCHEMAS.values() for c in columns} <= demo.COLUMN_TYPES
 
 
 # ---------------------------------------------------------------------------------------------
