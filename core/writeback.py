@@ -71,6 +71,7 @@ TARGET_COLUMNS: tuple[tuple[str, str], ...] = (
 TARGET_KEY: tuple[str, ...] = ("metric", "variant", "grain", "period_start", "dimensions")
 _NULLABLE = {"value"}
 _PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+_CATALOG = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")  # a BigQuery project id may have hyphens: my-project
 PAUSE_ENV = "CSFRAME_TEST_WRITE_PAUSE"
 
 
@@ -80,14 +81,16 @@ def _ident(name: str) -> exp.Identifier:
 
 def target_table(name: str, flag: str = "--target") -> exp.Table:
     """``table``, ``schema.table`` or ``catalog.schema.table`` as a table whose every part is
-    a quoted identifier. Parts are plain names (letters, digits, ``_``, ``$``): anything else
-    is a usage error, so nothing typed after ``--target`` can change a statement's shape."""
+    a quoted identifier. Parts are plain names (letters, digits, ``_``, ``$``; a catalog, e.g.
+    a BigQuery project id, may also have ``-``): anything else is a usage error, so nothing
+    typed after ``--target`` can change a statement's shape."""
     parts = name.split(".") if isinstance(name, str) else []
-    if not 1 <= len(parts) <= 3 or not all(_PART.match(p) for p in parts):
+    ok = 1 <= len(parts) <= 3 and all(_PART.match(p) for p in parts[-2:])
+    if not ok or (len(parts) == 3 and not _CATALOG.match(parts[0])):
         raise UsageError(
             f"{flag} {name!r} is not a table name",
             hint="Write TABLE, SCHEMA.TABLE or CATALOG.SCHEMA.TABLE with letters, digits and _ "
-                 "(names are used as written, quoted).",
+                 "(and - in a CATALOG, e.g. a BigQuery project id; names are used as written, quoted).",
         )
     parts = list(reversed(parts)) + [None, None]
     return exp.Table(this=_ident(parts[0]),

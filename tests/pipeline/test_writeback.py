@@ -21,8 +21,8 @@ METRICS = ("-m", "mrr", "-m", "churn_rate", "-m", "new_customers")
 PAUSE = "CSFRAME_TEST_WRITE_PAUSE"
 
 
-def compute(engine, *args, extra_env=None, table="cs_metrics"):
-    return cs("compute", *METRICS, *args, "--target", engine.table(table), "--format", "json",
+def compute(engine, *args, extra_env=None, table="cs_metrics", target=None):
+    return cs("compute", *METRICS, *args, "--target", target or engine.table(table), "--format", "json",
               project=engine.path, extra_env={**engine.env, **(extra_env or {})})
 
 
@@ -64,6 +64,14 @@ def test_target_is_created_with_the_documented_schema(engine):
 def test_without_dimensions_the_dimensions_column_is_an_empty_object(engine):
     ok(compute(engine, *RANGE))
     assert {r[5] for r in engine.rows()} == {"{}"}
+
+
+def test_a_bigquery_project_id_with_hyphens_names_the_target(bq_project):
+    # PROJECT.DATASET.TABLE, the emulator's project being "test-project"
+    assert "-" in bq_project.project
+    bq_project.query(f"DROP TABLE IF EXISTS {bq_project.table('cs_hyphen')}")
+    ok(compute(bq_project, *RANGE, target=f"{bq_project.project}.{bq_project.schema}.cs_hyphen"))
+    assert len(bq_project.rows("cs_hyphen")) == 3 * 6  # three metrics × six months
 
 
 def test_rerun_is_idempotent(engine):
@@ -224,7 +232,8 @@ def test_a_failed_write_changes_nothing(engine):
     assert engine.query(f"SELECT count(*) FROM {engine.table('not_ours')}") == [(0,)]
 
 
-@pytest.mark.parametrize("name", ["cs metrics", "a.b.c.d", "x;drop table customers", "m-etrics", ""])
+@pytest.mark.parametrize("name", ["cs metrics", "a.b.c.d", "x;drop table customers", "m-etrics", "my-schema.t",
+                                  "p.d.t-x", "-p.d.t", ""])
 def test_bad_target_names_are_usage_errors(duck_project, name):
     r = cs("compute", *METRICS, *RANGE, "--target", name, project=duck_project.path)
     expect(r, 2, "is not a table name")
