@@ -126,16 +126,20 @@ class Session:
         }
 
     def compile(self, plan: Plan, dialect: str | None = None, absent: Mapping[str, Iterable[str]] | None = None) -> tuple[Compiled, str]:
-        """The compiled tree and its SQL for ``dialect`` (default: the project's adapter)."""
+        """The compiled tree and its SQL for ``dialect`` (default: the project's adapter). The
+        last plan's tree and its SQL per dialect are kept: computing an equal plan again (the
+        same metrics, periods, dimensions and parameters) compiles nothing."""
         profile = dialect_profile(self.registry, dialect or self.project.adapter.get("name", "duckdb"))
-        cache_key = (id(plan), tuple(sorted((k, tuple(sorted(v))) for k, v in (absent or {}).items())))
-        if self._compiled is not None and self._compiled[0] == cache_key and self._compiled[1].plan is plan:
-            compiled = self._compiled[1]  # the tree is the same for every dialect: render it again
-        else:
+        absent_key = tuple(sorted((k, tuple(sorted(v))) for k, v in (absent or {}).items() if v))
+        cached = self._compiled
+        if cached is None or cached[1] != absent_key or cached[0] != plan:
             compiled = compile_plan(self.registry, plan, self.scans(plan, self._source_dialect(), absent),
                                     self.graph.default_variant)
-            self._compiled = (cache_key, compiled)
-        return compiled, render(compiled.query, profile)
+            cached = self._compiled = (plan, absent_key, compiled, {})
+        compiled, rendered = cached[2], cached[3]
+        if profile not in rendered:  # the tree is the same for every dialect: render it again
+            rendered[profile] = render(compiled.query, profile)
+        return compiled, rendered[profile]
 
     def _source_dialect(self) -> str:
         return dialect_profile(self.registry, self.project.adapter.get("name", "duckdb")).DIALECT

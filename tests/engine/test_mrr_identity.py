@@ -13,23 +13,21 @@ touch, and
 * every value equals the independent pure-Python reference (``tests/reference/revenue.py``),
   relative 1e-9, None only where the reference has None.
 
-Each example gets its own DuckDB file in a temporary directory (hypothesis and function-scoped
-fixtures do not mix).
+Each grain has one DuckDB project (on a tmpfs when there is one); each example replaces its
+tables through the adapter's ``load_tables``, so the query is compiled once per grain.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-import duckdb
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from csframe.core.dataset import Column, Dataset, Table
 from csframe.core.session import Session
 from tests.reference import revenue as ref
 from tests.reference import strategies as strat
@@ -54,32 +52,30 @@ SCHEMAS = {
 }
 
 
-def _sql_literal(v: Any) -> str:
-    if v is None:
-        return "NULL"
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, dt.datetime):
-        return f"TIMESTAMP '{v.isoformat(sep=' ')}'"
-    if isinstance(v, (int, Decimal)):
-        return str(v)
-    return "'" + str(v).replace("'", "''") + "'"
+_SESSIONS: dict[str, Session] = {}  # one project per grain: each example replaces its tables
 
 
-def open_session(directory: Path, tables: dict[str, list[dict]]) -> Session:
-    """A project in ``directory`` holding ``tables``, columns typed as the contract wants them."""
-    path = make_project(directory, {}, sources=list(tables))
-    con = duckdb.connect(str(path / "data.duckdb"))
-    try:
-        for name, rows in tables.items():
-            cols = SCHEMAS[name]
-            con.execute(f'CREATE TABLE "{name}" (' + ", ".join(f'"{c}" {t}' for c, t in cols.items()) + ")")
-            if rows:
-                values = ", ".join("(" + ", ".join(_sql_literal(r.get(c)) for c in cols) + ")" for r in rows)
-                con.execute(f'INSERT INTO "{name}" VALUES {values}')
-    finally:
-        con.close()
-    return Session.open(path)
+@pytest.fixture(scope="module", autouse=True)
+def _close_sessions():
+    yield
+    for session in _SESSIONS.values():
+        session.close()
+    _SESSIONS.clear()
+
+
+def load(grain: str, tables: dict[str, list[dict]]) -> Session:
+    """The grain's project (made on first use; hypothesis and function-scoped fixtures do not mix),
+    its tables replaced by ``tables``, columns typed as the contract wants them."""
+    if grain not in _SESSIONS:
+        path = make_project(Path(tempfile.mkdtemp(dir=_TMP)) / "p", {}, sources=list(SCHEMAS))
+        _SESSIONS[grain] = Session.open(path)
+        _SESSIONS[grain].adapter().connect(write=True)
+    session = _SESSIONS[grain]
+    session.adapter().load_tables(Dataset(tuple(
+        Table(name, tuple(Column(c, t) for c, t in SCHEMAS[name].items()),
+              [tuple(r.get(c) for c in SCHEMAS[name]) for r in tables[name]])
+        for name in SCHEMAS)))
+    return session
 
 
 # a tmpfs when there is one: DuckDB syncs its file on every checkpoint
@@ -103,12 +99,8 @@ def histories(draw: st.DrawFn, grain: str) -> dict[str, list[dict]]:
 
 def check_history(grain: str, data: dict[str, list[dict]]) -> None:
     periods = strat.periods_for(grain)
-    with tempfile.TemporaryDirectory(dir=_TMP) as tmp:
-        session = open_session(Path(tmp) / "p", data)
-        try:
-            result = session.compute(list(KEYS), grain=grain, start=periods[0][0].date(), end=periods[-1][1].date())
-        finally:
-            session.close()
+    session = load(grain, data)
+    result = session.compute(list(KEYS), grain=grain, start=periods[0][0].date(), end=periods[-1][1].date())
     got: dict[tuple[str, str, dt.date], float | None] = {}
     for metric, variant, start, _end, value in result.rows:
         got[(metric, variant, start)] = value

@@ -1,0 +1,36 @@
+"""A session keeps the last plan's query: an equal plan compiles nothing, another one does."""
+
+from __future__ import annotations
+
+from csframe.core.project import Project, SourceBinding
+from csframe.core.session import Session
+
+
+def _session():
+    project = Project(dir=".", adapter={"name": "duckdb"},
+                      sources={n: SourceBinding(n, table=n) for n in ("customers", "subscriptions")})
+    return Session.open(project=project, entry_points=False)
+
+
+def _plan(s, params=None, by=()):
+    return s.plan(s.request(s.keys(["mrr", "churn_rate"]), start="2024-01-01", end="2024-04-01", by=by), params)
+
+
+def test_an_equal_plan_is_compiled_once_and_rendered_once_per_dialect():
+    s = _session()
+    first, sql = s.compile(_plan(s))
+    again, sql_again = s.compile(_plan(s))  # a new Plan object, equal to the first
+    assert again is first and sql_again is sql
+    _, bq = s.compile(_plan(s), dialect="bigquery")
+    assert bq != sql
+    assert s.compile(_plan(s))[1] is sql
+
+
+def test_another_plan_or_other_absent_columns_compile_again():
+    s = _session()
+    first, plain = s.compile(_plan(s))
+    by_segment, _ = s.compile(_plan(s, by=("segment",)))
+    assert by_segment is not first and by_segment.plan.by == ("segment",)
+    absent, sql = s.compile(_plan(s), absent={"subscriptions": {"is_trial"}})
+    assert absent is not by_segment and sql != plain  # is_trial read as its default, false
+    assert s.compile(_plan(s), absent={"subscriptions": {"is_trial"}})[0] is absent
