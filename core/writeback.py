@@ -242,9 +242,17 @@ def fingerprints_query(table: exp.Table) -> exp.Select:
 
 
 def pause_for_tests() -> None:
-    """Sleep ``$CSFRAME_TEST_WRITE_PAUSE`` seconds, if set: adapters call this between the
-    delete and the insert of a write, inside its transaction, so tests can kill a writer or
-    race two of them at that point. Unset (always, outside tests) it does nothing."""
+    """Pause where ``$CSFRAME_TEST_WRITE_PAUSE`` says, if set: adapters call this between the
+    delete and the insert of a write, inside its transaction (BigQuery: with the rows staged,
+    before the MERGE), so tests can kill a writer or race two of them at that point. A number
+    is seconds to sleep; ``until:PATH`` waits until PATH exists (at most 120 s), so a test
+    releases the writer when it is ready. Unset (always, outside tests) it does nothing."""
     value = os.environ.get(PAUSE_ENV)
-    if value:
-        time.sleep(float(value))
+    if not value:
+        return
+    if value.startswith("until:"):
+        release, deadline = value[len("until:"):], time.monotonic() + 120
+        while not os.path.exists(release) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return
+    time.sleep(float(value))

@@ -103,32 +103,47 @@ def test_overlapping_runs_replace_only_their_own_keys(engine):
     assert {k: v for k, v in keyed(after).items() if k[4] == "{}"} == keyed(both.values())
 
 
-def test_two_writers_at_once_leave_one_consistent_set(engine):
-    """The first writer pauses in the middle of its write; the second starts then, on
-    overlapping keys. PostgreSQL (paused inside its transaction, after its delete): the second
-    waits for the lock, then replaces the overlap. DuckDB: it cannot open the file until the
-    first is done, retries, then does. BigQuery (paused with its rows staged, before its one
-    MERGE): nothing is locked, so the second writes all of its keys meanwhile, and the first's
-    MERGE then replaces the overlap; the last MERGE wins, key by key, whole."""
+def test_two_writers_at_once_leave_one_consistent_set(engine, tmp_path):
+    """The first writer pauses in the middle of its write until the test releases it; the
+    second starts then, on overlapping keys. PostgreSQL (paused inside its transaction, after
+    its delete): the second waits for the lock, then replaces the overlap. DuckDB: it cannot
+    open the file until the first is done, retries, then does. BigQuery (paused with its rows
+    staged, before its one MERGE): nothing is locked, so the second writes all of its keys
+    meanwhile, and the first's MERGE then replaces the overlap; the last MERGE wins, key by
+    key, whole."""
     ok(compute(engine, "--start", "2024-01-01", "--end", "2024-04-01"))  # the table exists, with earlier rows
+    release = tmp_path / "release-a"
     a = start("compute", *METRICS, "--start", "2024-01-01", "--end", "2024-07-01", "--target", engine.table(),
               "--format", "csv", "--log-format", "json", project=engine.path,
-              extra_env={**engine.env, PAUSE: "10" if engine.name == "bigquery" else "3"})  # b's whole run fits
-    a.wait_for(lambda line: '"stage_start", "stage": "write"' in line)
-    time.sleep(0.3)  # a is inside its transaction, paused after its delete (BigQuery: staging, then paused)
-    b = compute(engine, "--start", "2024-04-01", "--end", "2024-10-01", "--retries", "8", "--log-format", "json")
+              extra_env={**engine.env, PAUSE: f"until:{release}"})
+    try:
+        a.wait_for(lambda line: '"stage_start", "stage": "write"' in line)
+        time.sleep(0.3 if engine.name != "bigquery" else 0)  # inside its transaction, paused after its delete
+        b = start("compute", *METRICS, "--start", "2024-04-01", "--end", "2024-10-01", "--target", engine.table(),
+                  "--format", "json", "--retries", "8", "--log-format", "json", project=engine.path,
+                  extra_env=engine.env)
+        if engine.name == "duckdb":  # b cannot open the file: it says so and tries again
+            b.wait_for(lambda line: '"event": "retry"' in line)
+        elif engine.name == "postgres":  # b reaches its write and waits there for a's lock
+            b.wait_for(lambda line: '"stage_start", "stage": "write"' in line)
+            time.sleep(0.5)
+        else:  # nothing is locked: b writes all of its keys while a is paused
+            b.finish()
+    finally:
+        release.touch()
     _, a_err = a.finish()
+    _, b_err = b.finish()
     assert a.returncode == 0, a_err
-    ok(b)
+    assert b.returncode == 0, b_err
     a_done = next(e["ts"] for e in json_lines(a_err)
                   if e["event"] == "stage_end" and e["stage"] == "write")
-    b_events = json_lines(b.stderr)
+    b_events = json_lines(b_err)
     if engine.name == "duckdb":  # it could not open the file, said so, and tried again until it could
         waiting = [e for e in b_events if e["event"] == "retry"]
-        assert waiting and "in use by another process" in waiting[0]["error"], show(b)
+        assert waiting and "in use by another process" in waiting[0]["error"], b_err
     else:  # it reached its write (PostgreSQL: and waited there for a's lock)
         waiting = [e for e in b_events if e["event"] == "stage_start" and e["stage"] == "write"]
-    assert waiting[0]["ts"] < a_done, "the second writer did not overlap the first" + show(b)
+    assert waiting[0]["ts"] < a_done, "the second writer did not overlap the first\n" + b_err
     b_done = next(e["ts"] for e in b_events if e["event"] == "stage_end" and e["stage"] == "write")
     rows = engine.rows()
     keys = keyed(rows)
@@ -141,7 +156,7 @@ def test_two_writers_at_once_leave_one_consistent_set(engine):
     a_months = sorted(by_time[a_time])
     b_months = sorted(by_time[b_time])
     if engine.name == "bigquery":  # b wrote all while a was paused; a's MERGE came last: the overlap is a's
-        assert b_done < a_done, "b did not finish while a was paused" + show(b)
+        assert b_done < a_done, "b did not finish while a was paused\n" + b_err
         assert a_months == [dt.date(2024, m, 1) for m in range(1, 7)]
         assert b_months == [dt.date(2024, m, 1) for m in range(7, 10)]
     else:  # b waited for a: the overlap is b's
