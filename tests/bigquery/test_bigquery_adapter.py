@@ -124,13 +124,11 @@ def test_a_missing_table_breaks_the_contract_naming_it(sessions, bq_emulator):  
 
 # -- the numbers -----------------------------------------------------------------------------------
 
+# month, quarter, ISO week and --by segment are held equal on all three engines by
+# tests/engine/test_engines_equal.py; here the grains it does not run
 @pytest.mark.parametrize("grain,start,by", [
-    ("month", "2023-08-01", ()),
-    ("quarter", "2023-07-01", ()),
     ("year", "2023-01-01", ()),
     ("day", "2024-12-01", ()),
-    ("week", "2024-09-02", ()),  # ISO weeks: BigQuery's WEEK would start on Sunday (bigquery_dialect's ISOWEEK)
-    ("month", "2024-01-01", ("segment",)),
 ])
 def test_bigquery_and_duckdb_agree_on_every_metric(sessions, grain, start, by):
     duck, bq = sessions["duckdb"], sessions["bigquery"]
@@ -141,7 +139,7 @@ def test_bigquery_and_duckdb_agree_on_every_metric(sessions, grain, start, by):
     assert len(a.rows) == len(b.rows) > 0
     diffs = [(ra, rb) for ra, rb in zip(a.rows, b.rows) if ra[:-1] != rb[:-1] or not _same(ra[-1], rb[-1])]
     assert not diffs, f"{len(diffs)} rows differ, e.g. {diffs[:3]}"
-    if grain in ("month", "quarter"):  # the data is not trivial: movements and churn happen in the range
+    if grain == "year":  # the data is not trivial: movements and churn happen in the range
         values = {r[0] for r in b.rows if r[-1]}
         for metric in ("churned_customers", "expansion_mrr", "contraction_mrr", "new_customers", "renewal_rate"):
             assert metric in values, f"{metric} is 0 or NULL everywhere: the fixture proves nothing for it"
