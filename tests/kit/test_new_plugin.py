@@ -2,19 +2,21 @@
 (on DuckDB and on this suite's PostgreSQL server), and ``csframe check --examples`` run in it
 finds the worked examples it declares. Then the usage errors.
 
-The package is installed editable into the running interpreter (csframe itself is already there,
-hence ``--no-deps``; ``--no-build-isolation`` builds with this environment's setuptools) and
-uninstalled afterwards, whatever happens.
+The package is installed editable into a throwaway virtual environment that sees this one's
+packages (a ``.pth`` line adds its site-packages as a site directory): csframe is already there,
+hence ``--no-deps``; ``--no-build-isolation`` builds with this environment's setuptools. Nothing
+is installed into the running interpreter, so tests running beside this one never see the probe.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
+import site
 import subprocess
 import sys
 import tomllib
+import venv
 from pathlib import Path
 
 import pytest
@@ -38,6 +40,26 @@ def pip(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True, timeout=300)
 
 
+def inner_env(where: Path) -> Path:
+    """A virtual environment at ``where`` whose Python also sees this environment's packages
+    (csframe, pytest, psycopg…); its python's path."""
+    venv.EnvBuilder(with_pip=False).create(where)
+    python = where / "bin" / "python"
+    inner_site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+    outer = [p for p in site.getsitepackages() if Path(p).is_dir()]
+    (Path(inner_site) / "zz_outer.pth").write_text(
+        "import site; " + "; ".join(f"site.addsitedir({p!r})" for p in outer) + "\n", encoding="utf-8")
+    return python
+
+
+def inner_cs(python: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``csframe ARGS`` run by the inner environment's Python (its entry points are the inner ones)."""
+    e = {k: v for k, v in os.environ.items() if k != "CSFRAME_DEBUG"}
+    return subprocess.run([str(python), "-c", "from csframe.core.cli import main; main()", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, env=e, timeout=120)
+
+
 def test_new_plugin_installs_and_passes_its_own_tests(tmp_path, pg_dsn):
     target = tmp_path / "pkg"
     r = cs("new-plugin", NAME, "--dir", target)
@@ -55,31 +77,29 @@ def test_new_plugin_installs_and_passes_its_own_tests(tmp_path, pg_dsn):
     assert "csframe_case(" in (target / "tests" / f"test_{NAME}.py").read_text(encoding="utf-8")
     assert "pip install -e '.[test]'" in (target / "README.md").read_text(encoding="utf-8")
 
-    done = pip("install", "--no-deps", "--no-build-isolation", "-q", "-e", str(target))
+    python = inner_env(tmp_path / "venv")
+    done = pip("--python", str(python), "install", "--no-deps", "--no-build-isolation", "-q", "-e", str(target))
     assert done.returncode == 0, done.stdout + done.stderr
-    try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CSFRAME_TEST_")}
-        env["CSFRAME_TEST_PG_DSN"] = pg_dsn
-        tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(target / "tests")],
-                               capture_output=True, text=True, cwd=target, env=env, timeout=300)
-        assert tests.returncode == 0, show(tests)
-        assert "12 passed" in tests.stdout, show(tests)  # six tests, on duckdb and postgres
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CSFRAME_TEST_")}
+    env["CSFRAME_TEST_PG_DSN"] = pg_dsn
+    tests = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", str(target / "tests")],
+                           capture_output=True, text=True, cwd=target, env=env, timeout=300)
+    assert tests.returncode == 0, show(tests)
+    assert "12 passed" in tests.stdout, show(tests)  # six tests, on duckdb and postgres
 
-        check = cs("check", "--examples", cwd=target)  # no csframe.toml there: DuckDB in memory
-        assert check.returncode == 0, show(check)
-        assert f"project: no csframe.toml in {target}" in check.stdout
-        for line in (f"  ok    {NAME}:users — 30 users reached the threshold → 30",
-                     f"  ok    {NAME}:share — 30 power users of 120 active users → 0.25",
-                     f"  ok    {NAME}:share — nobody active → NULL"):
-            assert line in check.stdout.splitlines(), show(check)
+    check = inner_cs(python, "check", "--examples", cwd=target)  # no csframe.toml there: DuckDB in memory
+    assert check.returncode == 0, show(check)
+    assert f"project: no csframe.toml in {target}" in check.stdout
+    for line in (f"  ok    {NAME}:users — 30 users reached the threshold → 30",
+                 f"  ok    {NAME}:share — 30 power users of 120 active users → 0.25",
+                 f"  ok    {NAME}:share — nobody active → NULL"):
+        assert line in check.stdout.splitlines(), show(check)
 
-        again = cs("new-plugin", NAME, "--dir", tmp_path / "again")  # now installed: its names are taken
-        assert again.returncode == 2, show(again)
-        assert f"error: plugin name '{NAME}': metric '{NAME}' (plugin '{NAME}') is already registered" in again.stderr
-    finally:
-        pip("uninstall", "-y", "-q", DIST)
-        sys.modules.pop(module, None)
-        importlib.invalidate_caches()
+    again = inner_cs(python, "new-plugin", NAME, "--dir", tmp_path / "again", cwd=tmp_path)  # its names are taken
+    assert again.returncode == 2, show(again)
+    assert f"error: plugin name '{NAME}': metric '{NAME}' (plugin '{NAME}') is already registered" in again.stderr
+    # and this environment never saw it
+    assert cs("new-plugin", NAME, "--dir", tmp_path / "outer").returncode == 0
 
 
 def test_default_directory_and_a_hyphenated_name(tmp_path):
