@@ -3,9 +3,9 @@ entry-point group, a project's local modules, ``[plugins] disable``, and the err
 plugin author meets (each pinned: its class, its exit code and the key parts of its
 message).
 
-The sample package ``docs/examples/engaged-agents`` is pip-installed into the running
-interpreter once per test session (and uninstalled afterwards when it was not there
-before), so these tests exercise the real entry-point path, not a registered object.
+The sample package ``docs/examples/engaged-agents`` is pip-installed into a directory put on
+``sys.path`` for this module, so these tests exercise the real entry-point path (its
+``dist-info`` declares the ``csframe`` entry point), not a registered object.
 """
 
 from __future__ import annotations
@@ -51,32 +51,37 @@ def _pip(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def engaged_agents_installed(tmp_path_factory):
-    """``pip install docs/examples/engaged-agents`` into this interpreter (csframe itself is
-    already installed, hence --no-deps). Built from a copy, so the source tree stays clean.
+    """``pip install --target DIR docs/examples/engaged-agents``, DIR put first on ``sys.path``
+    for this module's tests (csframe itself is already installed, hence --no-deps). Built from a
+    copy, so the source tree stays clean; nothing is installed into the interpreter's own
+    environment, so tests running beside these (another process, another module) never see it.
 
     --no-build-isolation builds with the environment's own setuptools, which needs
     setuptools ≥ 70.1 (or an older one plus ``wheel``); a fresh Python 3.11 venv has
     setuptools 65.5 without ``wheel`` (3.12+ has no setuptools at all), so when that fails
     the package is built in pip's isolated build environment instead."""
-    was_installed = _installed()
+    assert not _installed(), f"{DIST} is installed in this environment: uninstall it to run these tests"
     build_dir = tmp_path_factory.mktemp("engaged-agents") / "engaged-agents"
+    target = tmp_path_factory.mktemp("engaged-agents-site")
     shutil.copytree(SAMPLE, build_dir, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-    done = _pip("install", "--no-deps", "--no-build-isolation", "-q", str(build_dir))
+    done = _pip("install", "--no-deps", "--no-build-isolation", "-q", "--target", str(target), str(build_dir))
     if done.returncode != 0:
         first = done
-        done = _pip("install", "--no-deps", "-q", str(build_dir))
+        done = _pip("install", "--no-deps", "-q", "--target", str(target), str(build_dir))
         if done.returncode != 0:
             pytest.fail(f"pip install {SAMPLE} failed, without build isolation:\n{first.stdout}{first.stderr}\n"
                         f"and with it:\n{done.stdout}{done.stderr}", pytrace=False)
+    sys.path.insert(0, str(target))
     importlib.invalidate_caches()
-    module = importlib.import_module("csframe_engaged_agents")
-    eps = [ep for ep in importlib.metadata.entry_points(group="csframe") if ep.name == "engaged_agents"]
-    assert [ep.value for ep in eps] == ["csframe_engaged_agents"], eps
-    yield module
-    if not was_installed:
-        _pip("uninstall", "-y", "-q", DIST)
+    try:
+        module = importlib.import_module("csframe_engaged_agents")
+        eps = [ep for ep in importlib.metadata.entry_points(group="csframe") if ep.name == "engaged_agents"]
+        assert [ep.value for ep in eps] == ["csframe_engaged_agents"], eps
+        yield module
+    finally:
+        sys.path.remove(str(target))
         sys.modules.pop("csframe_engaged_agents", None)
         importlib.invalidate_caches()
 
