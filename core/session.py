@@ -141,6 +141,10 @@ class Session:
             rendered[profile] = render(compiled.query, profile)
         return compiled, rendered[profile]
 
+    def forget_compiled(self) -> None:
+        """Drop the kept query, so that the next :meth:`compile` compiles (benchmarks time that)."""
+        self._compiled = None
+
     def _source_dialect(self) -> str:
         return dialect_profile(self.registry, self.project.adapter.get("name", "duckdb")).DIALECT
 
