@@ -60,13 +60,17 @@ def rules_for(src: Source, parameters: Mapping[str, object] | None = None) -> li
     for col in src.columns:
         if col.type == "TIMESTAMP" and not col.nullable:
             out.append(Rule(src.name, col.name, "is NULL; the contract requires a timestamp", f"{col.name} IS NULL"))
+        elif col.type.startswith(("DECIMAL", "DOUBLE")) and not col.nullable and col.name != "score":
+            # a NULL amount would drop out of every sum yet count in every count (survey scores: below)
+            out.append(Rule(src.name, col.name, "is NULL; the contract requires a number",
+                            f"{live} AND {col.name} IS NULL"))
     if src.key:
         cols = ", ".join(src.key)
         out.append(Rule(src.name, cols, f"duplicate key ({cols})",
                         f"{live} AND COUNT(*) OVER (PARTITION BY {cols}) > 1"))
     for money in ("mrr", "amount"):
         if money in src.column_names:
-            out.append(Rule(src.name, money, f"negative {money}", f"{money} < 0"))
+            out.append(Rule(src.name, money, f"negative {money}", f"{live} AND {money} < 0"))
     if src.name == "subscriptions":
         out.append(Rule(src.name, "ended_at", "ended_at is before started_at", "ended_at < started_at"))
         out.append(Rule(
@@ -79,8 +83,8 @@ def rules_for(src: Source, parameters: Mapping[str, object] | None = None) -> li
         csat = params.get("csat_scale", (1, 5))
         ces = params.get("ces_scale", (1, 7))
         for survey, (lo, hi) in (("nps", (0, 10)), ("csat", tuple(csat)), ("ces", tuple(ces))):
-            out.append(Rule(src.name, "score", f"{survey} score outside {lo}–{hi}",
-                            "survey = :survey AND (score < :lo OR score > :hi)",
+            out.append(Rule(src.name, "score", f"{survey} score outside {lo:g}–{hi:g} (or NULL)",
+                            "survey = :survey AND (score IS NULL OR score < :lo OR score > :hi)",
                             {"survey": survey, "lo": float(lo), "hi": float(hi)}))
     return out
 

@@ -62,7 +62,9 @@ def metric_reference() -> str:
                     expected = "NULL" if ex.expected is None else f"{ex.expected:g}"
                     out.append(f"- `{name}:{v}` — {ex.text} → {expected} ({ex.source})")
             if m.notes:
-                out += ["", "Readings the catalog rejects:", ""] + [f"- {n}" for n in m.notes]
+                out += ["", "Notes:", ""] + [f"- {n}" for n in m.notes]
+            if m.rejected:
+                out += ["", "Readings the catalog rejects:", ""] + [f"- {n}" for n in m.rejected]
             out.append("")
     out += ["## Measures", "", "The per-period columns the formulas read, and the SQL step (node) that provides each.", "",
             "| measure | node | meaning |", "|---|---|---|"]

@@ -20,6 +20,7 @@ __all__ = [
 ]
 
 import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -61,14 +62,17 @@ class Provenance:
 class Parameter:
     """A value a project may set under ``[parameters]`` or with ``--param``.
 
-    ``kind`` is one of ``str``, ``int``, ``float``, ``bool``, ``list``; ``default``
-    None means "no default" (the metric says what that means).
+    ``kind`` is one of ``str`` (a non-empty name), ``int``, ``float``, ``bool``, ``list`` (of
+    non-empty names: ``"a,b"`` on the command line) and ``range`` (two numbers, low < high:
+    ``"1,5"``); ``minimum`` bounds a number. ``default`` None means "no default" (the metric says
+    what that means).
     """
 
     name: str = attrs.field(validator=_check_name)
     default: Any
     description: str
-    kind: str = attrs.field(default="str", validator=attrs.validators.in_(("str", "int", "float", "bool", "list")))
+    kind: str = attrs.field(default="str",
+                            validator=attrs.validators.in_(("str", "int", "float", "bool", "list", "range")))
     minimum: float | None = None
     required: bool = False  # a run that reads it (e.g. through a --by split) needs a value: no default reading
 
@@ -147,7 +151,16 @@ class Metric:
     parameters: tuple[Parameter, ...] = attrs.field(converter=_tuple, default=())
     family: str = "custom"
     cohort_note: str | None = None
+    """Says when a period's value can change as data arrives (a cohort figure); shown by explain."""
     notes: tuple[str, ...] = attrs.field(converter=_tuple, default=())
+    """What else a reader of the numbers should know; shown by explain and the metric reference."""
+    rejected: tuple[str, ...] = attrs.field(converter=_tuple, default=())
+    """Published readings the metric does not follow, each with why; explain shows them beside
+    the variants."""
+    checks: tuple[Callable[[Mapping[str, Any]], str | None], ...] = attrs.field(converter=_tuple, default=())
+    """Checks of the parameter values taken together, run before any variant of the metric is
+    computed: each takes the run's values (name → value) and returns what is wrong, or None
+    (e.g. customer_health_score's weights must sum to 1)."""
 
     def __attrs_post_init__(self) -> None:
         if not self.variants:

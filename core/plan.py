@@ -4,15 +4,15 @@ it), the sources to scan, the periods, the ``--by`` dimensions and parameters.""
 
 from __future__ import annotations
 
-__all__ = ["Request", "Plan", "build_plan", "resolve_parameters"]
+__all__ = ["Request", "Plan", "build_plan"]
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
 
-from .errors import UsageError, did_you_mean
+from .errors import UsageError
 from .graph import Graph, Key
 from .periods import Grain, floor, shift
 from .registry import Registry
@@ -52,68 +52,6 @@ class Plan:
 
     def split(self, key: Key) -> str | None:
         return self.splits.get(key)
-
-
-def _coerce(name: str, kind: str, value: Any, users: str) -> Any:
-    def bad(expected: str) -> UsageError:
-        return UsageError(f"parameter {name} (used by {users}): expected {expected}, got {value!r}")
-
-    if kind == "list":
-        if isinstance(value, str):
-            value = [v.strip() for v in value.split(",") if v.strip()]
-        if not isinstance(value, (list, tuple)) or not value:
-            raise bad("a non-empty list")
-        if all(isinstance(v, str) for v in value):
-            return tuple(value)
-        try:
-            return tuple(float(v) for v in value)
-        except (TypeError, ValueError):
-            raise bad("a list of names or of numbers") from None
-    if kind == "bool":
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        if not isinstance(value, bool):
-            raise bad("true or false")
-        return value
-    if kind in ("int", "float"):
-        if isinstance(value, bool):
-            raise bad("a number")
-        try:
-            num = int(value) if kind == "int" else float(value)
-        except (TypeError, ValueError):
-            raise bad("an integer" if kind == "int" else "a number") from None
-        if kind == "int" and isinstance(value, float) and not value.is_integer():
-            raise bad("an integer")
-        return num
-    if not isinstance(value, str):
-        raise bad("a string")
-    return value
-
-
-def resolve_parameters(registry: Registry, graph: Graph, keys: Sequence[Key], *overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Defaults, then each mapping of overrides (project, then command line), checked."""
-    used: dict[str, list[str]] = {}
-    for key in keys:
-        splits = {n for n in registry.variants[key].variant.splits}
-        for p in [q for split in (None, *splits) for q in graph.resolve(key, split).parameters]:
-            used.setdefault(p, []).append(f"{key[0]}:{key[1]}")
-    values: dict[str, Any] = {}
-    for name in used:
-        values[name] = registry.parameters[name][1].default
-    for layer in overrides:
-        for name, value in layer.items():
-            if name not in registry.parameters:
-                raise UsageError(
-                    f"unknown parameter {name!r}.{did_you_mean(name, registry.parameters)}",
-                    hint="`csframe explain METRIC` lists a metric's parameters.",
-                )
-            if name in used:
-                spec = registry.parameters[name][1]
-                value = _coerce(name, spec.kind, value, ", ".join(used[name]))
-                if spec.minimum is not None and value < spec.minimum:
-                    raise UsageError(f"parameter {name} (used by {', '.join(used[name])}): must be ≥ {spec.minimum}, got {value!r}")
-                values[name] = value
-    return values
 
 
 def build_plan(registry: Registry, graph: Graph, request: Request, parameters: dict[str, Any]) -> Plan:

@@ -23,7 +23,8 @@ from .contract import SOURCES, source
 from .errors import MetricFailedError, ProjectError, UsageError, did_you_mean
 from .graph import Graph, Key
 from .periods import default_range, grain as to_grain
-from .plan import Plan, Request, build_plan, resolve_parameters
+from .parameters import checked_overrides, resolve_parameters
+from .plan import Plan, Request, build_plan
 from .plugin_manager import Plugins, load_plugins
 from .project import Project
 from .registry import Registry, build_registry
@@ -148,6 +149,11 @@ class Session:
     def _source_dialect(self) -> str:
         return dialect_profile(self.registry, self.project.adapter.get("name", "duckdb")).DIALECT
 
+    def parameter_values(self) -> dict[str, Any]:
+        """The project's ``[parameters]``, each of a known parameter and checked (a UsageError
+        naming the first that is not)."""
+        return checked_overrides(self.registry, self.project.parameters)
+
     # -- the engine -------------------------------------------------------------
     def adapter(self) -> Any:
         if self._adapter is None:
@@ -198,7 +204,7 @@ class Session:
             broken = False
             wanted = [(c.name, c.optional) for c in source(name).columns]
             if name == "customers":
-                wanted += [(d, False) for d in by]
+                self._check_by_columns(by, have)
             for col, optional in wanted:
                 theirs = b.column(col)
                 if theirs.lower() not in have:
@@ -214,6 +220,23 @@ class Session:
                 absent[name] = missing_optional
         return problems, absent
 
+    def _check_by_columns(self, by: Sequence[str], have: set[str]) -> None:
+        """Every --by dimension is a column of customers (a usage error naming the ones there are)."""
+        b = self.project.sources["customers"]
+        reserved = {b.column(c).lower() for c in source("customers").column_names}
+        unknown = [d for d in by if b.column(d).lower() not in have]
+        if not unknown:
+            return
+        dims = sorted(have - reserved)
+        splits = {d: sorted(f"{m}:{v}" for (m, v), rv in self.registry.variants.items() if d in rv.variant.splits)
+                  for d in unknown}
+        readings = "; ".join(f"--by {d} is a reading of {', '.join(ms)} only" for d, ms in splits.items() if ms)
+        raise UsageError(
+            f"--by {', '.join(unknown)}: customers has no such column"
+            + (f" ({readings})" if readings else "") + "."
+            + (did_you_mean(unknown[0].lower(), dims) if len(unknown) == 1 else ""),
+            hint=f"Its dimensions: {', '.join(dims) or 'none (customers has no extra column)'}.")
+
     def check_queries(self, names: Iterable[str], parameters: Mapping[str, Any],
                       absent: Mapping[str, set[str]]) -> list[tuple[Any, Any, list, str]]:
         """(source, canonical scan, rules, counting SQL) of every source that has "Bad data" rules.
@@ -221,7 +244,7 @@ class Session:
         Rules read parameters (survey scales) whether or not a metric of the run does:
         declared defaults, then the project's values, then ``parameters``."""
         merged = {name: spec.default for name, (_, spec) in self.registry.parameters.items()}
-        merged.update({k: v for k, v in self.project.parameters.items() if k in merged})
+        merged.update(self.parameter_values())
         merged.update(parameters)
         from .compiler import source_scan  # the same canonical scan compute uses
 
@@ -304,7 +327,6 @@ class Session:
     def fingerprints(self, keys: Sequence[Key], params: Mapping[str, Any] | None = None) -> dict[Key, str]:
         """Each metric variant's definition fingerprint under the project's parameters (and ``params``)."""
         from .fingerprint import fingerprints
-        from .plan import resolve_parameters
 
         values = resolve_parameters(self.registry, self.graph, keys, self.project.parameters, params or {})
         return fingerprints(self.registry, self.graph, keys, values)

@@ -28,7 +28,8 @@ from .errors import CsframeError, MetricFailedError
 from .examples import check_example
 from .models import Example
 from .periods import grain as to_grain
-from .plan import Request, build_plan, resolve_parameters
+from .parameters import resolve_parameters
+from .plan import Request, build_plan
 from .project import SourceBinding
 from .render import dialect_profile, render
 

@@ -35,7 +35,8 @@ ACTIVE_EVENTS = Parameter("active_events", None, "the event names that make a us
                           kind="list")
 ENGAGEMENT_EVENT = Parameter("engagement_event", None, "the event name that makes a user engaged (default: any event)")
 HEALTH_WEIGHTS = tuple(
-    Parameter(f"health_weight_{part}", 1 / 3, f"the weight of {what} in customer_health_score (default ⅓)",
+    Parameter(f"health_weight_{part}", 1 / 3,
+              f"the weight of {what} in customer_health_score (default ⅓; the three weights must sum to 1)",
               kind="float", minimum=0)
     for part, what in (("frequency", "frequency (share of the period's days with an event)"),
                        ("breadth", "breadth (share of the customer's users with an event)"),
@@ -46,6 +47,19 @@ ONBOARDING_STEPS = Parameter("onboarding_steps", None, "the event names onboardi
                              "one row each (no default: --by step needs it)", kind="list", required=True)
 PARAMETERS = (ACTIVATION_EVENT, WINDOW_DAYS, VALUE_EVENT, ONBOARDING_EVENT, ACTIVE_EVENTS, ENGAGEMENT_EVENT,
               *HEALTH_WEIGHTS, FEATURES, ONBOARDING_STEPS)
+
+
+def _weights_sum_to_one(values) -> str | None:
+    """customer_health_score is a 0–100 score (and its bands are cut at 40 and 70) only when
+    its weights sum to 1."""
+    weights = {p.name: values.get(p.name, p.default) for p in HEALTH_WEIGHTS}
+    total = sum(weights.values())
+    if abs(total - 1) <= 1e-6:
+        return None
+    return (f"the health weights must sum to 1, so that the score runs from 0 to 100; they sum to {total:.10g} ("
+            + ", ".join(f"{n} = {w:.10g}" for n, w in weights.items()) + ")")
+
+
 _BANDS = ("at_risk (< 40), needs_attention (>= 40 and < 70), healthy (>= 70), decided on the score rounded to "
                 "6 decimals")
 _HEALTH_NOTE = ("depth divides by the distinct event names of the whole events source, so a period's score can fall "
@@ -125,8 +139,8 @@ METRICS: tuple[Metric, ...] = (
                     X("45 of 60 onboarded", {"customers_onboarded_in_window": 45, "customers_created": 60}, 0.75),),
                 splits={"step": "customers_completed_step / customers_created"}),
     ), parameters=(ONBOARDING_EVENT, WINDOW_DAYS, ONBOARDING_STEPS), family=FAMILY, cohort_note=_WINDOW_NOTE,
-        notes=("--by step reports the event names listed in onboarding_steps (it has no default); a listed name "
-               "the events source does not have yet gets no row",)),
+        notes=("--by step reports the event names listed in onboarding_steps (it has no default), each in every "
+               "period: a listed name nobody has reached gets its row of 0",)),
     _durations("time_to_complete_onboarding", "days from created_at to the first onboarding_event, over customers "
                "created in p that completed it at any time (no window)", "onboarding_time", "onboarding_event",
                ("mean", "median"), {"mean": ("guide13",), "median": ("industry",)}, (ONBOARDING_EVENT,)),
@@ -165,7 +179,7 @@ METRICS: tuple[Metric, ...] = (
                 "whole source; a customer without events scores 0 and counts", examples=(
                     X("scores 90, 60, 0", {"health_score_mean": 50}, 50),),
                 splits={"customer_id": "health_customer_score", "health_band": "health_band_score_mean"}),
-    ), parameters=HEALTH_WEIGHTS, family=FAMILY, cohort_note=_HEALTH_NOTE,
+    ), parameters=HEALTH_WEIGHTS, checks=(_weights_sum_to_one,), family=FAMILY, cohort_note=_HEALTH_NOTE,
         notes=("--by customer_id gives each customer's score (the customers of E in p); --by health_band the mean "
                f"score within each band: {_BANDS}; an empty band has no mean (NULL)",)),
     Metric("health_band_customers", "count", "customers of E in each health band; always carries the dimension "
@@ -173,7 +187,7 @@ METRICS: tuple[Metric, ...] = (
         Variant("default", "health_band_customer_count", ("dock",),
                 f"customers of E whose health score in p (customer_health_score) is in the band: {_BANDS}; "
                 "every band in every period, 0 when empty", splits={"health_band": "health_band_customer_count"}),
-    ), parameters=HEALTH_WEIGHTS, family=FAMILY, cohort_note=_HEALTH_NOTE),
+    ), parameters=HEALTH_WEIGHTS, checks=(_weights_sum_to_one,), family=FAMILY, cohort_note=_HEALTH_NOTE),
     _single("referrals", "count", "referrals with referred_at in p", "referrals_made", ("parative",)),
     _single("referral_rate", "ratio", "referrals in p / |E|", "referrals_made / customers_end", ("parative",), (
         X("20 referrals, 400 customers", {"referrals_made": 20, "customers_end": 400}, 0.05),

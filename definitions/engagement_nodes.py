@@ -204,6 +204,7 @@ NODES: tuple[Node, ...] = (
           SELECT DISTINCT grp, user_id, CAST(occurred_at AS DATE) AS day, BUCKET(occurred_at) AS period_start
           FROM src_events
           WHERE {_IN_SPINE.format(ts="occurred_at")}
+            AND user_id IS NOT NULL  -- an event of no user makes no user active, on any day
             AND (:active_events IS NULL OR name IN :active_events)
         )
         SELECT grp, period_start, COUNT(DISTINCT user_id) AS period_active_users, COUNT(*) AS active_user_days
@@ -319,10 +320,12 @@ NODES: tuple[Node, ...] = (
           UNION ALL SELECT '{HEALTHY}'
         ), banded AS (
           SELECT grp, period_start, score,
-            -- "the score rounded to 6 decimals is < 40" is "the score is < 39.9999995" (scores are >= 0);
-            -- written without ROUND(x, n), which BigQuery's emulator lacks for NUMERIC
-            CASE WHEN CAST(score AS DECIMAL(38, 9)) < 39.9999995 THEN '{AT_RISK}'
-                 WHEN CAST(score AS DECIMAL(38, 9)) < 69.9999995 THEN '{NEEDS_ATTENTION}'
+            -- "the score rounded to 6 decimals is < 40" is "the score is < 39.9999995" (scores are >= 0),
+            -- compared as doubles: the double nearest 39.9999995 lies above it, so a double score is below
+            -- that double exactly when it is below 39.9999995 (no ROUND(x, n), no cast to a decimal that
+            -- would round the score a second time)
+            CASE WHEN CAST(score AS DOUBLE) < CAST(39.9999995 AS DOUBLE) THEN '{AT_RISK}'
+                 WHEN CAST(score AS DOUBLE) < CAST(69.9999995 AS DOUBLE) THEN '{NEEDS_ATTENTION}'
                  ELSE '{HEALTHY}' END AS health_band
           FROM health_customer_scores
         ), per_band AS (

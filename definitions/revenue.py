@@ -52,7 +52,7 @@ METRICS: tuple[Metric, ...] = (
     attrs.evolve(
         _single("mrr", "money", "M(p.end): monthly recurring revenue at the end of the period", "mrr_end", ("dock",),
                 (X("ARPU 25 × 1000 users", {"mrr_end": 25_000}, 25_000, "dock"),)),
-        notes=("mrr as \"ARPU × active customers\" (dock, guide13, podium) equals M(p.end) whenever ARPU is "
+        rejected=("mrr as \"ARPU × active customers\" (dock, guide13, podium) equals M(p.end) whenever ARPU is "
                "taken as MRR per customer, so it is no variant.",)),
     _single("arr", "money", "12 × mrr", "12 * ref('mrr')"),
     _single("new_mrr", "money", "Σ over N ∩ E of B_c(p.end)", "new_mrr"),

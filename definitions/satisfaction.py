@@ -25,9 +25,9 @@ HOUR = 3600
 CSAT_SATISFIED_MIN = Parameter("csat_satisfied_min", 4.0, "the lowest csat score that counts as satisfied "
                                "(default 4, on the default 1–5 scale)", kind="float")
 CSAT_SCALE = Parameter("csat_scale", (1, 5), "the lowest and highest valid csat score; a score outside is bad data "
-                       "(default 1–5)", kind="list")
+                       "(default 1–5)", kind="range")
 CES_SCALE = Parameter("ces_scale", (1, 7), "the lowest and highest valid ces score; a score outside is bad data "
-                      "(default 1–7)", kind="list")
+                      "(default 1–7)", kind="range")
 PARAMETERS = (CSAT_SATISFIED_MIN, CSAT_SCALE, CES_SCALE)
 
 NPS_REJECTED_READINGS = (
@@ -71,7 +71,7 @@ METRICS: tuple[Metric, ...] = (
                     X("30 % promoters, 20 % detractors", {"nps_promoters": 30, "nps_detractors": 20,
                                                           "nps_responses": 100}, 10),
                     X("no response", {"nps_promoters": 0, "nps_detractors": 0, "nps_responses": 0}, None))),
-    ), family=FAMILY, notes=NPS_REJECTED_READINGS),
+    ), family=FAMILY, rejected=NPS_REJECTED_READINGS),
     Metric("csat", "score", "customer satisfaction from the csat responses in p", (
         Variant("mean_score", "csat_score_sum / csat_responses", ("agile", "parative"),
                 "the mean score of csat responses in p", examples=(

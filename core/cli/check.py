@@ -14,11 +14,12 @@ import click
 from ..contract import SOURCES
 from ..errors import DataContractError, DefinitionError, MetricFailedError
 from ..graph import cycles
+from ..project import PROJECT_FILE
 from .app import cli, common, open_session
 
 
 def _open(project_dir, examples: bool):
-    from ..project import PROJECT_FILE, Project
+    from ..project import Project
     from ..session import Session
 
     if examples and project_dir is None and not (Path.cwd() / PROJECT_FILE).is_file():
@@ -69,6 +70,8 @@ def check(project_dir, lenient, examples):
     with _open(project_dir, examples) as s:  # plugins, definitions, project file and [variants] are checked here
         click.echo(f"plugins: {len(s.plugins.names())} loaded; definitions: {len(s.registry.metrics)} metrics, "
                    f"{len(s.registry.variants)} variants — ok")
+        values = s.parameter_values()  # [parameters]: known names, valid values
+        click.echo(f"parameters: {len(values)} set in {PROJECT_FILE} — ok" if values else "parameters: none set")
         loops = cycles(s.registry)
         if loops:
             raise DefinitionError("cycles in the definitions:\n  " + "\n  ".join(loops))
@@ -88,10 +91,7 @@ def _sources(s, lenient: bool) -> None:
         return
     problems, absent = s.inspect_sources(names)
     readable = [n for n in names if n in absent]
-    params = {}
-    for p, (_, spec) in s.registry.parameters.items():
-        params[p] = s.project.parameters.get(p, spec.default)
-    problems += s.check_data(readable, params, absent)
+    problems += s.check_data(readable, s.parameter_values(), absent)
     for n in names:
         mine = [p for p in problems if p.source == n]
         status = "ok" if not mine else f"{len(mine)} problem(s)"

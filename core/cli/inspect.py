@@ -88,11 +88,12 @@ def explain(project_dir, metric, grain, no_sql):
         lacks = s.missing_sources(key)
         if lacks:
             echo(f"unavailable here: needs {', '.join(lacks)}")
-        if m.cohort_note:
-            echo(f"note: {m.cohort_note}")
-        if m.notes:
+        for note in (m.cohort_note, *m.notes):
+            if note:
+                echo(f"note: {note}")
+        if m.rejected:
             echo("rejected readings:")
-            for n in m.notes:
+            for n in m.rejected:
                 echo(f"  - {n}")
         if not no_sql and lacks:
             echo("SQL: not shown, since this project cannot compute it (map the missing sources first)")

@@ -109,6 +109,9 @@ _BAD = {
                       ["subscriptions.subscription_id", "duplicate key", "s2"], 2),
     "ended_before_started": (dict(subscription_id="s7", customer_id="c7", started_at=T(2024, 5, 1), ended_at=T(2024, 4, 1), mrr=10.0),
                              ["subscriptions.ended_at", "before", "s7"], 1),
+    # a NULL mrr would drop out of M(b) yet leave its row running
+    "null_mrr": (dict(subscription_id="s8", customer_id="c8", started_at=T(2024, 1, 1), ended_at=None, mrr=None),
+                 ["subscriptions.mrr", "is NULL; the contract requires a number", "s8"], 1),
 }
 
 
@@ -406,6 +409,16 @@ def test_lenient_leaves_out_bad_rows_and_says_how_many(bad, name):
         assert v["customers", "2024-03-01"] == 2
 
 
+def test_a_zero_length_row_is_never_flagged(root):
+    # ended_at = started_at: "ignored everywhere, the data checks included", whatever its mrr
+    path = make_project(root / "zero_length", {"subscriptions": _subscriptions(
+        dict(subscription_id="s6", customer_id="c6", started_at=T(2024, 2, 1), ended_at=T(2024, 2, 1), mrr=-5.0),
+        dict(subscription_id="s5", customer_id="c5", started_at=T(2024, 2, 1), ended_at=T(2024, 2, 1), mrr=None))})
+    r = ok(cs("compute", "-m", "mrr", *RANGE, "--format", "json", project=path))
+    assert r.stderr == ""
+    assert by_key(json.loads(r.stdout), "metric", "period_start")["mrr", "2024-02-01"] == 180
+
+
 def test_missing_column_exits_1_even_when_lenient(bad):
     path = bad("missing_column")
     r = expect(cs("compute", "-m", "mrr", *RANGE, project=path), 1, "subscriptions.mrr", "missing column")
@@ -460,9 +473,16 @@ def test_by_on_a_metric_without_customers(demo):
 
 
 def test_by_unknown_dimension_names_it(tiny):
-    r = cs("compute", "-m", "mrr", "--by", "nosuchcol", *RANGE, project=tiny)
-    assert r.returncode in (1, 2), show(r)
-    assert "nosuchcol" in r.stderr and "segment" in r.stderr and "Traceback" not in r.stderr, show(r)
+    r = expect(cs("compute", "-m", "mrr", "--by", "segmnt", *RANGE, project=tiny), 2,
+               "--by segmnt: customers has no such column. Did you mean 'segment'?", "Its dimensions: segment.")
+    assert r.stdout == "" and "Traceback" not in r.stderr, show(r)
+
+
+def test_by_a_reading_of_other_metrics_says_which(demo):
+    # health_band splits the health metrics only; for any other metric it is no customers column
+    expect(cs("compute", "-m", "feature_adoption_rate", "--by", "health_band", *RANGE, project=demo), 2,
+           "--by health_band: customers has no such column (--by health_band is a reading of "
+           "customer_health_score:frequency_breadth_depth, health_band_customers:default only)")
 
 
 def test_by_a_key_column_is_usage(tiny):
@@ -599,9 +619,24 @@ def test_explain_variant_and_no_sql(demo):
     assert "other variants:" in out and "lost_over_start" in out
     assert "SQL (" not in out
     m = reg.metric("churn_rate")
-    for note in m.notes:  # the rejected readings, if any
+    for note in (*m.notes, *m.rejected):  # the notes and rejected readings, if any
         assert note in out
     expect(cs("explain", "churn_rate:nope", project=demo), 2, "nope")
+
+
+def test_explain_shows_the_rejected_readings_and_the_notes(demo):
+    from csframe.definitions.satisfaction import NPS_REJECTED_READINGS
+
+    out = ok(cs("explain", "nps", "--no-sql", project=demo)).stdout
+    assert "rejected readings:\n" + "".join(f"  - {r}\n" for r in NPS_REJECTED_READINGS) in out
+    out = ok(cs("explain", "mrr", "--no-sql", project=demo)).stdout
+    assert 'rejected readings:\n  - mrr as "ARPU × active customers" (dock, guide13, podium)' in out
+    # a note is no rejected reading; a cohort metric says its past values can change
+    out = ok(cs("explain", "onboarding_completion_rate", "--no-sql", project=demo)).stdout
+    assert "note: --by step reports the event names listed in onboarding_steps" in out
+    assert "rejected readings" not in out
+    out = ok(cs("explain", "time_to_value", "--no-sql", project=demo)).stdout
+    assert "so a period's value can change as data arrives" in out
 
 
 def test_explain_an_unavailable_metric(subs_only):
@@ -716,6 +751,25 @@ def test_check_bad_data(bad):
 def test_check_bad_project_file(root, tiny):
     path = _toml_project(root, "check_toml", _DUCKDB + '[sources.subscriptions]\ntable = "subscriptions"\nbogus = 1\n', tiny)
     expect(cs("check", project=path), 2, "bogus")
+
+
+@pytest.mark.parametrize("text,fragments", [
+    ('[parameters]\nwindow_dayz = 7\n', ["unknown parameter 'window_dayz'", "Did you mean", "window_days"]),
+    ('[parameters]\nwindow_days = "a week"\n', ["parameter window_days", "activation_rate", "expected an integer"]),
+    ('[parameters]\ncsat_scale = [5, 1]\n', ["parameter csat_scale (used by csat)", "low < high"]),
+])
+def test_check_and_compute_read_every_project_parameter(root, tiny, text, fragments):
+    # a value no metric of the run reads is still checked: by `check`, and by any compute
+    path = _toml_project(root, f"check_params_{abs(hash(text))}", _DUCKDB + _SUBS_SOURCE + text, tiny)
+    r = expect(cs("check", project=path), 2, *fragments)
+    assert "Traceback" not in r.stderr
+    r = expect(cs("compute", "-m", "mrr", *RANGE, project=path), 2, *fragments)
+    assert r.stdout == ""
+
+
+def test_check_says_the_project_parameters_are_ok(root, tiny):
+    path = _toml_project(root, "check_params_ok", _DUCKDB + _SUBS_SOURCE + '[parameters]\nwindow_days = 7\n', tiny)
+    assert "parameters: 1 set in csframe.toml — ok" in ok(cs("check", project=path)).stdout
 
 
 def test_check_missing_column(bad):

@@ -412,11 +412,52 @@ def test_health_weights(rich):
     ({"active_events": 3}, "active_events"),
     ({"activation_event": 7}, "activation_event"),
     ({"activation_evnt": "x"}, "activation_evnt"),
+    ({"activation_event": " "}, r"activation_event \(used by activation_rate:default\): expected a non-empty name"),
+    ({"active_events": "login,,report"}, "active_events .* expected a list of names without empty ones"),
+    ({"active_events": ["login", ""]}, "active_events .* expected a list of names without empty ones"),
+    ({"health_weight_depth": "nan"}, "health_weight_depth .* expected a number"),
+    ({"health_weight_depth": -0.5}, r"health_weight_depth \(used by customer_health_score:frequency_breadth_depth\): "
+                                    r"must be ≥ 0, got -0.5$"),  # the variant named once, though three readings use it
 ])
 def test_bad_parameters_are_usage_errors(rich, params, match):
     with pytest.raises(UsageError, match=match):
         rich.compute(["activation_rate", "customer_health_score", "active_users"], start="2024-02-01",
                      end="2024-03-01", params=params)
+
+
+def test_events_of_no_user_make_nobody_active(tmp_path):
+    # week of 2024-01-01: u1 on Monday; two events without a user on Tuesday and Wednesday: 1 active
+    # user, 1 user-day → stickiness 1 / 7 / 1 (not 3 / 7 / 1)
+    s = open_session(tmp_path / "nouser", {"events": [
+        event("u1", "c1", "login", T(2024, 1, 1, 9)), event(None, "c1", "sync", T(2024, 1, 2, 9)),
+        event(None, "c1", "sync", T(2024, 1, 3, 9))]})
+    try:
+        r = s.compute(["active_users", "stickiness"], grain="week", start="2024-01-01",
+                      end="2024-01-08")
+    finally:
+        s.close()
+    check(r.value("active_users", D(2024, 1, 1)), 1)
+    check(r.value("stickiness", D(2024, 1, 1)), 1 / 7 / 1)
+
+
+def test_a_list_of_numbers_for_names_is_a_usage_error(tmp_path):
+    # TOML [1, 2] is no list of event names: a usage error, never an engine's conversion error
+    s = open_session(tmp_path / "numbers", {"events": [event("u1", "c1", "login", T(2024, 1, 1, 9))]},
+                     toml_extra="[parameters]\nactive_events = [1, 2]\n")
+    try:
+        with pytest.raises(UsageError, match=r"parameter active_events \(used by active_users:default\): "
+                                             r"expected a list of names \(strings\), got \[1, 2\]"):
+            s.compute(["active_users"], start="2024-01-01", end="2024-02-01")
+    finally:
+        s.close()
+
+
+def test_a_parameter_the_run_does_not_read_is_checked_too(rich):
+    # a typo in a value fails the run that sets it, whichever metrics it computes, naming the
+    # metrics that declare the parameter
+    with pytest.raises(UsageError, match=r"parameter window_days \(used by activation_rate, "
+                                         r"onboarding_completion_rate\): expected an integer, got 'thirty'"):
+        rich.compute(["active_users"], start="2024-02-01", end="2024-03-01", params={"window_days": "thirty"})
 
 
 # --------------------------------------------------------------------------------------------

@@ -345,22 +345,78 @@ def test_health_weights_move_customers_between_bands(dim):
     assert got == {(FEB, "at_risk"): 4, (FEB, "needs_attention"): 1, (FEB, "healthy"): 0}
 
 
-@pytest.mark.parametrize("weights,limit,bands", [
-    # b (every day, 1 of 10 users, 1 of 10 names) scores 100 (0.57 + 0.06 + 0.07) = 70, which is
-    # 69.99999999999999 in floating point on every engine: rounded to 6 decimals it is healthy
-    ((0.57, 0.6, 0.7), 70, {"at_risk": 1, "needs_attention": 1, "healthy": 3}),  # g | c 68.97 | a b k
-    # 100 (0.03 + 0.276 + 0.094) = 40, computed 39.99999999999999: needs_attention, not at_risk
-    ((0.03, 2.76, 0.94), 40, {"at_risk": 1, "needs_attention": 1, "healthy": 3}),  # g | b | a c k
+# Scores exactly on a band limit that floating point computes a hair below, in April 2024 (30 days).
+# The events source has 5 distinct names (login, report, and export, share, alert of March).
+#   x: 19 of 30 days, 1 of 6 users, 2 of 5 names. Default weights: 100 (19/30 + 1/6 + 2/5) / 3 = 40,
+#      computed 39.99999999999999; weights 0.57/0.08/0.35: 100 (0.361 + 0.01333 + 0.14) ≈ 51.43
+#   y: 30 of 30 days, 3 of 4 users, 1 of 5 names. Weights 0.57/0.08/0.35: 100 (0.57 + 0.06 + 0.07) = 70,
+#      computed 69.99999999999999; default weights: 100 (1 + 3/4 + 1/5) / 3 = 65
+LIMITS = {
+    "customers": [("x", T(2024, 1, 1), "smb"), ("y", T(2024, 1, 1), "smb")],
+    "subscriptions": [sub("sx", "x", T(2024, 1, 1), None), sub("sy", "y", T(2024, 1, 1), None)],
+    "users": [*[(f"x{i}", "x", T(2024, 1, 1)) for i in range(6)], *[(f"y{i}", "y", T(2024, 1, 1)) for i in range(4)]],
+    "events": [
+        *[("x0", "x", "login", T(2024, 4, d, 9)) for d in range(1, 20)], ("x0", "x", "report", T(2024, 4, 3, 10)),
+        *[(f"y{i}", "y", "login", T(2024, 4, d, 9 + i)) for i in range(3) for d in range(1, 31)],
+        *[("x0", "x", name, T(2024, 3, 5)) for name in ("export", "share", "alert")],
+    ],
+}
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def limits(request, tmp_path):
+    dsn = request.getfixturevalue("pg_dsn") if request.param == "postgres" else None
+    s, drop = _open(request.param, tmp_path, LIMITS, dsn)
+    yield s
+    s.close()
+    drop()
+
+
+@pytest.mark.parametrize("weights,customer,limit,bands", [
+    # the default weights (⅓ each): x scores 40 → needs_attention, not at_risk; y 65
+    ((1 / 3, 1 / 3, 1 / 3), "x", 40, {"at_risk": 0, "needs_attention": 2, "healthy": 0}),
+    # y scores 70 → healthy, not needs_attention; x ≈ 51.43
+    ((0.57, 0.08, 0.35), "y", 70, {"at_risk": 0, "needs_attention": 1, "healthy": 1}),
 ])
-def test_bands_are_decided_on_the_score_rounded_to_6_decimals(dim, weights, limit, bands):
+def test_bands_are_decided_on_the_score_rounded_to_6_decimals(limits, weights, customer, limit, bands):
     w_f, w_b, w_d = weights
-    assert 100 * (w_f * 1 + w_b * 0.1 + w_d * 0.1) < limit  # what the engine computes: a hair below
+    f, b, d = {"x": (19 / 30, 1 / 6, 2 / 5), "y": (1.0, 3 / 4, 1 / 5)}[customer]
+    assert 100 * (w_f * f + w_b * b + w_d * d) < limit  # what the engine computes: a hair below
     params = {"health_weight_frequency": w_f, "health_weight_breadth": w_b, "health_weight_depth": w_d}
-    r = _compute(dim, ["customer_health_score"], start="2024-02-01", end="2024-03-01", by=["customer_id"],
+    r = _compute(limits, ["customer_health_score"], start="2024-04-01", end="2024-05-01", by=["customer_id"],
                  params=params)
-    assert r.value("customer_health_score", FEB, customer_id="b") < limit
-    r = _compute(dim, ["health_band_customers"], start="2024-02-01", end="2024-03-01", params=params)
+    assert r.value("customer_health_score", APR, customer_id=customer) < limit
+    assert r.value("customer_health_score", APR, customer_id=customer) == pytest.approx(limit, abs=1e-9)
+    r = _compute(limits, ["health_band_customers"], start="2024-04-01", end="2024-05-01", params=params)
     assert {row[4]: row[-1] for row in r.rows} == bands
+
+
+@pytest.mark.parametrize("w_f,band", [
+    # on 2024-04-01 (day grain) x and y both have frequency 1 and depth 1/5: with breadth's weight 0 they
+    # score 100 (w_f + 0.2 (1 − w_f)) = 39.9999994997 (→ 39.999999: at_risk) and 69.9999994997
+    # (→ 69.999999: needs_attention); a score rounded at 9 decimals first would land a band higher
+    (0.24999999374625, "at_risk"),
+    (0.62499999374625, "needs_attention"),
+])
+def test_bands_round_the_score_once_at_the_sixth_decimal(limits, w_f, band):
+    params = {"health_weight_frequency": w_f, "health_weight_breadth": 0, "health_weight_depth": 1 - w_f}
+    r = _compute(limits, ["customer_health_score"], grain="day", start="2024-04-01", end="2024-04-02",
+                 by=["customer_id"], params=params)
+    limit = 40 if band == "at_risk" else 70
+    for c in ("x", "y"):
+        assert r.value("customer_health_score", APR, customer_id=c) == pytest.approx(limit - 5.003e-7, abs=1e-12)
+    r = _compute(limits, ["health_band_customers"], grain="day", start="2024-04-01", end="2024-04-02", params=params)
+    assert {row[4]: row[-1] for row in r.rows} == {"at_risk": 0, "needs_attention": 0, "healthy": 0, band: 2}
+
+
+def test_health_weights_must_sum_to_one(limits):
+    with pytest.raises(UsageError, match=r"metric customer_health_score: the health weights must sum to 1.*"
+                                         r"they sum to 1\.87 \(health_weight_frequency = 0\.57"):
+        _compute(limits, ["customer_health_score"], params={
+            "health_weight_frequency": 0.57, "health_weight_breadth": 0.6, "health_weight_depth": 0.7})
+    with pytest.raises(UsageError, match=r"metric health_band_customers: the health weights must sum to 1.*"
+                                         r"they sum to 0\.6666666667 \(health_weight_frequency = 0\.3333333333"):
+        _compute(limits, ["health_band_customers"], params={"health_weight_depth": 0})
 
 
 ORPHANS = {

@@ -21,6 +21,7 @@ pairs covered here are exactly the pairs ``csframe.definitions.satisfaction`` re
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import duckdb
 import pytest
@@ -334,6 +335,65 @@ def test_csat_scale_from_the_project_file(tmp_path):
     check(r.value("csat", FEB), 9)
 
 
+def test_a_scale_given_for_the_run_reaches_the_data_checks(tmp_path):
+    # csat_scale set by --param (the Python API's params) decides the check of every run reading
+    # survey_responses, whether or not the run's metric reads the scale itself: csat:mean_score
+    # and nps do not, yet a csat 8 is outside 1–5 and inside 1–10
+    tables = {"survey_responses": [answer("c1", "a", "csat", 8, T(2024, 2, 5)), answer("c2", "a", "nps", 9,
+                                                                                        T(2024, 2, 6))]}
+    s = open_session(tmp_path / "scale", tables)
+    try:
+        for metrics in (["csat:mean_score"], ["nps"]):
+            with pytest.raises(DataContractError, match="csat score outside 1–5"):
+                s.compute(metrics, start="2024-02-01", end="2024-03-01")
+            r = s.compute(metrics, start="2024-02-01", end="2024-03-01", params={"csat_scale": "1,10"})
+            assert r.rows
+        check(r.value("nps", FEB), 100)
+        with pytest.raises(DataContractError, match="csat score outside 2–3"):
+            s.compute(["nps"], start="2024-02-01", end="2024-03-01", params={"csat_scale": [2, 3]})
+    finally:
+        s.close()
+
+
+def test_a_survey_score_or_a_rating_that_is_null_is_bad_data(tmp_path):
+    # a NULL score would count as a response (an NPS passive) and add nothing to the sum; a NULL
+    # rating the same: bad data, which --lenient leaves out, saying how many
+    tables = {"survey_responses": [answer("r1", "a", "nps", 6, T(2024, 2, 5)), answer("r2", "a", "nps", 9, T(2024, 2, 5)),
+                                   {**answer("r3", "a", "nps", 0, T(2024, 2, 6)), "score": None},
+                                   {**answer("r4", "a", "pmf", 0, T(2024, 2, 6)), "score": None}],  # not checked
+              "kb_ratings": [rating("A", T(2024, 2, 1), 2), {**rating("A", T(2024, 2, 2), 0), "rating": None}]}
+    s = open_session(tmp_path / "nulls", tables)
+    try:
+        with pytest.raises(DataContractError, match=r"survey_responses.score: nps score outside 0–10 \(or NULL\) "
+                                                    r"\(1 row; e.g. r3\)"):
+            s.compute(["nps"], start="2024-02-01", end="2024-03-01")
+        with pytest.raises(DataContractError, match=r"kb_ratings.rating: is NULL; the contract requires a number"):
+            s.compute(["kb_article_rating"], start="2024-02-01", end="2024-03-01")
+        r = s.compute(["nps", "kb_article_rating"], start="2024-02-01", end="2024-03-01", lenient=True)
+    finally:
+        s.close()
+    check(r.value("nps", FEB), 0)  # one promoter, one detractor: 100 (1 − 1) / 2
+    check(r.value("kb_article_rating", FEB), 2)
+    assert {w for w in r.warnings if "left out" in w} == {
+        "warning: left out 1 row(s) of survey_responses: nps score outside 0–10 (or NULL)",
+        "warning: left out 1 row(s) of kb_ratings: is NULL; the contract requires a number"}
+
+
+@pytest.mark.parametrize("value,message", [
+    ("5", "expected two numbers, low,high, got '5'"),
+    ("5,1", "expected two numbers with low < high, got '5,1'"),
+    ([1, "x"], "expected two numbers, low,high"),
+    ("1,5,7", "expected two numbers, low,high"),
+])
+def test_a_bad_scale_names_the_parameter_and_its_metric(tmp_path, value, message):
+    s = open_session(tmp_path / "scale", {"survey_responses": [answer("c1", "a", "nps", 9, T(2024, 2, 6))]})
+    try:
+        with pytest.raises(UsageError, match=r"parameter csat_scale \(used by csat\): " + re.escape(message)):
+            s.compute(["nps"], start="2024-02-01", end="2024-03-01", params={"csat_scale": value})
+    finally:
+        s.close()
+
+
 # --------------------------------------------------------------------------------------------
 # Empty periods and zero denominators
 # --------------------------------------------------------------------------------------------
@@ -411,8 +471,8 @@ def test_declared_examples(rich):
 
 def test_nps_carries_the_rejected_readings(rich):
     nps = rich.registry.metric("nps")
-    assert nps.notes == NPS_REJECTED_READINGS and len(nps.notes) == 3
-    assert "flips the sign" in nps.notes[0] and "a count" in nps.notes[1] and "1–10" in nps.notes[2]
+    assert nps.rejected == NPS_REJECTED_READINGS and len(nps.rejected) == 3
+    assert "flips the sign" in nps.rejected[0] and "a count" in nps.rejected[1] and "1–10" in nps.rejected[2]
 
 
 def test_definitions_are_complete():
@@ -428,7 +488,7 @@ def test_definitions_are_complete():
     assert set(by_name["nps"].variants[0].provenance) == {"agile", "dock", "guide13", "podium", "parative"}
     params = {p.name: p for m in METRICS for p in m.parameters}
     assert {n: (p.default, p.kind) for n, p in params.items()} == {
-        "csat_satisfied_min": (4.0, "float"), "csat_scale": ((1, 5), "list"), "ces_scale": ((1, 7), "list")}
+        "csat_satisfied_min": (4.0, "float"), "csat_scale": ((1, 5), "range"), "ces_scale": ((1, 7), "range")}
     assert all(p.description for p in params.values())
     noted = {m.name for m in METRICS if m.cohort_note}
     assert noted == {"first_contact_resolution_rate", "first_response_time"}

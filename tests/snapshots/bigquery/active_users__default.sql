@@ -37,6 +37,7 @@ WITH `groups` AS (
     WHERE
       occurred_at >= CAST('2023-12-01' AS DATE)
       AND occurred_at < CAST('2024-07-01' AS DATE)
+      AND NOT user_id IS NULL /* an event of no user makes no user active, on any day */
       AND (
         TRUE OR FALSE
       )

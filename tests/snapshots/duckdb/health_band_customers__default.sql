@@ -273,12 +273,12 @@ WITH groups AS MATERIALIZED (
       period_start,
       score,
       CASE
-        WHEN CAST(score AS DECIMAL(38, 9)) < 39.9999995
+        WHEN CAST(score AS DOUBLE) < CAST(39.9999995 AS DOUBLE)
         THEN 'at_risk'
-        WHEN CAST(score AS DECIMAL(38, 9)) < 69.9999995
+        WHEN CAST(score AS DOUBLE) < CAST(69.9999995 AS DOUBLE)
         THEN 'needs_attention'
         ELSE 'healthy'
-      END AS health_band /* "the score rounded to 6 decimals is < 40" is "the score is < 39.9999995" (scores are >= 0); */ /* written without ROUND(x, n), which BigQuery's emulator lacks for NUMERIC */
+      END AS health_band /* "the score rounded to 6 decimals is < 40" is "the score is < 39.9999995" (scores are >= 0), */ /* compared as doubles: the double nearest 39.9999995 lies above it, so a double score is below */ /* that double exactly when it is below 39.9999995 (no ROUND(x, n), no cast to a decimal that */ /* would round the score a second time) */
     FROM health_customer_scores
   ), per_band AS (
     SELECT
