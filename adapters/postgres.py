@@ -21,6 +21,21 @@ def _host_of(dsn: str) -> str:
     return m.group(1) if m else "localhost"
 
 
+def _reason(error: Exception, dsn: str) -> str:
+    """What libpq said, on one line, with the DSN's password blanked out wherever it appears
+    (libpq quotes parts of a connection string it cannot parse)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        password = conninfo_to_dict(dsn).get("password")
+    except Exception:  # noqa: BLE001 - a DSN libpq cannot parse: say so, quote nothing of it
+        return "the dsn is not a PostgreSQL connection string (key=value pairs or a postgresql:// URI)"
+    text = " ".join(str(error).split())
+    if password:
+        text = text.replace(str(password), "***")
+    return text.removeprefix("connection failed: ") or type(error).__name__
+
+
 class PostgresAdapter:
     """Runs csframe's query on PostgreSQL in a read-only transaction."""
 
@@ -58,7 +73,7 @@ class PostgresAdapter:
                                        connect_timeout=10 if left is None else max(2, min(10, int(left) + 1)))
         except psycopg.Error as e:
             raise EngineUnavailableError(
-                f"cannot connect to postgres at {_host_of(self.dsn)}",
+                f"cannot connect to postgres at {_host_of(self.dsn)}: {_reason(e, self.dsn)}",
                 hint="Check that the server runs and that the dsn (CSFRAME_PG_DSN) is right.",
                 transient=isinstance(e, psycopg.OperationalError) and is_transient(e),
             ) from None

@@ -4,13 +4,15 @@ every engine call checks, and that adapters turn into their own way of stopping 
 
 from __future__ import annotations
 
-__all__ = ["Deadline"]
+__all__ = ["Deadline", "MAX_SECONDS"]
 
 import time
 
 import attrs
 
 from .errors import RunTimeoutError, UsageError
+
+MAX_SECONDS = 366 * 86400.0  # a longer limit is no limit; timers and engines refuse huge ones
 
 
 @attrs.frozen
@@ -22,8 +24,9 @@ class Deadline:
 
     @classmethod
     def of(cls, seconds: float | None) -> Deadline:
-        if seconds is not None and not seconds > 0:
-            raise UsageError(f"--timeout {seconds!r}: must be a positive number of seconds")
+        if seconds is not None and not 0 < seconds <= MAX_SECONDS:  # NaN fails both
+            raise UsageError(f"--timeout {seconds!r}: must be a positive number of seconds, at most {MAX_SECONDS:g} "
+                             "(a year)", hint="Leave --timeout out for no limit.")
         return cls(None if seconds is None else float(seconds))
 
     def remaining(self) -> float | None:

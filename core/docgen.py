@@ -103,7 +103,7 @@ def cli_reference() -> str:
     out += ["## `csframe`", "", "```", cli.get_help(ctx), "```", ""]
     for name in sorted(cli.commands):
         cmd = cli.commands[name]
-        sub = click.Context(cmd, info_name=f"csframe {name}", parent=ctx, terminal_width=100, max_content_width=100)
+        sub = click.Context(cmd, info_name=name, parent=ctx, terminal_width=100, max_content_width=100)
         out += [f"## `csframe {name}`", "", "```", cmd.get_help(sub), "```", ""]
     return "\n".join(out)
 

@@ -3,7 +3,9 @@
 Each library is imported when asked for; a missing one is a clear error naming the extra
 that installs it. Columns keep the result's order; ``period_start``/``period_end`` are
 dates (Arrow ``date32``, polars ``Date``, pandas ``datetime64``), ``value`` a float (NULL
-as null / NaN), dimensions as they came from the engine (strings in practice).
+as null / NaN), dimensions as they came from the engine (strings in practice): a dimension
+with no value at all is a string column of nulls, and integers with nulls stay integers
+(pandas ``Int64``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,16 @@ def _columns(result: Any) -> dict[str, list]:
     return {c: [row[i] for row in result.rows] for i, c in enumerate(result.columns)}
 
 
+def _dimension_kind(values: list) -> str | None:
+    """"string" or "int" when every value that is not NULL is one (or there is none)."""
+    present = [v for v in values if v is not None]
+    if all(isinstance(v, str) for v in present):
+        return "string"
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+        return "int"
+    return None
+
+
 def _metadata(result: Any) -> dict[str, str]:
     return {
         "csframe.grain": result.grain or "",
@@ -58,7 +70,7 @@ def to_arrow(result: Any) -> Any:
         elif c in ("metric", "variant"):
             t = pa.string()
         else:
-            t = None
+            t = {"string": pa.string(), "int": pa.int64()}.get(_dimension_kind(data[c]))
         fields.append((c, t))
     arrays = [pa.array(data[c], type=t) if t is not None else pa.array(data[c]) for c, t in fields]
     schema = pa.schema([pa.field(c, a.type) for (c, _), a in zip(fields, arrays)], metadata=_metadata(result))
@@ -72,6 +84,9 @@ def to_pandas(result: Any) -> Any:
     for c in _DATES:
         frame[c] = pd.to_datetime(frame[c])
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
+    for c in result.columns:
+        if c not in (*_DATES, "value", "metric", "variant") and _dimension_kind(data[c]) == "int":
+            frame[c] = pd.array(data[c], dtype="Int64")
     frame.attrs.update(_metadata(result))
     return frame
 
@@ -88,5 +103,6 @@ def to_polars(result: Any) -> Any:
         elif c in ("metric", "variant"):
             series.append(pl.Series(c, data[c], dtype=pl.String))
         else:
-            series.append(pl.Series(c, data[c], strict=False))
+            kind = {"string": pl.String, "int": pl.Int64}.get(_dimension_kind(data[c]))
+            series.append(pl.Series(c, data[c], dtype=kind, strict=False))
     return pl.DataFrame(series)

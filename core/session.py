@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 
 from . import contract_checks
-from .compiler import Compiled, SourceScan, compile_plan
+from .compiler import OUTPUT_COLUMNS, Compiled, SourceScan, compile_plan
 from .contract import SOURCES, source
 from .errors import MetricFailedError, ProjectError, UsageError, did_you_mean
 from .graph import Graph, Key
@@ -30,6 +30,9 @@ from .project import Project
 from .registry import Registry, build_registry
 from .render import dialect_profile, render
 from .result import Result
+
+
+RESULT_COLUMNS = (*OUTPUT_COLUMNS, "value", "grp")  # grp: the group column of every step of the query
 
 
 def _date(value: str | dt.date | None, flag: str) -> dt.date | None:
@@ -114,9 +117,16 @@ class Session:
             raise UsageError("--by needs the customers source (dimensions are its extra columns)",
                              hint="Map [sources.customers] in csframe.toml.")
         reserved = set(source("customers").column_names)
-        for d in by:
+        for i, d in enumerate(by):
             if d in reserved:
                 raise UsageError(f"--by {d}: {d} is a key column of customers, not a dimension")
+            if d in RESULT_COLUMNS:
+                raise UsageError(f"--by {d}: {d} is a name of csframe's own ({', '.join(RESULT_COLUMNS)}), so it "
+                                 "cannot name a dimension",
+                                 hint=f"Give the column another name in [sources.customers] sql = \"SELECT *, {d} AS "
+                                      f"customer_{d} FROM …\", and use --by customer_{d}.")
+            if d in by[:i]:
+                raise UsageError(f"--by {d}: named twice", hint="Name each dimension once.")
 
     def scans(self, plan: Plan, dialect: str, absent: Mapping[str, Iterable[str]] | None = None) -> dict[str, SourceScan]:
         absent = absent or {}

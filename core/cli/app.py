@@ -79,12 +79,34 @@ def parse_params(values: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-class Group(click.Group):
-    """Usage errors exit with code 2 (click's default too), in one line."""
+def _wants_json_log(argv: list[str]) -> bool:
+    """Whether the command line asks for ``--log-format json`` (read before click parses it)."""
+    for i, arg in enumerate(argv):
+        if arg == "--log-format=json" or (arg == "--log-format" and argv[i + 1:i + 2] == ["json"]):
+            return True
+    return False
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("prog_name", "csframe")
-        return super().main(*args, **kwargs)
+
+class Group(click.Group):
+    """Usage errors exit with code 2 (click's default too), in one line; with ``--log-format
+    json``, as one JSON line like every other error of that run."""
+
+    def main(self, args: list[str] | None = None, prog_name: str | None = None, **kwargs: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        if kwargs.get("standalone_mode", True) is False or not _wants_json_log(argv):
+            return super().main(args=argv, prog_name=prog_name or "csframe", **kwargs)
+        kwargs.pop("standalone_mode", None)
+        try:
+            code = super().main(args=argv, prog_name=prog_name or "csframe", standalone_mode=False, **kwargs)
+        except click.ClickException as e:
+            from .report import Reporter
+
+            Reporter(log_format="json").fail(UsageError(e.format_message()))
+            sys.exit(e.exit_code)
+        except click.exceptions.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -485,6 +485,21 @@ def test_by_a_reading_of_other_metrics_says_which(demo):
            "customer_health_score:frequency_breadth_depth, health_band_customers:default only)")
 
 
+@pytest.mark.parametrize("name", ["value", "period_end", "metric", "grp"])
+def test_by_a_name_of_csframe_s_own_is_usage(root, name):
+    path = make_project(root / f"by_{name}", {"subscriptions": _subscriptions(),
+                                               "customers": [{**c, name: "x"} for c in _CUSTOMERS]})
+    for extra in ((), ("--target", "t")):
+        r = expect(cs("compute", "-m", "mrr", "--by", name, *RANGE, *extra, project=path), 2,
+                   f"--by {name}: {name} is a name of csframe's own", f"--by customer_{name}")
+        assert r.stdout == "" and "Traceback" not in r.stderr
+
+
+def test_by_the_same_dimension_twice_is_usage(tiny):
+    expect(cs("compute", "-m", "mrr", "--by", "segment", "--by", "segment", *RANGE, project=tiny), 2,
+           "--by segment: named twice")
+
+
 def test_by_a_key_column_is_usage(tiny):
     expect(cs("compute", "-m", "mrr", "--by", "customer_id", *RANGE, project=tiny), 2, "customer_id")
 
@@ -544,6 +559,23 @@ def test_postgres_unreachable_never_shows_the_password(root):
     d = cs("compute", "-m", "mrr", *RANGE, "--debug", project=path)
     assert d.returncode == 3 and "Traceback" in d.stderr, show(d)
     assert "secretpw" not in d.stderr + d.stdout, "the password leaked in --debug output" + show(d)
+
+
+@pytest.mark.parametrize("dsn,reason", [
+    ("{server} dbname=csframe_no_such_db", 'failed: FATAL: database "csframe_no_such_db" does not exist'),
+    # libpq quotes the value it cannot read, here the password itself: blanked out
+    ("{server} password=secretpw sslmode=secretpw", 'invalid sslmode value: "***"'),
+    ("{server} password secretpw", "the dsn is not a PostgreSQL connection string"),
+])
+def test_postgres_connection_errors_say_why_and_never_show_the_password(root, pg_dsn, dsn, reason):
+    from psycopg.conninfo import conninfo_to_dict
+
+    server = conninfo_to_dict(pg_dsn)
+    dsn = dsn.format(server=f"host={server['host']} port={server.get('port', 5432)} user={server.get('user', 'postgres')}")
+    path = _toml_project(root, f"pg_{abs(hash(dsn))}", f'[adapter]\nname = "postgres"\ndsn = "{dsn}"\n' + _SUBS_SOURCE)
+    r = expect(cs("compute", "-m", "mrr", *RANGE, "--retries", "0", project=path), 3,
+               f"cannot connect to postgres at {server['host']}: ", reason)
+    assert "secretpw" not in r.stderr + r.stdout, show(r)
 
 
 # == tracebacks ==============================================================================

@@ -36,3 +36,13 @@ def test_every_metric_is_in_the_reference():
     reg = docgen._registry()
     for name in reg.metrics:
         assert f"### `{name}`" in text
+
+
+def test_the_cli_reference_shows_each_command_as_it_is_typed():
+    from csframe.core.cli.app import _load_commands, cli
+
+    _load_commands()
+    text = (DOCS / "cli-reference.md").read_text(encoding="utf-8")
+    assert "csframe csframe" not in text
+    for name in cli.commands:
+        assert f"\nUsage: csframe {name} [OPTIONS]" in text, name

@@ -41,6 +41,20 @@ def test_json_logs_report_errors_as_json_too(duck_project):
     assert r.stdout == ""
 
 
+@pytest.mark.parametrize("args,fragment", [
+    (("--timeout", "abc"), "Invalid value for '--timeout': 'abc' is not a valid float."),
+    (("--grain", "decade"), "Invalid value for '--grain': 'decade' is not one of"),
+    (("--no-such-option",), "No such option '--no-such-option'"),
+])
+def test_json_logs_report_the_command_line_s_own_errors_as_json(duck_project, args, fragment):
+    # click's usage errors, found before the command runs, are JSON lines too (and only those)
+    for log in (("--log-format", "json"), ("--log-format=json",)):
+        r = expect(cs("compute", "-m", "mrr", *args, *log, project=duck_project.path), 2)
+        (event,) = json_lines(r.stderr)
+        assert event["level"] == "error" and event["exit_code"] == 2 and fragment in event["message"], r.stderr
+    assert "Usage: csframe compute" in expect(cs("compute", "-m", "mrr", *args, project=duck_project.path), 2).stderr
+
+
 def test_a_quick_run_says_nothing_and_quiet_says_nothing_ever(duck_project):
     assert ok(cs("compute", *METRICS, *RANGE, "--format", "csv", project=duck_project.path)).stderr == ""
     assert ok(cs("compute", *METRICS, *RANGE, "--progress", "--quiet", "--format", "csv",
@@ -193,5 +207,8 @@ def test_timeout_on_postgres_cancels_the_query(pg_project, tmp_path, monkeypatch
         s.compute(["mrr"], start="2024-01-01", end="2024-03-01", timeout=1)
 
 
-def test_a_timeout_must_be_positive(duck_project):
-    expect(cs("compute", "-m", "mrr", *RANGE, "--timeout", "0", project=duck_project.path), 2, "--timeout")
+@pytest.mark.parametrize("value", ["0", "-5", "nan", "inf", "1e300"])
+def test_a_timeout_must_be_positive_and_finite(duck_project, value):
+    r = expect(cs("compute", "-m", "mrr", *RANGE, "--timeout", value, project=duck_project.path), 2,
+               f"--timeout {float(value)!r}: must be a positive number of seconds, at most 3.16224e+07 (a year)")
+    assert "Traceback" not in r.stderr and r.stdout == ""

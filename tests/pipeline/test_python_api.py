@@ -77,6 +77,30 @@ def test_to_polars(result):
     assert f.row(0) == result.rows[0]
 
 
+def test_dimension_columns_keep_their_kind_through_nulls():
+    # a dimension with no value at all is a string column of nulls; an integer one with a NULL
+    # stays an integer column (pandas would make it float64)
+    import datetime as dt
+
+    import pandas as pd
+    import polars as pl
+    import pyarrow as pa
+
+    from csframe.core.result import Result
+
+    jan, feb = dt.date(2024, 1, 1), dt.date(2024, 2, 1)
+    r = Result(("metric", "variant", "period_start", "period_end", "region", "tier", "value"),
+               (("mrr", "default", jan, feb, None, 1, 10.0), ("mrr", "default", jan, feb, None, None, None)))
+    t = r.to_arrow()
+    assert t.schema.field("region").type == pa.string() and t.schema.field("tier").type == pa.int64()
+    assert t.column("tier").to_pylist() == [1, None]
+    f = r.to_pandas()
+    assert str(f.dtypes["tier"]) == "Int64" and f["tier"].tolist() == [1, pd.NA]
+    assert f["region"].tolist() == [None, None]
+    p = r.to_polars()
+    assert p.schema["region"] == pl.String and p.schema["tier"] == pl.Int64 and p["tier"].to_list() == [1, None]
+
+
 @pytest.mark.parametrize("method,module,extra", [("to_pandas", "pandas", "pandas"), ("to_polars", "polars", "polars"),
                                                  ("to_arrow", "pyarrow", "arrow")])
 def test_a_missing_library_names_the_extra_to_install(result, monkeypatch, method, module, extra):
