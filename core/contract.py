@@ -17,6 +17,7 @@ class Column:
     optional: bool = False
     nullable: bool = False
     default: str | None = None  # SQL literal used when an optional column is absent
+    note: str = ""  # what the column holds, where the name does not say it all (docs/sources.md)
 
 
 @attrs.frozen
@@ -43,37 +44,47 @@ class Source:
 C = Column
 SOURCES: tuple[Source, ...] = (
     Source("customers", "one customer account", (
-        C("customer_id", "VARCHAR"), C("created_at", "TIMESTAMP")), key=("customer_id",)),
+        C("customer_id", "VARCHAR"), C("created_at", "TIMESTAMP", note="the sale closed / the account was created")),
+        key=("customer_id",)),
     Source("subscriptions", "one interval during which a subscription had a constant MRR", (
         C("subscription_id", "VARCHAR"), C("customer_id", "VARCHAR"), C("started_at", "TIMESTAMP"),
-        C("ended_at", "TIMESTAMP", nullable=True), C("mrr", "DECIMAL(38, 9)"),
+        C("ended_at", "TIMESTAMP", nullable=True, note="NULL: still running"),
+        C("mrr", "DECIMAL(38, 9)", note="monthly-normalised recurring amount, ≥ 0"),
         C("is_trial", "BOOLEAN", optional=True, nullable=True, default="FALSE")),
         key=("subscription_id", "started_at")),
     Source("invoices", "one paid invoice or order", (
         C("invoice_id", "VARCHAR"), C("customer_id", "VARCHAR"), C("paid_at", "TIMESTAMP"),
         C("amount", "DECIMAL(38, 9)"),
-        C("kind", "VARCHAR", optional=True, nullable=True, default="'subscription'")), key=("invoice_id",)),
+        C("kind", "VARCHAR", optional=True, nullable=True, default="'subscription'",
+          note="subscription, upsell, cross_sell or one_time; NULL counts as subscription")), key=("invoice_id",)),
     Source("renewals", "one contract reaching its renewal date", (
-        C("contract_id", "VARCHAR"), C("customer_id", "VARCHAR"), C("due_at", "TIMESTAMP"),
-        C("value_up", "DECIMAL(38, 9)"), C("renewed", "BOOLEAN"), C("renewed_value", "DECIMAL(38, 9)")),
+        C("contract_id", "VARCHAR"), C("customer_id", "VARCHAR"),
+        C("due_at", "TIMESTAMP", note="when the contract came up for renewal (a DATE is midnight UTC)"),
+        C("value_up", "DECIMAL(38, 9)", note="contract value up for renewal"), C("renewed", "BOOLEAN"),
+        C("renewed_value", "DECIMAL(38, 9)", note="value of the renewing contract, expansion included; 0 if not renewed")),
         key=("contract_id",)),
     Source("trials", "one free trial", (
         C("trial_id", "VARCHAR"), C("customer_id", "VARCHAR"), C("started_at", "TIMESTAMP"),
-        C("converted_at", "TIMESTAMP", nullable=True)), key=("trial_id",)),
+        C("converted_at", "TIMESTAMP", nullable=True, note="NULL: not converted")), key=("trial_id",)),
     Source("users", "one person (seat) of a customer account", (
         C("user_id", "VARCHAR"), C("customer_id", "VARCHAR"), C("created_at", "TIMESTAMP")), key=("user_id",)),
     Source("events", "one product-usage event", (
-        C("user_id", "VARCHAR"), C("customer_id", "VARCHAR"), C("name", "VARCHAR"),
+        C("user_id", "VARCHAR", note="NULL: an event of no user (counted for its customer, never as an active user)"),
+        C("customer_id", "VARCHAR"), C("name", "VARCHAR", note="login, a feature's use, an onboarding step, …"),
         C("occurred_at", "TIMESTAMP")), key=()),
     Source("survey_responses", "one answer to a satisfaction survey", (
-        C("response_id", "VARCHAR"), C("customer_id", "VARCHAR"), C("survey", "VARCHAR"),
-        C("score", "DOUBLE"), C("responded_at", "TIMESTAMP")), key=("response_id",)),
+        C("response_id", "VARCHAR"), C("customer_id", "VARCHAR"),
+        C("survey", "VARCHAR", note="nps, csat, ces, or any other name (not checked, not used)"),
+        C("score", "DOUBLE", note="nps 0–10, csat csat_scale (1–5), ces ces_scale (1–7)"), C("responded_at", "TIMESTAMP")),
+        key=("response_id",)),
     Source("tickets", "one support inquiry", (
         C("ticket_id", "VARCHAR"), C("customer_id", "VARCHAR"), C("created_at", "TIMESTAMP"),
         C("first_response_at", "TIMESTAMP", nullable=True), C("resolved_at", "TIMESTAMP", nullable=True),
-        C("contacts", "DOUBLE", nullable=True), C("reopened", "BOOLEAN")), key=("ticket_id",)),
+        C("contacts", "DOUBLE", nullable=True, note="interactions until resolved; NULL while open"),
+        C("reopened", "BOOLEAN")), key=("ticket_id",)),
     Source("costs", "one cost line", (
-        C("incurred_at", "TIMESTAMP"), C("category", "VARCHAR"), C("amount", "DECIMAL(38, 9)")),
+        C("incurred_at", "TIMESTAMP"), C("category", "VARCHAR", note="acquisition or retention"),
+        C("amount", "DECIMAL(38, 9)")),
         key=(), customer_column=None),
     Source("referrals", "one referral made by a customer", (
         C("referral_id", "VARCHAR"), C("referrer_customer_id", "VARCHAR"), C("referred_at", "TIMESTAMP"),

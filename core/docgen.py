@@ -1,10 +1,10 @@
-"""Docs generated from the code: the metric reference, the hook reference and the CLI
-help. ``python -m csframe.core.docgen DIR`` writes them; a test fails when the files
+"""Docs generated from the code: the metric reference, the canonical sources, the hook
+reference and the CLI help. ``python -m csframe.core.docgen DIR`` writes them; a test fails when the files
 in ``docs/`` are stale."""
 
 from __future__ import annotations
 
-__all__ = ["metric_reference", "hook_reference", "cli_reference", "write_all", "PAGES"]
+__all__ = ["metric_reference", "sources_reference", "hook_reference", "cli_reference", "write_all", "PAGES"]
 
 import inspect
 import sys
@@ -91,6 +91,34 @@ def hook_reference() -> str:
     return "\n".join(out)
 
 
+def sources_reference() -> str:
+    """docs/sources.md: the canonical sources of the data contract, their columns and checks."""
+    from .contract import SOURCES
+    from .contract_checks import rules_for
+
+    out = ["# The canonical sources", "",
+           "Generated from `csframe.core.contract` by `python -m csframe.core.docgen docs`; do not edit by hand.", "",
+           "Every metric reads these sources. Map each to a table or a query of yours under `[sources.<name>]` in",
+           "`csframe.toml` (`table = \"schema.table\"` or `sql = \"SELECT …\"`, and `columns = { canonical = \"yours\" }`",
+           "for columns named otherwise); a node's SQL reads them as `src_<name>`. Timestamps without a time zone",
+           "are UTC; a DATE is midnight UTC of its day. Any extra column of `customers` is a dimension `--by` can",
+           "group on. Before computing, csframe checks the sources a run reads against the rules listed under each",
+           "(`--lenient` leaves the offending rows out and says how many).", ""]
+    for src in SOURCES:
+        key = ", ".join(f"`{k}`" for k in src.key) or "none"
+        customer = f"`{src.customer_column}`" if src.customer_column else "none (`--by` cannot split it)"
+        out += [f"## `{src.name}`", "", f"One row: {src.description}. Key: {key}. Customer: {customer}.", "",
+                "| column | type | column | NULL | what it holds |", "|---|---|---|---|---|"]
+        for c in src.columns:
+            present = f"optional (absent: {c.default})" if c.optional else "required"
+            out.append(f"| `{c.name}` | {c.type} | {present} | {'allowed' if c.nullable else 'no'} | {_cell(c.note)} |")
+        rules = rules_for(src)
+        if rules:
+            out += ["", "Checks (bad data, exit 1):", ""] + [f"- `{r.name}`: {r.message}" for r in rules]
+        out.append("")
+    return "\n".join(out)
+
+
 def cli_reference() -> str:
     """docs/cli-reference.md: the --help of every command."""
     import click
@@ -108,7 +136,8 @@ def cli_reference() -> str:
     return "\n".join(out)
 
 
-PAGES = {"metrics.md": metric_reference, "hooks.md": hook_reference, "cli-reference.md": cli_reference}
+PAGES = {"metrics.md": metric_reference, "sources.md": sources_reference, "hooks.md": hook_reference,
+         "cli-reference.md": cli_reference}
 
 
 def write_all(directory: Path) -> list[Path]:

@@ -1,8 +1,8 @@
 """Worked examples declared on definitions, evaluated on an engine.
 
 An :class:`~csframe.core.models.Example` gives inputs for measures (``churned_customers``)
-or for referenced metrics (``arpu:mrr``); the variant's formula is compiled with those
-inputs as literals — through the same formula compiler as a real run, safe division
+or for referenced metrics (``arpu:mrr``), and values for parameters (else their defaults); the
+variant's formula is compiled with those inputs as literals — through the same formula compiler as a real run, safe division
 included — and evaluated with one ``SELECT``.
 """
 
@@ -44,7 +44,12 @@ def example_query(registry: Registry, graph: Graph, key: Key, example: Example) 
     def resolve(metric: str, variant: str | None) -> Key:
         return (metric, variant or graph.default_variant(metric))
 
-    expr = compile_formula(registry, key, resolve, {}, measure, memo)
+    unknown = sorted(set(example.parameters) - set(registry.parameters))
+    if unknown:
+        raise KeyError(f"example {example.text!r} of {key[0]}:{key[1]} sets unknown parameter(s) {', '.join(unknown)}")
+    parameters = {name: spec.default for name, (_, spec) in registry.parameters.items()}
+    parameters.update(example.parameters)
+    expr = compile_formula(registry, key, resolve, parameters, measure, memo)
     return exp.select(exp.alias_(exp.cast(expr, "DOUBLE"), "value"))
 
 

@@ -3,7 +3,7 @@ sources; variants chosen by the project's ``[variants]``; cycles and availabilit
 
 from __future__ import annotations
 
-__all__ = ["Graph", "Resolved", "cycles"]
+__all__ = ["CYCLE_HINT", "Graph", "Resolved", "cycles"]
 
 from collections.abc import Iterable, Mapping
 
@@ -15,6 +15,9 @@ from .formula import BUILTIN_MEASURES, BUILTIN_NODES
 from .registry import Registry
 
 Key = tuple[str, str]  # (metric, variant)
+
+
+CYCLE_HINT = "A metric cannot be built from itself; change one of these formulas."
 
 
 @attrs.frozen
@@ -90,10 +93,11 @@ class Graph:
         if key in done:
             return
         if key in path:
-            cycle = path[path.index(key):] + [key]
+            loop = path[path.index(key):]
             raise DefinitionError(
-                "cycle in metric references: " + " → ".join(f"{m}:{v}" for m, v in cycle),
-                hint="A metric cannot be built from itself; change one of these formulas.",
+                "cycle in metric references: "
+                + _cycle_text([f"{m}:{v}" for m, v in loop], [self.registry.variants[k].plugin for k in loop]),
+                hint=CYCLE_HINT,
             )
         for dep in self.refs(key):
             self._visit(dep, path + [key], order, done)
@@ -104,7 +108,9 @@ class Graph:
         if name in seen or name in BUILTIN_NODES:
             return
         if name in path:
-            raise DefinitionError("cycle in nodes: " + " → ".join(path[path.index(name):] + [name]))
+            loop = path[path.index(name):]
+            raise DefinitionError("cycle in nodes: " + _cycle_text(loop, [self.registry.nodes[n].plugin for n in loop]),
+                                  hint="A node cannot read itself, even through other nodes; change one of their SQL.")
         for dep in self.registry.nodes[name].parsed.nodes:
             self._visit_node(dep, out, seen, path + [name])
         seen.add(name)
@@ -117,6 +123,19 @@ class Graph:
     def unsplittable_sources(self, key: Key) -> list[str]:
         """Sources of ``key`` that have no customer, so ``--by`` cannot split them."""
         return [s for s in self.resolve(key).sources if source(s).customer_column is None]
+
+
+def _cycle_text(loop: list[str], plugins: list[str]) -> str:
+    """``a → b → a (plugin 'p')``, started at its smallest member, so that a cycle reads the
+    same whichever of its members it was found from; each member's plugin is named."""
+    start = loop.index(min(loop))
+    loop, plugins = loop[start:] + loop[:start], plugins[start:] + plugins[:start]
+    owners = list(dict.fromkeys(plugins))
+    if len(owners) == 1:
+        who = f"plugin {owners[0]!r}"
+    else:
+        who = "plugins " + ", ".join(f"{p!r} ({m})" for m, p in zip(loop, plugins))
+    return " → ".join([*loop, loop[0]]) + f" ({who})"
 
 
 def cycles(registry: Registry) -> list[str]:

@@ -82,8 +82,9 @@ class Example:
     """A worked example: the inputs an article gives and the value it states.
 
     ``inputs`` maps a measure name, or a metric reference written ``metric:variant``,
-    to its value; the variant's formula evaluated on them must give ``expected``
-    (within ``tolerance``, relative; absolute when ``expected`` is 0).
+    to its value; the variant's formula evaluated on them (and on ``parameters``, else the
+    parameters' defaults) must give ``expected`` (within ``tolerance``, relative; absolute
+    when ``expected`` is 0).
     """
 
     text: str
@@ -91,6 +92,8 @@ class Example:
     expected: float | None
     source: str = "industry"
     tolerance: float = 1e-9
+    parameters: dict[str, Any] = attrs.field(factory=dict, converter=dict)
+    """Values for the formula's ``param()``s; a parameter not given takes its default."""
 
 
 @attrs.frozen

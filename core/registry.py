@@ -10,14 +10,16 @@ from __future__ import annotations
 
 __all__ = ["Registrar", "Registry", "RegisteredVariant", "RegisteredNode", "build_registry"]
 
+import functools
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import attrs
 
 from .contract import SOURCES
-from .errors import DefinitionError, PluginError, did_you_mean
+from .errors import CsframeError, DefinitionError, PluginError, did_you_mean
 from .formula import BUILTIN_MEASURES, BUILTIN_NODES, ParsedFormula, ParsedNode, parse_formula, parse_node_sql
 from .models import Measure, Metric, Node, Parameter, Variant
 
@@ -163,13 +165,34 @@ class Registry:
         return out
 
 
+def _collected(method: Callable) -> Callable:
+    """A registration that fails is recorded in the registrar's ``errors`` (when it has a list)
+    and the plugin's hook goes on, so that one run reports every mistake of every plugin."""
+
+    @functools.wraps(method)
+    def register(self: Registrar, *args: Any, **kwargs: Any) -> None:
+        try:
+            method(self, *args, **kwargs)
+        except (PluginError, DefinitionError) as e:
+            if self.errors is None:
+                raise
+            self.errors.append(e)
+
+    return register
+
+
 @attrs.define
 class Registrar:
-    """What a plugin's ``csframe_register_metrics`` hook receives, bound to that plugin."""
+    """What a plugin's ``csframe_register_metrics`` hook receives, bound to that plugin.
+
+    With ``errors`` (a list), a registration that fails is recorded there instead of raised,
+    and the hook goes on; :func:`build_registry` reports them all at the end."""
 
     registry: Registry
     plugin: str
+    errors: list[CsframeError] | None = None
 
+    @_collected
     def node(self, node: Node) -> None:
         """Register a SQL step (a CTE) and the measures it provides."""
         reg = self.registry
@@ -194,6 +217,7 @@ class Registrar:
         for m in node.measures:
             reg.measures[m.name] = (node.name, m)
 
+    @_collected
     def metric(self, metric: Metric) -> None:
         """Register a new metric with its variants and parameters."""
         reg = self.registry
@@ -212,6 +236,7 @@ class Registrar:
         for v in metric.variants:
             self.variant(metric.name, v)
 
+    @_collected
     def parameter(self, parameter: Parameter) -> None:
         """Register a parameter (metrics' parameters are registered with them)."""
         reg = self.registry
@@ -224,6 +249,7 @@ class Registrar:
             )
         reg.parameters.setdefault(parameter.name, (self.plugin, parameter))
 
+    @_collected
     def variant(self, metric: str, variant: Variant) -> None:
         """Add a variant to a metric (this plugin's or another's)."""
         reg = self.registry
@@ -250,6 +276,7 @@ class Registrar:
         reg.variants[(metric, variant.name)] = RegisteredVariant(metric, variant, parsed, self.plugin, splits, left_out)
         reg.variant_order[metric].append(variant.name)
 
+    @_collected
     def default_variant(self, metric: str, variant: str) -> None:
         """Make ``variant`` the default of ``metric`` (a project's [variants] still wins)."""
         reg = self.registry
@@ -270,17 +297,26 @@ def _call(impl, hook: str, **kwargs) -> None:
         impl.function(**kwargs)
     except (PluginError, DefinitionError):
         raise
-    except (ValueError, TypeError, KeyError, AttributeError) as e:
+    except Exception as e:  # noqa: BLE001 - whatever a plugin raises, name the plugin
         raise PluginError(f"plugin {impl.plugin_name!r} failed in {hook}: {type(e).__name__}: {e}",
                           hint="Fix the plugin, or list it under [plugins] disable in csframe.toml.") from e
 
 
 def build_registry(plugins) -> Registry:
-    """Call every plugin's registration hooks, then check the references between them."""
+    """Call every plugin's registration hooks, then check the references between them. Every
+    problem of every plugin is reported at once: one error as it is, several in one list."""
     reg = Registry()
     caller = plugins.pm.hook
+    errors: list[CsframeError] = []
+
+    def call(impl, hook: str, **kwargs) -> None:
+        try:
+            _call(impl, hook, **kwargs)
+        except (PluginError, DefinitionError) as e:
+            errors.append(e)
+
     for impl in caller.csframe_register_metrics.get_hookimpls():
-        _call(impl, "csframe_register_metrics", registrar=Registrar(reg, impl.plugin_name))
+        call(impl, "csframe_register_metrics", registrar=Registrar(reg, impl.plugin_name, errors))
 
     def register_into(table: dict, kind: str, plugin: str):
         def register(name: str, value: object) -> None:
@@ -292,14 +328,17 @@ def build_registry(plugins) -> Registry:
         return register
 
     for impl in caller.csframe_register_adapters.get_hookimpls():
-        _call(impl, "csframe_register_adapters", register=register_into(reg.adapters, "adapter", impl.plugin_name))
+        call(impl, "csframe_register_adapters", register=register_into(reg.adapters, "adapter", impl.plugin_name))
     for impl in caller.csframe_register_output_formats.get_hookimpls():
-        _call(impl, "csframe_register_output_formats",
-              register=register_into(reg.output_formats, "output format", impl.plugin_name))
+        call(impl, "csframe_register_output_formats",
+             register=register_into(reg.output_formats, "output format", impl.plugin_name))
     problems = reg.problems()
-    if problems:
+    if len(errors) == 1 and not problems:
+        raise errors[0]
+    if errors or problems:
         raise DefinitionError(
-            f"{len(problems)} problem(s) in the registered definitions:\n  " + "\n  ".join(problems),
+            f"{len(errors) + len(problems)} problem(s) in the registered definitions:\n  "
+            + "\n  ".join([e.message for e in errors] + problems),
             hint="Fix the definitions named above (or disable their plugin under [plugins] disable).",
         )
     return reg

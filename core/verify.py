@@ -35,7 +35,7 @@ from .render import dialect_profile, render
 
 Execute = Callable[[str], list[tuple]]
 
-_NODE_HINT = ("A node's SQL reads src_<source> (the columns of data-contract.md, plus grp), the built-in "
+_NODE_HINT = ("A node's SQL reads src_<source> (the columns docs/sources.md lists, plus grp), the built-in "
               "nodes spine, groups and grid, and other nodes by the columns they select; fix it in the plugin.")
 
 

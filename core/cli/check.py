@@ -13,7 +13,7 @@ import click
 
 from ..contract import SOURCES
 from ..errors import DataContractError, DefinitionError, MetricFailedError
-from ..graph import cycles
+from ..graph import CYCLE_HINT, cycles
 from ..project import PROJECT_FILE
 from .app import cli, common, open_session
 
@@ -74,7 +74,7 @@ def check(project_dir, lenient, examples):
         click.echo(f"parameters: {len(values)} set in {PROJECT_FILE} — ok" if values else "parameters: none set")
         loops = cycles(s.registry)
         if loops:
-            raise DefinitionError("cycles in the definitions:\n  " + "\n  ".join(loops))
+            raise DefinitionError("cycles in the definitions:\n  " + "\n  ".join(loops), hint=CYCLE_HINT)
         _node_sql(s)
         failed = _examples(s) if examples else []
         _sources(s, lenient)

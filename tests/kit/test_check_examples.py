@@ -69,6 +69,31 @@ def test_a_failing_example_exits_1_with_metric_text_expected_and_actual(tmp_path
     ], show(r)
 
 
+PARAM_MODULE = '''
+from csframe.core.hookspecs import hookimpl
+from csframe.core.models import Example, Metric, Parameter, Variant
+
+
+@hookimpl
+def csframe_register_metrics(registrar):
+    registrar.metric(Metric("seats_per_customer", "count", "customers at the end times a seat count", (
+        Variant("default", "customers_end * param('seats_per_customer_seats')", ("industry",), examples=(
+            Example("10 customers, the default 3 seats", {"customers_end": 10}, 30),
+            Example("10 customers, 5 seats", {"customers_end": 10}, 50, parameters={"seats_per_customer_seats": 5}),
+        )),
+    ), parameters=(Parameter("seats_per_customer_seats", 3, "seats per customer", kind="int"),)))
+'''
+
+
+def test_an_example_of_a_formula_with_a_parameter_takes_its_default_or_its_own_value(tmp_path):
+    (tmp_path / "seats.py").write_text(textwrap.dedent(PARAM_MODULE), encoding="utf-8")
+    (tmp_path / "csframe.toml").write_text('[plugins]\nmodules = ["seats"]\n', encoding="utf-8")
+    r = cs("check", "--examples", "--project", tmp_path)
+    assert r.returncode == 0, show(r)
+    assert "  ok    seats_per_customer:default — 10 customers, the default 3 seats → 30" in r.stdout.splitlines()
+    assert "  ok    seats_per_customer:default — 10 customers, 5 seats → 50" in r.stdout.splitlines()
+
+
 def test_without_the_flag_examples_are_not_run(tmp_path):
     r = cs("check", "--project", project(tmp_path))
     assert r.returncode == 0, show(r)
