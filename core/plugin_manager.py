@@ -69,6 +69,38 @@ def _register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
         raise PluginError(f"plugin {name!r} is registered twice: {e}") from e
 
 
+def _found_in(name: str, module: object, directory: Path) -> bool:
+    """Whether ``module`` was imported from ``directory`` itself: its top-level module or
+    package (``team_formulas.py``, ``team_pkg/``) is an entry of that directory — not, say, a
+    library of a virtualenv that happens to live below it."""
+    try:
+        file = getattr(module, "__file__", None)
+        spec = getattr(module, "__spec__", None)
+        places = [file] if file else list(getattr(spec, "submodule_search_locations", None) or ())  # namespace packages
+    except Exception:  # noqa: BLE001 - a lazy module whose attributes import things: not a file of the project
+        return False
+    top = name.partition(".")[0]
+    for place in places:
+        try:
+            first = Path(place).resolve().relative_to(directory).parts[0]
+        except (TypeError, ValueError, IndexError, OSError):
+            continue
+        if first == top or first.partition(".")[0] == top:  # team_pkg/, team_formulas.py, team_ext.cpython-….so
+            return True
+    return False
+
+
+def _forget_project_modules(directory: Path, before: dict[str, object]) -> None:
+    """Drop from ``sys.modules`` what importing a project's modules imported from its
+    directory: the plugin modules and every helper they import (``from team_formulas import
+    …``), so that the next project — another one, or a git commit of this one — reads its own
+    copies. The plugins stay registered: the manager holds the module objects."""
+    directory = directory.resolve()
+    for name, module in list(sys.modules.items()):
+        if before.get(name) is not module and _found_in(name, module, directory):
+            del sys.modules[name]
+
+
 def load_plugins(
     *,
     modules: Iterable[str] = (),
@@ -107,6 +139,8 @@ def load_plugins(
         added = path is not None and path not in sys.path
         if added:
             sys.path.insert(0, path)
+        importlib.invalidate_caches()  # files written since the last import from that directory
+        before = dict(sys.modules)
         try:
             for name in modules:
                 # a project's module is read afresh: two projects may both have a my_metrics.py
@@ -117,6 +151,8 @@ def load_plugins(
         finally:
             if added:
                 sys.path.remove(path)
+            if project_dir is not None:
+                _forget_project_modules(Path(project_dir), before)
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as e:
