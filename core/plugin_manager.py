@@ -16,7 +16,7 @@ import attrs
 import pluggy
 
 from . import hookspecs
-from .errors import PluginError
+from .errors import PluginError, did_you_mean
 
 # Built-ins are registered by module name, exactly like a third-party plugin.
 DEFAULT_PLUGINS: tuple[str, ...] = (
@@ -57,7 +57,18 @@ def _import(module_name: str, what: str):
         ) from e
 
 
-def _register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
+_HOOKS = tuple(sorted(n for n in dir(hookspecs.CsframeSpec) if n.startswith(hookspecs.PROJECT_NAME + "_")))
+
+
+def _register(pm: pluggy.PluginManager, plugin: object, name: str, origins: dict[str, str], origin: str) -> None:
+    if pm.has_plugin(name):
+        raise PluginError(f"plugin {name!r} ({origin}) has the name of plugin {name!r} ({origins.get(name, 'loaded')})",
+                          hint="Plugin names are unique: rename one (a project module, or the entry point's name).")
+    unmarked = [h for h in _HOOKS if callable(getattr(plugin, h, None))
+                and pm.parse_hookimpl_opts(plugin, h) is None]
+    if unmarked:
+        raise PluginError(f"plugin {name!r}: {', '.join(unmarked)} is not marked @hookimpl, so csframe would never "
+                          "call it", hint="Decorate it: `from csframe.core.hookspecs import hookimpl`, then @hookimpl.")
     try:
         pm.register(plugin, name=name)
     except pluggy.PluginValidationError as e:
@@ -65,8 +76,20 @@ def _register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
             f"plugin {name!r} has a bad hook: {e}",
             hint="Check the hook's name and parameters against docs/hooks.md.",
         ) from e
-    except ValueError as e:
-        raise PluginError(f"plugin {name!r} is registered twice: {e}") from e
+    origins[name] = origin
+
+
+def _unknown_hooks(pm: pluggy.PluginManager) -> list[str]:
+    """A line per hook a plugin implements that csframe does not have (a misspelt name)."""
+    out = []
+    for hook in sorted(vars(pm.hook)):
+        caller = getattr(pm.hook, hook)
+        if getattr(caller, "spec", True) is not None:
+            continue
+        for impl in caller.get_hookimpls():
+            if not impl.optionalhook:
+                out.append(f"plugin {impl.plugin_name!r} implements an unknown hook {hook}.{did_you_mean(hook, _HOOKS)}")
+    return out
 
 
 def _found_in(name: str, module: object, directory: Path) -> bool:
@@ -117,22 +140,30 @@ def load_plugins(
         pm.set_blocked(name)
     for name in DEFAULT_PLUGINS:
         if name not in disabled:
-            _register(pm, _import(name, "built-in plugin"), name)
-            origins[name] = "built-in"
+            _register(pm, _import(name, "built-in plugin"), name, origins, "built-in")
     if entry_points:
+        seen: dict[str, tuple[str, str]] = {}  # entry-point name -> (distribution, value)
         for dist in importlib.metadata.distributions():
             for ep in dist.entry_points:
-                if ep.group != hookspecs.PROJECT_NAME or ep.name in disabled or pm.has_plugin(ep.name):
+                if ep.group != hookspecs.PROJECT_NAME or ep.name in disabled:
                     continue
+                package = dist.metadata["Name"]
+                if ep.name in seen:
+                    if seen[ep.name] == (package, ep.value):  # one distribution found twice on sys.path
+                        continue
+                    raise PluginError(
+                        f"two installed packages name a plugin {ep.name!r}: {seen[ep.name][0]} ({seen[ep.name][1]}) "
+                        f"and {package} ({ep.value})",
+                        hint="Plugin names are unique: uninstall one of them, or rename its entry point.")
+                seen[ep.name] = (package, ep.value)
                 try:
                     plugin = ep.load()
                 except Exception as e:  # noqa: BLE001
                     raise PluginError(
                         f"cannot load entry-point plugin {ep.name!r} ({ep.value}): {type(e).__name__}: {e}",
-                        hint=f"Fix or uninstall {dist.metadata['Name']}, or add {ep.name!r} to [plugins] disable.",
+                        hint=f"Fix or uninstall {package}, or add {ep.name!r} to [plugins] disable.",
                     ) from e
-                _register(pm, plugin, ep.name)
-                origins[ep.name] = f"entry point of {dist.metadata['Name']} {dist.version}"
+                _register(pm, plugin, ep.name, origins, f"entry point of {package} {dist.version}")
     modules = [m for m in modules if m not in disabled]
     if modules:
         path = str(project_dir) if project_dir is not None else None
@@ -146,20 +177,15 @@ def load_plugins(
                 # a project's module is read afresh: two projects may both have a my_metrics.py
                 for cached in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
                     del sys.modules[cached]
-                _register(pm, _import(name, "project plugin module"), name)
-                origins[name] = "project module"
+                _register(pm, _import(name, "project plugin module"), name, origins, "project module")
         finally:
             if added:
                 sys.path.remove(path)
             if project_dir is not None:
                 _forget_project_modules(Path(project_dir), before)
-    try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as e:
-        raise PluginError(
-            f"a plugin implements an unknown hook: {e}",
-            hint="Hook names start with csframe_; see docs/hooks.md.",
-        ) from e
+    unknown = _unknown_hooks(pm)
+    if unknown:
+        raise PluginError("\n  ".join(unknown), hint="The hooks and their parameters are in docs/hooks.md.")
     if os.environ.get("CSFRAME_TRACE_PLUGINS") == "1":
         pm.trace.root.setwriter(sys.stderr.write)
         pm.enable_tracing()

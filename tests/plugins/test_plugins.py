@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from csframe.core.errors import DefinitionError, PluginError, UsageError
+from csframe.core.plugin_manager import load_plugins
 from csframe.core.graph import cycles
 from csframe.core.session import Session
 
@@ -536,9 +537,39 @@ def test_unknown_hook_name_names_the_plugin(project, local_module):
     with pytest.raises(PluginError) as e:
         _open_with(project, local_module, "hook_typo", src)
     assert e.value.exit_code == 2
-    text = str(e.value)
-    assert text.startswith("a plugin implements an unknown hook: ")
-    assert "csframe_register_metric" in text and "hook_typo" in text
+    assert e.value.message.startswith("plugin 'hook_typo' implements an unknown hook csframe_register_metric. "
+                                      "Did you mean 'csframe_register_metrics' or ")
+    assert e.value.hint == "The hooks and their parameters are in docs/hooks.md."
+
+
+def test_a_hook_function_without_hookimpl_is_an_error_not_ignored(project, local_module):
+    src = '''
+    from csframe.core.models import Metric, Variant
+
+    def csframe_register_metrics(registrar):
+        registrar.metric(Metric("never_seen", "count", "x", (Variant("default", "customers_end"),)))
+    '''
+    with pytest.raises(PluginError) as e:
+        _open_with(project, local_module, "unmarked", src)
+    assert e.value.message == ("plugin 'unmarked': csframe_register_metrics is not marked @hookimpl, so csframe "
+                               "would never call it")
+    assert "from csframe.core.hookspecs import hookimpl" in e.value.hint
+
+
+def test_a_project_module_named_like_an_installed_plugin_is_refused(engaged_agents_installed, project,
+                                                                   local_module):
+    src = """
+    from csframe.core.hookspecs import hookimpl
+
+    @hookimpl
+    def csframe_register_metrics(registrar):
+        pass
+    """
+    with pytest.raises(PluginError) as e:
+        _open_with(project, local_module, "engaged_agents", src)
+    assert e.value.message == (f"plugin 'engaged_agents' (project module) has the name of plugin 'engaged_agents' "
+                               f"(entry point of {DIST} 0.1.0)")
+    assert e.value.hint == "Plugin names are unique: rename one (a project module, or the entry point's name)."
 
 
 def test_module_that_fails_to_import_names_it(project, local_module):
@@ -547,3 +578,27 @@ def test_module_that_fails_to_import_names_it(project, local_module):
     assert e.value.exit_code == 2
     assert ("cannot load project plugin module 'broken_import': ModuleNotFoundError: "
             "No module named 'no_such_dependency_xyz'") in str(e.value)
+
+
+def test_two_installed_packages_with_one_plugin_name_are_refused(tmp_path, monkeypatch):
+    """Two distributions whose entry points share a name: an error naming both (one was silently
+    dropped); one distribution seen twice on sys.path is one plugin."""
+    import importlib.metadata as md
+    from types import SimpleNamespace
+
+    for name in ("dup_one", "dup_two"):
+        (tmp_path / f"{name}.py").write_text("", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def dist(package: str, module: str):
+        return SimpleNamespace(metadata={"Name": package}, version="1.0",
+                               entry_points=[md.EntryPoint(name="dup", value=module, group="csframe")])
+
+    monkeypatch.setattr(md, "distributions", lambda: [dist("pkg-one", "dup_one"), dist("pkg-one", "dup_one")])
+    plugins = load_plugins()
+    assert plugins.origins["dup"] == "entry point of pkg-one 1.0"
+    monkeypatch.setattr(md, "distributions", lambda: [dist("pkg-one", "dup_one"), dist("pkg-two", "dup_two")])
+    with pytest.raises(PluginError) as e:
+        load_plugins()
+    assert e.value.message == "two installed packages name a plugin 'dup': pkg-one (dup_one) and pkg-two (dup_two)"
+    assert e.value.hint == "Plugin names are unique: uninstall one of them, or rename its entry point."
