@@ -2,7 +2,7 @@
 
 The package holds ``pyproject.toml`` (with the ``csframe`` entry point), a module registering a
 node, its measures, a parameter and a metric with two variants, provenance and declared worked
-examples, tests written with csframe's test kit (:mod:`csframe.core.testing`), and a README.
+examples, tests written with csframe's test kit (``csframe.testing``), and a README.
 ``pip install -e DIR`` followed by ``pytest DIR/tests`` passes as generated.
 """
 
@@ -139,8 +139,9 @@ def csframe_register_metrics(registrar) -> None:
 
 _CONFTEST = '''\
 # csframe's test kit: the fixtures csframe_case and csframe_engine. Naming it here loads it
-# whether or not pytest has loaded it already through csframe's pytest11 entry point.
-pytest_plugins = ["csframe.core.testing"]
+# whether or not pytest has loaded it already through csframe's pytest11 entry point (of the
+# same name, so it is registered once).
+pytest_plugins = ["csframe.testing"]
 '''
 
 _TESTS = Template('''\

@@ -1,4 +1,4 @@
-"""The test kit's tests run csframe's pytest plugin (``csframe.core.testing``) the way a plugin
+"""The test kit's tests run csframe's pytest plugin (``csframe.testing``) the way a plugin
 package does, and give it this suite's PostgreSQL server (the machine's, or a throwaway one;
 under CI=true a missing server fails, never skips) and, when local-bigquery is installed (always
 in CI), a BigQuery emulator of the session: the kit's tests then run on bigquery too, without
@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.bigquery_emulator import Emulator, EmulatorUnavailable, bq_emulator  # noqa: F401 - the fixture
 
-PLUGIN = "csframe.core.testing"
+PLUGIN = "csframe.testing"
 
 
 def pytest_configure(config):

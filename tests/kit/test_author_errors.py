@@ -401,7 +401,7 @@ def test_unknown_column_through_the_test_kit(plugin, csframe_case):
     engine = csframe_case.engine
     assert e.value.message.startswith(f"node 'typo_column_users' of plugin 'typo_column' fails on {engine}: ")
     assert "occured_at" in e.value.message
-    assert "src_<source> (the columns of data-contract.md, plus grp)" in e.value.hint
+    assert "src_<source> (the columns docs/sources.md lists, plus grp)" in e.value.hint
 
 
 def test_node_without_period_start_through_the_test_kit(plugin, csframe_case):

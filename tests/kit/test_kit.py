@@ -1,4 +1,4 @@
-"""csframe's test kit (``csframe.core.testing``) itself: how rows become the canonical sources,
+"""csframe's test kit (``csframe.testing``) itself: how rows become the canonical sources,
 what ``csframe_case`` asserts and reports, the engines it runs on (and when it skips or fails
 one), the namespace each test gets and drops, and BigQuery through the emulator.
 
@@ -11,16 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import textwrap
+import time
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from csframe.core import testing
-from csframe.core.testing import RowsError, load_rows
+from csframe import testing
+from csframe.testing import RowsError, load_rows
 
 T = dt.datetime
 
@@ -105,6 +107,61 @@ def test_files_csv_toml_json_and_a_directory(tmp_path):
     assert [r[1:] for r in subs.rows] == [("c1", T(2024, 1, 1), None, Decimal("100")),
                                           ("c2", T(2024, 1, 1), T(2024, 3, 15, 12), Decimal("50.5"))]
     assert load_rows("case.json", tmp_path).table("costs").rows == [(T(2024, 3, 1), "acquisition", Decimal("1000"))]
+
+
+def test_a_csv_saved_by_excel_with_a_byte_order_mark(tmp_path):
+    # Excel's "CSV UTF-8" starts the file with U+FEFF and ends lines with CRLF; the BOM is no part of the header
+    (tmp_path / "data").mkdir()
+    for path in (tmp_path / "invoices.csv", tmp_path / "data" / "invoices.csv"):
+        path.write_bytes("customer_id,paid_at,amount\r\nc1,2024-03-02,20\r\n".encode("utf-8-sig"))
+    (tmp_path / "case.json").write_bytes(json.dumps({"costs": [
+        {"incurred_at": "2024-03-01", "category": "acquisition", "amount": 1}]}).encode("utf-8-sig"))
+    want = [("invoices-1", "c1", T(2024, 3, 2), Decimal("20"))]
+    assert load_rows({"invoices": "invoices.csv"}, tmp_path).table("invoices").rows == want
+    assert load_rows("data", tmp_path).table("invoices").rows == want
+    assert load_rows("case.json", tmp_path).table("costs").rows == [(T(2024, 3, 1), "acquisition", Decimal("1"))]
+
+
+YAML_ROWS = """\
+# the rows of one case, as a .yaml file (PyYAML: pip install 'csframe[yaml]')
+subscriptions:
+  - {customer_id: c1, started_at: 2024-01-01, mrr: 100}
+  - {customer_id: c2, started_at: 2024-01-01, ended_at: "2024-03-15 12:00", mrr: 50.5}
+customers:
+  - customer_id: c1
+    created_at: 2023-06-01
+    plan: pro
+  - customer_id: c2
+    created_at: 2023-06-01
+    plan: free
+"""
+
+
+def test_a_yaml_rows_file(tmp_path):
+    (tmp_path / "case.yaml").write_text(YAML_ROWS, encoding="utf-8")
+    ds = load_rows("case.yaml", tmp_path)
+    assert ds.names == ("customers", "subscriptions")
+    assert ds.table("subscriptions").rows == [
+        ("subscriptions-1", "c1", T(2024, 1, 1), None, Decimal("100")),
+        ("subscriptions-2", "c2", T(2024, 1, 1), T(2024, 3, 15, 12), Decimal("50.5"))]
+    assert ds.table("customers").rows == [("c1", T(2023, 6, 1), "pro"), ("c2", T(2023, 6, 1), "free")]
+
+
+@pytest.mark.csframe_engines("duckdb")
+def test_a_yaml_rows_file_in_a_case(csframe_case, tmp_path):
+    (tmp_path / "case.yml").write_text(YAML_ROWS, encoding="utf-8")
+    csframe_case(rows=tmp_path / "case.yml", period="2024-03-01", expected={"customers": 1, "churned_customers": 1})
+    csframe_case(rows=tmp_path / "case.yml", metric="churned_customers", period="2024-03-01", where={"plan": "free"},
+                 expected=1)
+
+
+def test_yaml_without_pyyaml_names_the_extra(tmp_path, monkeypatch):
+    (tmp_path / "case.yaml").write_text(YAML_ROWS, encoding="utf-8")
+    monkeypatch.setitem(sys.modules, "yaml", None)  # import yaml now raises ImportError
+    with pytest.raises(RowsError) as e:
+        load_rows("case.yaml", tmp_path)
+    assert str(e.value) == ("rows: reading case.yaml needs PyYAML (pip install 'csframe[yaml]'); "
+                            "TOML, JSON and CSV need nothing")
 
 
 @pytest.mark.parametrize("rows,message", [
@@ -202,6 +259,73 @@ def test_examples_of_an_unknown_plugin_say_so(csframe_case):
 
 
 @pytest.mark.csframe_engines("duckdb")
+def test_a_source_without_rows_says_to_give_rows_not_to_map_it(csframe_case):
+    with pytest.raises(RowsError) as e:
+        csframe_case(rows={"events": []}, metric="churn_rate", period="2024-03-01", expected=0.1)
+    assert str(e.value) == (
+        'csframe_case: no rows for subscriptions for metric churn_rate:lost_over_start. Give them in the test: '
+        'rows={"subscriptions": ...}, as a text table, a list of dicts, (columns, rows) or a .csv file '
+        '(subscriptions: customer_id | started_at | ended_at | mrr); [] is a source with no row')
+    with pytest.raises(RowsError, match=r'^csframe_case: no rows for subscriptions for metric customers:default, '
+                                        r'metric net_revenue_retention:default; customers for splitting by plan '
+                                        r'\(where= or by=\)\. Give them in the test: '
+                                        r'rows=\{"subscriptions": \.\.\., "customers": \.\.\.\}, .*'
+                                        r'\(subscriptions: customer_id \| started_at \| ended_at \| mrr; '
+                                        r'customers: customer_id \| created_at\)'):
+        csframe_case.compute({}, ["customers", "net_revenue_retention"], start="2024-03-01", by=["plan"])
+    # given, even empty, the source is there
+    csframe_case(rows={"subscriptions": []}, metric="customers", period="2024-03-01", expected=0)
+
+
+def _installed_plugin(site: Path, name: str, source: str) -> None:
+    """A plugin package as pip leaves one in site-packages: its module, and a dist-info
+    declaring it under the ``csframe`` entry-point group."""
+    site.mkdir(parents=True, exist_ok=True)
+    (site / f"{name}.py").write_text(source, encoding="utf-8")
+    info = site / f"{name}-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name.replace('_', '-')}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[csframe]\n{name} = {name}\n")
+
+
+OVERRIDE = """\
+from csframe.core.hookspecs import hookimpl
+
+
+@hookimpl
+def csframe_register_metrics(registrar):
+    registrar.default_variant("churn_rate", "net_loss")
+"""
+
+
+@pytest.mark.csframe_engines("duckdb")
+def test_disable_keeps_an_installed_plugin_out(csframe_case, tmp_path, monkeypatch):
+    _installed_plugin(tmp_path / "site", "kit_default_probe", OVERRIDE)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))  # installed, for this test only
+    monkeypatch.delitem(sys.modules, "kit_default_probe", raising=False)
+    try:
+        def variant(**kw) -> str:
+            return csframe_case.compute({"subscriptions": SUBS}, "churn_rate", start="2024-03-01", **kw).rows[0][1]
+
+        assert variant() == "net_loss"  # the installed plugin changed the default of every test
+        assert variant(disable=["kit_default_probe"]) == "lost_over_start"
+        assert variant(disable="kit_default_probe") == "lost_over_start"
+        s = csframe_case.session({}, disable=("kit_default_probe",))
+        assert "kit_default_probe" not in s.plugins.origins and s.project.plugin_disable == ("kit_default_probe",)
+        csframe_case(rows={"subscriptions": SUBS}, metric="churn_rate", period="2024-03-01", expected=0.1,
+                     disable=["kit_default_probe"])
+        assert csframe_case.examples(metrics=["churn_rate"], disable=["kit_default_probe"])
+        # a project-local module named in modules= is kept out the same way
+        (tmp_path / "local_default.py").write_text(OVERRIDE, encoding="utf-8")
+        monkeypatch.syspath_prepend(str(tmp_path))
+        assert variant(modules=["local_default"], disable=["kit_default_probe"]) == "net_loss"
+        assert variant(modules=["local_default"], disable=["kit_default_probe", "local_default"]) == "lost_over_start"
+    finally:
+        sys.modules.pop("kit_default_probe", None)
+        sys.modules.pop("local_default", None)
+
+
+@pytest.mark.csframe_engines("duckdb")
 def test_the_marker_keeps_a_test_to_some_engines(csframe_engine, csframe_case):
     assert csframe_engine == csframe_case.engine == "duckdb"
 
@@ -264,7 +388,7 @@ def run_inner(tmp_path: Path, *args: str, env: dict[str, str | None] | None = No
     for k, v in (env or {}).items():
         if v is not None:
             e[k] = v
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "csframe.core.testing", "-p", "no:cacheprovider",
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "csframe.testing", "-p", "no:cacheprovider",
                            "-q", "-rs", *args, str(d)], capture_output=True, text=True, env=e, cwd=d, timeout=300)
 
 
@@ -315,6 +439,82 @@ def test_unreachable_postgres_skips_or_fails(tmp_path):
     for env in ({"CI": "true"}, {"CSFRAME_TEST_ENGINES": "duckdb,postgres"}):
         r = run_inner(tmp_path, "-k", "churn", env={"CSFRAME_TEST_PG_DSN": dsn, **env})
         assert r.returncode == 1 and "no PostgreSQL server at" in r.stdout, r.stdout
+
+
+def test_unreachable_bigquery_skips_or_fails_at_once(tmp_path):
+    endpoint = f"http://127.0.0.1:{_closed_port()}"
+    started = time.monotonic()
+    r = run_inner(tmp_path, "-k", "churn and not postgres", env={"CSFRAME_TEST_BIGQUERY_ENDPOINT": endpoint})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(r"\b1 passed, 1 skipped\b", r.stdout), r.stdout
+    assert (f"csframe: no BigQuery emulator answers at {endpoint} ([Errno 111] Connection refused). Start one and set "
+            "CSFRAME_TEST_BIGQUERY_ENDPOINT to its URL, or run without bigquery with "
+            "CSFRAME_TEST_ENGINES=duckdb,postgres.") in r.stdout, r.stdout
+    for env in ({"CI": "true"}, {"CSFRAME_TEST_ENGINES": "duckdb,bigquery"}):
+        r = run_inner(tmp_path, "-k", "churn and not postgres", env={"CSFRAME_TEST_BIGQUERY_ENDPOINT": endpoint, **env})
+        assert r.returncode == 1 and f"no BigQuery emulator answers at {endpoint}" in r.stdout, r.stdout
+        assert re.search(r"\b1 passed, \d+ deselected, 1 error\b", r.stdout), r.stdout
+    # no test waited on the dead endpoint: neither to connect nor to drop a dataset afterwards
+    assert time.monotonic() - started < 90
+
+
+def test_bigquery_without_its_client_skips_or_fails_naming_the_extra(tmp_path):
+    d = tmp_path / "inner"
+    d.mkdir()
+    (d / "conftest.py").write_text("import sys\n\nsys.modules['google.cloud.bigquery'] = None  # not installed\n")
+    env = {"CSFRAME_TEST_BIGQUERY_ENDPOINT": f"http://127.0.0.1:{_closed_port()}"}
+    message = ("csframe: cannot test on bigquery: google-cloud-bigquery is not installed (pip install "
+               "'csframe[bigquery]'). Or run without bigquery with CSFRAME_TEST_ENGINES=duckdb,postgres.")
+    r = run_inner(tmp_path, "-k", "churn and not postgres", env=env)
+    assert r.returncode == 0 and re.search(r"\b1 passed, 1 skipped\b", r.stdout) and message in r.stdout, \
+        r.stdout + r.stderr
+    r = run_inner(tmp_path, "-k", "churn and not postgres", "--csframe-engines=duckdb,bigquery", env=env)
+    assert r.returncode == 1 and re.search(r"\b1 passed, \d+ deselected, 1 error\b", r.stdout) and message in r.stdout, \
+        r.stdout + r.stderr
+
+
+def test_a_namespace_is_dropped_only_once_connected(tmp_path):
+    from csframe.core.errors import EngineUnavailableError
+
+    dropped = []
+    ns = testing.engines._Namespace(
+        "bigquery", {"name": "bigquery", "project": "test-project", "dataset": "csframe_t_never",
+                     "api_endpoint": f"http://127.0.0.1:{_closed_port()}"}, lambda: dropped.append(True))
+    case = testing.Case(ns, tmp_path, tmp_path)
+    with pytest.raises(EngineUnavailableError, match="cannot reach bigquery"):
+        case.session({"events": []})
+    case.close()
+    assert not ns.used and dropped == []  # nothing was made, so teardown does not wait on a dead endpoint
+
+
+def test_dropping_a_dataset_tries_once(tmp_path):
+    # the client's default retry would keep trying a dead endpoint for minutes (600 s deadline)
+    code = ("from csframe.testing.engines import _drop_bq_dataset\n"
+            f"_drop_bq_dataset('test-project', 'csframe_t_gone', 'http://127.0.0.1:{_closed_port()}')\n")
+    started = time.monotonic()
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and "ConnectionError" in r.stderr, r.stderr
+    assert time.monotonic() - started < 30
+
+
+def test_the_entry_point_is_named_as_the_module(tmp_path):
+    # pytest registers an entry-point plugin under the entry point's name and a pytest_plugins one
+    # under its module's: were they different, a package's conftest would register the kit twice
+    import importlib.metadata
+
+    eps = [ep for ep in importlib.metadata.entry_points(group="pytest11") if ep.value.startswith("csframe")]
+    assert [(ep.name, ep.value) for ep in eps] == [("csframe.testing", "csframe.testing")]
+    d = tmp_path / "pkg"
+    (d / "tests").mkdir(parents=True)
+    (d / "pytest.ini").write_text("[pytest]\ntestpaths = tests\n")
+    (d / "tests" / "conftest.py").write_text('pytest_plugins = ["csframe.testing"]\n')
+    (d / "tests" / "test_one.py").write_text(INNER)
+    e = {k: v for k, v in os.environ.items() if not k.startswith("CSFRAME_TEST_") and k not in ("CI", "PYTEST_ADDOPTS")}
+    e.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)  # every installed plugin, csframe's entry point among them
+    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--collect-only"],
+                       capture_output=True, text=True, env=e, cwd=d, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "test_churn[duckdb]" in r.stdout and "already registered" not in r.stdout + r.stderr
 
 
 def test_on_a_real_postgres_through_the_entry_of_pytest(tmp_path, pg_dsn):

@@ -2,10 +2,12 @@
 (on DuckDB and on this suite's PostgreSQL server), and ``csframe check --examples`` run in it
 finds the worked examples it declares. Then the usage errors.
 
-The package is installed editable into a throwaway virtual environment that sees this one's
-packages (a ``.pth`` line adds its site-packages as a site directory): csframe is already there,
-hence ``--no-deps``; ``--no-build-isolation`` builds with this environment's setuptools. Nothing
-is installed into the running interpreter, so tests running beside this one never see the probe.
+The package is installed as its README tells a user, ``pip install -e 'DIR[test]'``, with pip's
+defaults (build isolation: setuptools comes from the package index, here the machine's mirror;
+dependencies resolved, the ``[test]`` extra included), into a throwaway virtual environment that
+sees this one's packages, as a user's environment with csframe in it would: csframe is not on the
+package index, so its dependency is met by the csframe installed here. Nothing is installed into
+the running interpreter, so tests running beside this one never see the probe.
 """
 
 from __future__ import annotations
@@ -42,7 +44,12 @@ def pip(*args: str) -> subprocess.CompletedProcess:
 
 def inner_env(where: Path) -> Path:
     """A virtual environment at ``where`` whose Python also sees this environment's packages
-    (csframe, pytest, psycopg…); its python's path."""
+    (csframe, pytest, psycopg…); its python's path.
+
+    Not ``venv --system-site-packages``: made from this environment's Python, that would see the
+    base interpreter's site-packages, not this virtual environment's, where csframe is. A ``.pth``
+    file adds this environment's site-packages as a site directory instead (after the inner one,
+    so what pip installs in the inner environment comes first)."""
     venv.EnvBuilder(with_pip=False).create(where)
     python = where / "bin" / "python"
     inner_site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
@@ -78,7 +85,9 @@ def test_new_plugin_installs_and_passes_its_own_tests(tmp_path, pg_dsn):
     assert "pip install -e '.[test]'" in (target / "README.md").read_text(encoding="utf-8")
 
     python = inner_env(tmp_path / "venv")
-    done = pip("--python", str(python), "install", "--no-deps", "--no-build-isolation", "-q", "-e", str(target))
+    # what the README and `next:` say, run by pip for the inner environment (pip --python: the
+    # inner one has no pip of its own); every requirement is met, csframe's by this environment's
+    done = pip("--python", str(python), "install", "-q", "-e", f"{target}[test]")
     assert done.returncode == 0, done.stdout + done.stderr
     env = {k: v for k, v in os.environ.items() if not k.startswith("CSFRAME_TEST_")}
     env["CSFRAME_TEST_PG_DSN"] = pg_dsn

@@ -12,7 +12,12 @@ per period p (and per ``--by`` group). ``min_events`` (default 2) is set per pro
 under ``[parameters]`` in ``csframe.toml`` or with ``--param min_events=3``.
 
 It is found through the ``csframe`` entry-point group (see ``pyproject.toml``) and
-registered through the same hook csframe's own catalog uses.
+registered through the same hook csframe's own catalog uses. Its tests (``tests/``) use
+csframe's test kit: ``pip install -e '.[test]'``, then ``pytest``.
+
+``min_events`` has no ``engaged_agents_`` prefix although parameter names are global across
+plugins: it is the name csframe's specification (metrics.md) gives it. A plugin of your own should prefix
+its parameters (``csframe new-plugin`` does), so that two plugins never claim the same name.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from __future__ import annotations
 __all__ = ["NODE", "METRIC", "csframe_register_metrics"]
 
 from csframe.core.hookspecs import hookimpl
-from csframe.core.models import Measure, Metric, Node, Parameter, Variant
+from csframe.core.models import Example, Measure, Metric, Node, Parameter, Variant
 
 # The node's SQL is dialect-neutral: csframe reads the canonical events source as
 # `src_events`, gives every row its `--by` group in `grp`, binds `:min_events` as a
@@ -60,6 +65,12 @@ METRIC = Metric(
             "engaged_agents",
             ("parative",),
             "|{users with ≥ min_events 'meeting' events in [p.end − 7 days, p.end)}|",
+            # the formula is the node's count itself: the worked example pins that; what the count
+            # means (the 7-day window, its edges, min_events) is pinned by tests/ on real rows
+            examples=(
+                Example("4 users held at least min_events meetings in the last 7 days of the period",
+                        {"engaged_agents": 4}, 4, source="internal"),
+            ),
         ),
     ),
     parameters=(

@@ -22,30 +22,40 @@ Rows are given per source as a text table (``|``- or comma-separated, first line
 an empty cell or ``NULL`` is NULL, a ``#`` at the start of a line or after a space begins a
 comment), a list of dicts, a
 ``(columns, tuples)`` pair, or a CSV file; or the whole ``rows`` is a ``.toml``/``.json``/
-``.yaml`` file or a directory of ``<source>.csv`` files (relative paths are relative to the
-test file). Values are converted to the contract's column types (``"2024-01-31 10:00"`` is a
+``.yaml`` file (PyYAML: ``pip install 'csframe[yaml]'``) or a directory of ``<source>.csv`` files
+(relative paths are relative to the test file; a UTF-8 byte-order mark, as Excel writes, is
+skipped). Values are converted to the contract's column types (``"2024-01-31 10:00"`` is a
 timestamp), extra columns (``--by`` dimensions of customers) are typed from their values, a
 missing id column (``subscription_id``, ``invoice_id``, …) is numbered, an optional column left
 out takes its contract default, and a column ``_repeat`` repeats a row that many times with
 ``{i}`` in its text replaced by 0, 1, …
 
 Engines: ``--csframe-engines=duckdb,postgres`` or ``CSFRAME_TEST_ENGINES``; by default DuckDB and
-PostgreSQL, plus BigQuery when ``CSFRAME_TEST_BIGQUERY_ENDPOINT`` is set (an emulator's URL;
-project ``CSFRAME_TEST_BIGQUERY_PROJECT``, default ``test-project``). PostgreSQL is a real
-server: ``CSFRAME_TEST_PG_DSN``, default ``host=127.0.0.1 port=5432 user=postgres
-dbname=postgres``. An engine that cannot be reached skips its tests, or fails them when it was
-asked for by name or under ``CI=true``. ``@pytest.mark.csframe_engines("duckdb")`` keeps one test
-to some engines. Override the fixtures ``csframe_pg_dsn`` / ``csframe_bigquery_endpoint`` in a
-conftest to provide servers another way, and implement the hook ``pytest_csframe_default_engines``
-there to change the default engines of its directory's tests (e.g. add ``bigquery`` when the
-conftest starts an emulator itself).
+PostgreSQL, plus BigQuery when ``CSFRAME_TEST_BIGQUERY_ENDPOINT`` is set (an emulator's URL, such as
+local-bigquery's; project ``CSFRAME_TEST_BIGQUERY_PROJECT``, default ``test-project``). PostgreSQL
+is a real server: ``CSFRAME_TEST_PG_DSN``, default ``host=127.0.0.1 port=5432 user=postgres
+dbname=postgres``. An engine that cannot be reached — its driver (psycopg, google-cloud-bigquery)
+not installed, or no server answering — skips its tests, or fails them when it was asked for by
+name or under ``CI=true``. ``@pytest.mark.csframe_engines("duckdb")`` keeps one test to some
+engines. Override the fixtures ``csframe_pg_dsn`` / ``csframe_bigquery_endpoint`` in a conftest to
+provide servers another way (the BigQuery endpoint is probed whoever gives it), and implement the
+hook ``pytest_csframe_default_engines`` there to change the default engines of its directory's
+tests: overriding ``csframe_bigquery_endpoint`` alone adds no bigquery test (e.g. return
+``[*engines, "bigquery"]`` when the conftest starts an emulator itself).
+
+``csframe_case`` builds a project of the test's own: a source per table given, and the
+``variants=``, ``params=``, ``modules=`` and ``disable=`` of the call (``[variants]``,
+``[parameters]`` and ``[plugins]`` of a ``csframe.toml``); ``disable=("some_plugin",)`` keeps an
+installed plugin, say one that overrides a default variant, out of the test.
 
 The kit is this package: :mod:`.rows` turns the rows a test gives into typed tables,
 :mod:`.engines` picks the engines and gives each test its own namespace on one, :mod:`.case` is the
 ``csframe_case`` object, and this module, the pytest plugin, holds the hooks and fixtures.
 
-This package imports pytest and is loaded by pytest only (``-p csframe.core.testing``, or the
-``pytest11`` entry point); nothing here runs at import.
+This package imports pytest and csframe.core (never the catalog, the adapters or the other
+plugins), and is loaded by pytest only: through csframe's ``pytest11`` entry point, named
+``csframe.testing`` like the module so that ``pytest_plugins = ["csframe.testing"]`` or
+``-p csframe.testing`` finds it loaded already. Nothing here runs at import.
 """
 
 from __future__ import annotations

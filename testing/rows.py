@@ -1,10 +1,10 @@
 """Rows a test gives, as typed tables: text tables, CSV, TOML, JSON and YAML files, lists of dicts
 and ``(columns, tuples)`` pairs become the canonical sources of the data contract
-(:func:`load_rows`; the forms are described in :mod:`csframe.core.testing`)."""
+(:func:`load_rows`; the forms are described in :mod:`csframe.testing`)."""
 
 from __future__ import annotations
 
-__all__ = ["REPEAT", "RowsError", "Column", "Table", "Dataset", "load_rows"]
+__all__ = ["REPEAT", "RowsError", "Column", "Table", "Dataset", "load_rows", "text_header"]
 
 import csv
 import datetime as dt
@@ -17,9 +17,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..contract import SOURCES, source
-from ..dataset import Column, Dataset, Table
-from ..errors import did_you_mean
+from csframe.core.contract import SOURCES, source
+from csframe.core.dataset import Column, Dataset, Table
+from csframe.core.errors import did_you_mean
 
 REPEAT = "_repeat"
 
@@ -35,6 +35,12 @@ _NULLS = {"", "NULL", "null"}
 _AUTO_ID = {s.name: s.key[0] for s in SOURCES if s.key and s.key[0].endswith("_id") and s.key[0] != s.customer_column}
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
+
+
+def text_header(name: str) -> str:
+    """The header of the smallest text table for source ``name``: the columns a row must give
+    (``customer_id | started_at | ended_at | mrr``; the numbered id and the optional ones left out)."""
+    return " | ".join(c.name for c in source(name).columns if not c.optional and c.name != _AUTO_ID.get(name))
 
 
 def _cell(text: str) -> str | None:
@@ -69,7 +75,9 @@ def _text_table(text: str, where: str) -> list[dict[str, Any]]:
 def _csv_records(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise RowsError(f"rows: no file {path}")
-    with path.open(encoding="utf-8", newline="") as f:
+    # utf-8-sig: a CSV saved by Excel ("CSV UTF-8") starts with a byte-order mark, which would
+    # otherwise stick to the first column's name
+    with path.open(encoding="utf-8-sig", newline="") as f:
         return [{k.strip(): _cell(v or "") for k, v in r.items()} for r in csv.DictReader(f, skipinitialspace=True)]
 
 
@@ -86,7 +94,7 @@ def _read_file(path: Path) -> dict[str, Any]:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return {path.stem: _csv_records(path)}
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8-sig")  # a byte-order mark, if an editor wrote one, is not data
     if suffix == ".toml":
         data = tomllib.loads(text)
     elif suffix == ".json":
@@ -95,7 +103,7 @@ def _read_file(path: Path) -> dict[str, Any]:
         try:
             import yaml
         except ImportError:
-            raise RowsError(f"rows: reading {path.name} needs PyYAML (pip install pyyaml); "
+            raise RowsError(f"rows: reading {path.name} needs PyYAML (pip install 'csframe[yaml]'); "
                             "TOML, JSON and CSV need nothing") from None
         data = yaml.safe_load(text)
     else:

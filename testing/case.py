@@ -11,15 +11,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import MetricFailedError
-from ..examples import within
-from ..periods import floor, shift
-from ..periods import grain as to_grain
-from ..project import Project, SourceBinding
-from ..render import dialect_profile
-from ..verify import ExampleOutcome, explain_failure, run_examples
+from csframe.core.errors import MetricFailedError
+from csframe.core.examples import within
+from csframe.core.periods import floor, shift
+from csframe.core.periods import grain as to_grain
+from csframe.core.project import Project, SourceBinding
+from csframe.core.render import dialect_profile
+from csframe.core.verify import ExampleOutcome, explain_failure, run_examples
+
 from .engines import _Namespace
-from .rows import load_rows
+from .rows import RowsError, load_rows, text_header
 
 SHOW_SQL_ENV = "CSFRAME_TEST_SHOW_SQL"
 
@@ -51,19 +52,23 @@ class Case:
 
     def session(self, rows: Mapping[str, Any] | str | os.PathLike | None = None, *,
                 variants: Mapping[str, str] | None = None, params: Mapping[str, Any] | None = None,
-                modules: Sequence[str] = ()) -> Any:
-        """A :class:`~csframe.core.session.Session` over ``rows`` loaded on this engine (closed after the test)."""
-        from ..session import Session
+                modules: Sequence[str] = (), disable: Sequence[str] = ()) -> Any:
+        """A :class:`~csframe.core.session.Session` over ``rows`` loaded on this engine (closed after
+        the test). The project behind it maps a source to each table given, and takes ``variants``
+        (``[variants]``), ``params`` (``[parameters]``), ``modules`` and ``disable`` (``[plugins]``:
+        project-local plugin modules, and plugins — installed ones by entry-point name — kept out)."""
+        from csframe.core.session import Session
 
         dataset = load_rows(rows if rows is not None else {}, self.base_dir)
         project = Project(dir=self.base_dir or self.workdir, adapter=dict(self._ns.settings),
                           sources={t.name: SourceBinding(t.name, table=t.name) for t in dataset.tables},
-                          variants=dict(variants or {}), parameters=dict(params or {}), plugin_modules=tuple(modules))
+                          variants=dict(variants or {}), parameters=dict(params or {}), plugin_modules=tuple(modules),
+                          plugin_disable=(disable,) if isinstance(disable, str) else tuple(disable))
         s = Session.open(project=project)
         self._sessions.append(s)
         loader = dialect_profile(s.registry, self.engine)(dict(self._ns.settings), self.workdir)
-        self._ns.used = True
         loader.connect(write=True)
+        self._ns.used = True  # connected: the namespace may exist now, and is dropped after the test
         try:
             if dataset.tables:
                 loader.load_tables(dataset)
@@ -74,12 +79,31 @@ class Case:
     def compute(self, rows: Any, metrics: str | Sequence[str], *, start: str | dt.date,
                 end: str | dt.date | None = None, grain: str = "month", by: Sequence[str] = (),
                 variants: Mapping[str, str] | None = None, params: Mapping[str, Any] | None = None,
-                modules: Sequence[str] = ()) -> Any:
+                modules: Sequence[str] = (), disable: Sequence[str] = ()) -> Any:
         """The :class:`~csframe.core.result.Result` of ``metrics`` over [start, end) (one period when no end)."""
-        s = self.session(rows, variants=variants, params=params, modules=modules)
+        s = self.session(rows, variants=variants, params=params, modules=modules, disable=disable)
         return self._run(s, [metrics] if isinstance(metrics, str) else list(metrics), start, end, grain, by)
 
+    @staticmethod
+    def _check_rows(s: Any, metrics: list[str], by: Sequence[str]) -> None:
+        """Every source the metrics (and a split by dimension) read has rows; else say which to give.
+        (The session would say "Map [sources.x] in csframe.toml": in a test the rows are the sources.)"""
+        needs: dict[str, list[str]] = {}
+        for key in s.keys(metrics):
+            for name in s.missing_sources(key):
+                needs.setdefault(name, []).append(f"metric {key[0]}:{key[1]}")
+        if by and "customers" not in s.project.sources:
+            needs.setdefault("customers", []).append(f"splitting by {', '.join(by)} (where= or by=)")
+        if needs:
+            why = "; ".join(f"{name} for {', '.join(who)}" for name, who in needs.items())
+            given = ", ".join(f'"{name}": ...' for name in needs)
+            columns = "; ".join(f"{name}: {text_header(name)}" for name in needs)
+            raise RowsError(f"csframe_case: no rows for {why}. Give them in the test: rows={{{given}}}, as a text "
+                            f"table, a list of dicts, (columns, rows) or a .csv file ({columns}); [] is a source "
+                            "with no row")
+
     def _run(self, s: Any, metrics: list[str], start: Any, end: Any, grain: str, by: Sequence[str]) -> Any:
+        self._check_rows(s, metrics, by)
         g = to_grain(grain)
         start_d = floor(start if isinstance(start, dt.date) else dt.date.fromisoformat(start), g)
         end_d = shift(start_d, g, 1) if end is None else \
@@ -106,13 +130,14 @@ class Case:
                  expected: float | None | Mapping[str, float | None] = None, *, grain: str = "month",
                  where: Mapping[str, Any] | None = None, variants: Mapping[str, str] | None = None,
                  params: Mapping[str, Any] | None = None, modules: Sequence[str] = (),
-                 tolerance: float = 1e-9) -> Any:
+                 disable: Sequence[str] = (), tolerance: float = 1e-9) -> Any:
         """Load ``rows``, compute ``metric`` (``name`` or ``name:variant``) for the period of
         ``grain`` holding ``period``, and assert its value is ``expected`` (None = NULL); returns
         the value. Without ``metric``, ``expected`` maps several metrics to their values: one
         query computes them all, and every mismatch is reported at once (returns a dict).
         ``where`` picks one row by dimension (``{"plan": "pro"}`` computes ``--by plan``; a
-        metric's own key such as ``feature`` is picked without splitting)."""
+        metric's own key such as ``feature`` is picked without splitting). ``variants``, ``params``,
+        ``modules`` and ``disable`` are the project's, as in :meth:`session`."""
         if period is None:
             raise TypeError("csframe_case: give the period, e.g. period='2024-03-01'")
         if metric is None:
@@ -121,7 +146,7 @@ class Case:
             wanted = dict(expected)
         else:
             wanted = {metric: expected}
-        s = self.session(rows, variants=variants, params=params, modules=modules)
+        s = self.session(rows, variants=variants, params=params, modules=modules, disable=disable)
         keys = {m: s.graph.parse_key(m) for m in wanted}
         where = dict(where or {})
         own = {s.registry.dimension_of(*k) for k in keys.values()}
@@ -159,10 +184,11 @@ class Case:
         return values[metric] if metric is not None else values
 
     def examples(self, *, plugin: str | None = None, metrics: Sequence[str] | None = None,
-                 variants: Mapping[str, str] | None = None, modules: Sequence[str] = ()) -> list[ExampleOutcome]:
+                 variants: Mapping[str, str] | None = None, modules: Sequence[str] = (),
+                 disable: Sequence[str] = ()) -> list[ExampleOutcome]:
         """Evaluate every worked example declared on the variants ``plugin`` registered (or of
         ``metrics``; all when neither) on this engine; assert each gives its expected value."""
-        s = self.session(None, variants=variants, modules=modules)
+        s = self.session(None, variants=variants, modules=modules, disable=disable)
         adapter = s.adapter()
         adapter.connect(write=True)
         profile = dialect_profile(s.registry, self.engine)

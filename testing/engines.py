@@ -1,12 +1,14 @@
 """The engines the kit runs a test on, and the test's own namespace on each: which engines are
-selected (option, environment, hook, marker), whether a server can be reached, and a DuckDB file,
-a PostgreSQL schema or a BigQuery dataset per test, dropped after it."""
+selected (option, environment, hook, marker), whether a server can be reached (its driver
+installed, the server answering: else the engine's tests skip, or fail when it was named or under
+CI=true), and a DuckDB file, a PostgreSQL schema or a BigQuery dataset per test, dropped after it."""
 
 from __future__ import annotations
 
 __all__ = [
     "ENGINES", "ENGINES_ENV", "PG_DSN_ENV", "PG_DEFAULT_DSN", "BQ_ENDPOINT_ENV", "BQ_PROJECT_ENV",
     "BQ_DEFAULT_PROJECT", "_Namespace", "_namespace", "_selected", "_unavailable", "_dsn_where", "_pg_problem",
+    "_bq_client_problem", "_bq_problem",
 ]
 
 import os
@@ -67,6 +69,47 @@ def _pg_problem(dsn: str) -> str | None:
         return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
 
 
+def _bq_client_problem() -> str | None:
+    """Why the kit cannot talk to BigQuery from this environment, or None."""
+    try:
+        import google.cloud.bigquery  # noqa: F401 - only whether it imports
+    except ImportError:
+        return "google-cloud-bigquery is not installed (pip install 'csframe[bigquery]')"
+    return None
+
+
+def _bq_client(project: str, endpoint: str) -> Any:
+    from google.api_core.client_options import ClientOptions
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import bigquery
+
+    return bigquery.Client(project=project, credentials=AnonymousCredentials(),
+                           client_options=ClientOptions(api_endpoint=endpoint))
+
+
+def _bq_problem(endpoint: str, project: str) -> str | None:
+    """None when something answers BigQuery's REST API at ``endpoint`` (one dataset listing, tried
+    once, 5 s at most), else why not. An answer that is an HTTP error counts as reached: what the
+    server says is for the test to report."""
+    from google.api_core import exceptions
+
+    try:
+        client = _bq_client(project, endpoint)
+    except Exception as e:  # noqa: BLE001 - a malformed endpoint, say
+        return f"{type(e).__name__}: {e}"
+    try:
+        list(client.list_datasets(max_results=1, retry=None, timeout=5))
+        return None
+    except exceptions.GoogleAPICallError:
+        return None
+    except Exception as e:  # noqa: BLE001 - refused, timed out, no such host: not reached
+        text = str(e).strip()
+        errno = re.search(r"\[Errno -?\d+\][^'\")\]]*", text)  # requests nests the socket's error deep inside
+        return errno.group(0).strip() if errno else (text.splitlines()[0][:200] if text else type(e).__name__)
+    finally:
+        client.close()
+
+
 def _drop_pg_schema(dsn: str, schema: str) -> None:
     import psycopg
     from psycopg import sql
@@ -76,16 +119,16 @@ def _drop_pg_schema(dsn: str, schema: str) -> None:
 
 
 def _drop_bq_dataset(project: str, dataset: str, endpoint: str) -> None:
-    from google.api_core.client_options import ClientOptions
-    from google.auth.credentials import AnonymousCredentials
-    from google.cloud import bigquery
-
-    client = bigquery.Client(project=project, credentials=AnonymousCredentials(),
-                             client_options=ClientOptions(api_endpoint=endpoint))
+    # one try, 30 s at most: the client's default retry would keep at it for minutes when the
+    # emulator has gone away, holding up the test's teardown
+    client = _bq_client(project, endpoint)
     try:
-        client.delete_dataset(f"{project}.{dataset}", delete_contents=True, not_found_ok=True)
+        client.delete_dataset(f"{project}.{dataset}", delete_contents=True, not_found_ok=True, retry=None, timeout=30)
     finally:
         client.close()
+
+
+_BQ_PROBED = pytest.StashKey[dict[tuple[str, str], str | None]]()  # (endpoint, project) → problem, once a session
 
 
 @attrs.define
@@ -96,6 +139,7 @@ class _Namespace:
     settings: dict[str, Any]
     drop: Callable[[], None] = lambda: None
     used: bool = False
+    """Set once a connection succeeded: only then is there something to drop."""
 
 
 def _namespace(request: pytest.FixtureRequest, engine: str, tmp_path: Path) -> _Namespace:
@@ -105,7 +149,19 @@ def _namespace(request: pytest.FixtureRequest, engine: str, tmp_path: Path) -> _
     if engine == "postgres":
         dsn = request.getfixturevalue("csframe_pg_dsn")
         return _Namespace(engine, {"name": "postgres", "dsn": dsn, "schema": tag}, lambda: _drop_pg_schema(dsn, tag))
-    endpoint = request.getfixturevalue("csframe_bigquery_endpoint")
+    problem = _bq_client_problem()
+    if problem:
+        _unavailable(request.config, "bigquery", f"csframe: cannot test on bigquery: {problem}. Or run without "
+                                                 f"bigquery with {ENGINES_ENV}=duckdb,postgres.")
+    endpoint = request.getfixturevalue("csframe_bigquery_endpoint")  # a conftest may override it: probed here
     project = os.environ.get(BQ_PROJECT_ENV) or BQ_DEFAULT_PROJECT
+    probed = request.config.stash.setdefault(_BQ_PROBED, {})
+    if (endpoint, project) not in probed:
+        probed[endpoint, project] = _bq_problem(endpoint, project)
+    problem = probed[endpoint, project]
+    if problem:
+        _unavailable(request.config, "bigquery",
+                     f"csframe: no BigQuery emulator answers at {endpoint} ({problem}). Start one and set "
+                     f"{BQ_ENDPOINT_ENV} to its URL, or run without bigquery with {ENGINES_ENV}=duckdb,postgres.")
     return _Namespace(engine, {"name": "bigquery", "project": project, "dataset": tag, "api_endpoint": endpoint},
                       lambda: _drop_bq_dataset(project, tag, endpoint))
