@@ -558,6 +558,12 @@ class BigQueryAdapter:
                 raise self._fail(e, f"to load table {table.name}") from None
 
     # -- write-back ----------------------------------------------------------------------------
+    def check_target(self, table: str, columns: Any, keys: Any) -> None:
+        """The pre-flight of a run that writes ``table`` (:func:`.bigquery_write.check_target`)."""
+        from .bigquery_write import check_target
+
+        check_target(self, table, columns, keys)
+
     def write_results(self, table: str, columns: Any, rows: Any, keys: Any) -> int:
         """Replace the rows of ``keys`` in ``table`` (created if absent) with one MERGE statement
         (:mod:`csframe.adapters.bigquery_write`)."""

@@ -4,8 +4,11 @@
 
 1. the target table: read with ``tables.get``; when absent, ``CREATE TABLE IF NOT EXISTS``
    (:func:`create_statement`: the documented columns with BigQuery types, NOT NULL where
-   documented, ``PRIMARY KEY (…) NOT ENFORCED``). A table without the documented columns is
-   refused (exit 2) before anything is written;
+   documented, ``PRIMARY KEY (…) NOT ENFORCED``). A missing dataset, or a table of another
+   shape (:func:`csframe.core.writeback.check_shape`: a documented column missing or of another
+   type, ``value`` REQUIRED, another REQUIRED column without a default) is refused (exit 2)
+   before anything is written — and by :func:`check_target`, the run's pre-flight, before
+   anything is computed (no query is billed for a run that could not be written);
 2. the rows go into a staging table ``_csframe_stage_<hex>`` in the target's dataset, made with
    an expiration time (:data:`STAGING_TTL_S`, longer when the run's time limit is) so that it
    disappears even when the process is killed, and filled by ONE load job of newline-delimited
@@ -20,8 +23,9 @@ Concurrent writers: BigQuery runs at most two mutating DML statements (UPDATE, D
 of one table at once and queues the others; two that change the same table conflict, and
 BigQuery reruns the loser up to three times, then fails it ("Could not serialize access to
 table … due to concurrent update"). :func:`merge_with_retries` sends such a MERGE again
-(:data:`CONFLICT_RETRIES`, within the run's time limit): the staged rows are still there, and
-replacing keys twice with the same rows gives the same table.
+(:data:`CONFLICT_RETRIES`, within the run's time limit; the mechanism is
+:func:`csframe.core.writeback.retry_conflicts`, which the DuckDB adapter shares): the staged
+rows are still there, and replacing keys twice with the same rows gives the same table.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ __all__ = [
     "CONFLICT_RETRIES",
     "STAGING_PREFIX",
     "STAGING_TTL_S",
+    "check_target",
     "create_statement",
     "is_conflict",
     "merge_statement",
@@ -50,11 +55,15 @@ from csframe.core.errors import (
     RunTimeoutError,
     UsageError,
 )
-from csframe.core.retry import RetryPolicy, retry
+from csframe.core.retry import RetryPolicy
 from csframe.core.writeback import (
+    ExistingColumn,
+    check_shape,
     create_table,
     merge_replacing,
+    missing_schema,
     pause_for_tests,
+    retry_conflicts,
     target_table,
 )
 from sqlglot import exp
@@ -65,6 +74,11 @@ STAGING_TTL_S = 3600  # at least; the run's time limit plus 10 minutes when that
 CONFLICT_RETRIES = RetryPolicy(retries=4, base=1.0, cap=8.0)  # ~1, 2, 4, 8 s
 _CONFLICT_TEXT = ("concurrent update", "could not serialize access", "too many dml statements outstanding")
 _NOTHING_WRITTEN = "Nothing was written; the table holds what it held before."
+_SPELLED = {"VARCHAR": "STRING", "DATE": "DATE", "DOUBLE": "FLOAT64", "TIMESTAMP": "DATETIME"}
+# a field's type (tables.get spells FLOAT64 FLOAT) -> its family; TIMESTAMP is an instant, not
+# csframe's naive DATETIME: a MERGE cannot insert a DATETIME into it
+_FAMILIES = {"STRING": "text", "DATE": "date", "FLOAT": "floating", "FLOAT64": "floating", "DATETIME": "timestamp",
+             "TIMESTAMP": "timestamp with time zone"}
 
 
 def _ident(name: str) -> exp.Identifier:
@@ -98,27 +112,11 @@ def is_conflict(message: str) -> bool:
     return any(t in text for t in _CONFLICT_TEXT)
 
 
-class _Conflict(EngineUnavailableError):
-    """A MERGE that lost to a concurrent one: transient, for :func:`~csframe.core.retry.retry`."""
-
-
 def merge_with_retries(run: Callable[[], Any], deadline: Any = None, policy: RetryPolicy = CONFLICT_RETRIES,
                        sleep: Callable[[float], None] = time.sleep) -> Any:
     """``run()``, tried again while it fails with a concurrent-update conflict, at most
     ``policy.retries`` times and never past ``deadline``; then a MetricFailedError (exit 1)."""
-    def attempt() -> Any:
-        try:
-            return run()
-        except MetricFailedError as e:
-            if isinstance(e, RunTimeoutError) or not is_conflict(e.message):
-                raise
-            raise _Conflict(e.message, transient=True) from None
-
-    try:
-        return retry(attempt, policy, deadline=deadline, sleep=sleep)
-    except _Conflict as e:
-        raise MetricFailedError(e.message, hint="Another run was replacing rows of the same table. "
-                                                + _NOTHING_WRITTEN + " Run it again.") from None
+    return retry_conflicts(run, lambda e: is_conflict(e.message), policy, deadline, sleep)
 
 
 def _unique_keys(columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]], keys: Sequence[str],
@@ -140,28 +138,60 @@ def _api_timeout(adapter: Any) -> float:
     return 30.0 if left is None else max(1.0, min(30.0, left))
 
 
-def _target(adapter: Any, client: Any, table: exp.Table, ref: Any, columns: Sequence[tuple[str, str]],
-            keys: Sequence[str], name: str) -> None:
-    """Create the table when it is absent; refuse one without the documented columns."""
-    from google.api_core import exceptions as gexc
+def existing_columns(table: Any) -> list[ExistingColumn]:
+    """The columns of a ``google.cloud.bigquery.Table`` (names are case-insensitive)."""
+    out = []
+    for field in table.schema:
+        kind = str(field.field_type).upper()
+        repeated = field.mode == "REPEATED"
+        out.append(ExistingColumn(name=field.name.lower(), type=f"ARRAY<{kind}>" if repeated else kind,
+                                  family=None if repeated else _FAMILIES.get(kind), nullable=field.mode != "REQUIRED",
+                                  filled=bool(getattr(field, "default_value_expression", None))))
+    return out
 
+
+def _existing(adapter: Any, client: Any, table: exp.Table, columns: Sequence[tuple[str, str]], name: str) -> Any:
+    """The target's ``Table`` as ``tables.get`` reads it, or None when absent; a missing
+    dataset or a table of another shape is refused (exit 2)."""
+    from google.api_core import exceptions as gexc
+    from google.cloud import bigquery
+
+    dataset = bigquery.DatasetReference(table.catalog, table.db)
     try:
         try:
-            existing = client.get_table(ref, timeout=_api_timeout(adapter))
+            existing = client.get_table(dataset.table(table.name), timeout=_api_timeout(adapter))
         except gexc.NotFound:
-            sql = create_statement(table, columns, keys)
-            adapter._job(lambda: client.query(sql, job_config=adapter.statement_config(), location=adapter.location),
-                         f"to create {name}")
-            existing = client.get_table(ref, timeout=_api_timeout(adapter))
-    except (MetricFailedError, EngineUnavailableError):
+            existing = None
+            try:
+                client.get_dataset(dataset, timeout=_api_timeout(adapter))
+            except gexc.NotFound:
+                raise missing_schema(name, f"dataset {table.catalog}.{table.db}",
+                                     f"bq mk --dataset {table.catalog}:{table.db}") from None
+    except (MetricFailedError, EngineUnavailableError, UsageError):
         raise
     except Exception as e:  # noqa: BLE001 - mapped to csframe's errors
         raise adapter._fail(e, f"to read table {name}") from None
-    have = {field.name.lower() for field in existing.schema}
-    missing = [c for c, _ in columns if c.lower() not in have]
-    if missing:
-        raise UsageError(f"--target {name}: the table exists but is not a csframe result table "
-                         f"(no column {', '.join(missing)})", hint="Name another table, or drop this one.")
+    if existing is not None:
+        check_shape(name, existing_columns(existing), columns, lambda t: _SPELLED.get(t, t))
+    return existing
+
+
+def check_target(adapter: Any, name: str, columns: Sequence[tuple[str, str]], keys: Sequence[str]) -> None:
+    """The run's pre-flight for a target ``name``: ``tables.get`` (and ``datasets.get`` when the
+    table is absent), no job. A missing dataset or a table of another shape is a usage error
+    (exit 2), before any query is sent."""
+    _existing(adapter, adapter._require(), qualified(name, adapter.project, adapter.dataset), columns, name)
+
+
+def _target(adapter: Any, client: Any, table: exp.Table, columns: Sequence[tuple[str, str]],
+            keys: Sequence[str], name: str) -> None:
+    """Create the table when it is absent; refuse a missing dataset or a table of another shape."""
+    if _existing(adapter, client, table, columns, name) is not None:
+        return
+    sql = create_statement(table, columns, keys)
+    adapter._job(lambda: client.query(sql, job_config=adapter.statement_config(), location=adapter.location),
+                 f"to create {name}")
+    _existing(adapter, client, table, columns, name)  # as created (or by another run meanwhile)
 
 
 def _stage(adapter: Any, client: Any, ref: Any, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]],
@@ -205,7 +235,7 @@ def write_results(adapter: Any, name: str, columns: Sequence[tuple[str, str]], r
     _unique_keys(columns, rows, keys, name)
     client = adapter._require()
     dataset = bigquery.DatasetReference(table.catalog, table.db)
-    _target(adapter, client, table, dataset.table(table.name), columns, keys, name)
+    _target(adapter, client, table, columns, keys, name)
     if not rows:
         return 0
     staging_name = f"{STAGING_PREFIX}{uuid.uuid4().hex[:16]}"

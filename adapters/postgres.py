@@ -129,6 +129,12 @@ class PostgresAdapter:
                 raise RunTimeoutError("postgres cancelled the query: the run's time limit was reached") from None
             raise MetricFailedError(str(e).strip().split("\n")[0]) from None
 
+    def check_target(self, table: str, columns: Any, keys: Any) -> None:
+        """The pre-flight of a run that writes ``table`` (:func:`.postgres_write.check_target`)."""
+        from .postgres_write import check_target
+
+        check_target(self._require(), table, columns, self.deadline, self.timeout_ms)
+
     def write_results(self, table: str, columns: Any, rows: Any, keys: Any) -> int:
         """Replace the rows of ``keys`` in ``table`` (created if absent) in one transaction."""
         import psycopg

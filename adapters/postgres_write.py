@@ -12,25 +12,44 @@ limit, and telling a transient connection failure from a permanent one.
 
 A process killed before the commit leaves the previous rows: PostgreSQL rolls back a
 transaction whose connection is lost.
+
+``check_target`` is the run's pre-flight, before anything is computed: the schema must exist
+(csframe never creates one), and an existing table must have the documented columns of the
+right type families, read from ``pg_attribute``
+(:func:`csframe.core.writeback.check_shape`); ``write_results`` checks again under its lock.
 """
 
 from __future__ import annotations
 
-__all__ = ["write_results", "local_timeout", "is_transient", "timed_out"]
+__all__ = ["check_target", "existing_columns", "write_results", "local_timeout", "is_transient", "timed_out"]
 
 from collections.abc import Sequence
 from typing import Any
 
 from sqlglot import exp
 
-from csframe.core.errors import UsageError
-from csframe.core.writeback import create_table, delete_matching, insert_from, pause_for_tests, target_table
+from csframe.core.errors import MetricFailedError, RunTimeoutError, UsageError
+from csframe.core.writeback import (
+    ExistingColumn,
+    check_shape,
+    create_table,
+    delete_matching,
+    insert_from,
+    missing_schema,
+    pause_for_tests,
+    target_table,
+)
 
 _DIALECT = "postgres"
 _STAGING = "csframe_staging"
 # SQLSTATEs of connection failures that trying again will not fix: bad password or
 # authorisation, unknown database or role, bad connection parameters
 _PERMANENT = {"28000", "28P01", "3D000", "42704", "08P01"}
+_SPELLED = {"VARCHAR": "text", "DATE": "date", "DOUBLE": "double precision", "TIMESTAMP": "timestamp"}
+# format_type(oid, NULL) -> type family; the connection's time zone is UTC, so a timestamptz
+# column takes csframe's UTC timestamps as they are
+_FAMILIES = {"text": "text", "character varying": "text", "date": "date", "double precision": "floating",
+             "real": "floating", "timestamp without time zone": "timestamp", "timestamp with time zone": "timestamp"}
 _PERMANENT_TEXT = ("password", "authentication", "does not exist", "no pg_hba.conf entry", "invalid dsn",
                    "invalid connection option", "permission denied")
 
@@ -61,13 +80,61 @@ def local_timeout(cur: Any, deadline: Any, configured_ms: int = 0) -> None:
     cur.execute("SELECT set_config('statement_timeout', %s, true)", (str(ms),))
 
 
-def _check_columns(cur: Any, table: exp.Table, columns: Sequence[tuple[str, str]], name: str) -> None:
-    cur.execute(exp.select(exp.Star()).from_(table.copy()).limit(0).sql(_DIALECT))
-    have = {d.name.lower() for d in cur.description}
-    missing = [c for c, _ in columns if c.lower() not in have]
-    if missing:
-        raise UsageError(f"--target {name}: the table exists but is not a csframe result table "
-                         f"(no column {', '.join(missing)})", hint="Name another table, or drop this one.")
+def existing_columns(cur: Any, table: exp.Table) -> list[ExistingColumn] | None:
+    """The columns of ``table`` as PostgreSQL resolves the name (the search path for a bare
+    one), or None when there is no such table."""
+    from psycopg import sql
+
+    parts = [p for p in (table.db, table.name) if p]
+    oid = cur.execute("SELECT to_regclass(%s)::oid", (sql.Identifier(*parts).as_string(cur),)).fetchone()[0]
+    if oid is None:
+        return None
+    rows = cur.execute(
+        "SELECT attname, format_type(atttypid, atttypmod), format_type(atttypid, NULL), attnotnull, "
+        "atthasdef OR attidentity <> '' OR attgenerated <> '' "
+        "FROM pg_catalog.pg_attribute WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+        (oid,)).fetchall()
+    return [ExistingColumn(name=n, type=t, family=_FAMILIES.get(base), nullable=not notnull, filled=filled)
+            for n, t, base, notnull, filled in rows]
+
+
+def _check(cur: Any, table: exp.Table, columns: Sequence[tuple[str, str]], name: str) -> bool:
+    """Refuse a target that cannot be written (exit 2); whether the table exists."""
+    if table.catalog:
+        here = cur.execute("SELECT current_database()").fetchone()[0]
+        if table.catalog != here:
+            raise UsageError(f"--target {name}: names database {table.catalog}, but the connection is to database "
+                             f"{here} (PostgreSQL writes only to the database it is connected to)",
+                             hint="Write SCHEMA.TABLE, or point the dsn at that database.")
+    if table.db:
+        if cur.execute("SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname = %s",
+                       (table.db,)).fetchone()[0] == 0:
+            raise missing_schema(name, f"schema {table.db}", f'CREATE SCHEMA "{table.db}"')
+    elif cur.execute("SELECT current_schema()").fetchone()[0] is None:
+        raise UsageError(f"--target {name}: no schema of the search path exists to create the table in",
+                         hint="Write SCHEMA.TABLE with an existing schema, or create the [adapter] schema first.")
+    existing = existing_columns(cur, table)
+    if existing is not None:
+        check_shape(name, existing, columns, lambda t: _SPELLED.get(t, t))
+    return existing is not None
+
+
+def check_target(con: Any, name: str, columns: Sequence[tuple[str, str]], deadline: Any = None,
+                 configured_ms: int = 0) -> None:
+    """The pre-flight of a run that writes ``name``: a missing schema or an existing table of
+    another shape is a usage error (exit 2). Read-only: nothing is created or locked."""
+    import psycopg
+
+    table = target_table(name)
+    try:
+        with con.transaction(), con.cursor() as cur:
+            cur.execute("SET TRANSACTION READ ONLY")
+            local_timeout(cur, deadline, configured_ms)
+            _check(cur, table, columns, name)
+    except psycopg.Error as e:
+        if timed_out(e) and deadline is not None and deadline.seconds is not None:
+            raise RunTimeoutError("postgres cancelled the query: the run's time limit was reached") from None
+        raise MetricFailedError(f"postgres could not read {name}: {str(e).strip().splitlines()[0]}") from None
 
 
 def write_results(con: Any, name: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]],
@@ -82,9 +149,10 @@ def write_results(con: Any, name: str, columns: Sequence[tuple[str, str]], rows:
         local_timeout(cur, deadline, configured_ms)
         schema = table.db or cur.execute("SELECT current_schema()").fetchone()[0]
         cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"csframe target {schema}.{table.name}",))
-        cur.execute(create_table(table, columns, keys).sql(_DIALECT))
-        _check_columns(cur, table, columns, name)
+        if not _check(cur, table, columns, name):  # checked before the run too; it may have changed since
+            cur.execute(create_table(table, columns, keys).sql(_DIALECT))
         cur.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(ident))
+        _check(cur, table, columns, name)  # as it is now that no other writer can change it
         names = sql.SQL(", ").join(sql.Identifier(c) for c, _ in columns)
         cur.execute(sql.SQL("CREATE TEMPORARY TABLE {} ({}) ON COMMIT DROP").format(
             sql.Identifier(_STAGING),

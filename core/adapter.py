@@ -29,7 +29,13 @@ class Adapter(Protocol):
     def __init__(self, settings: dict[str, Any], project_dir: Path) -> None: ...
 
     def connect(self) -> None:
-        """Open the connection; raise EngineUnavailableError (exit 3) when it fails."""
+        """Open the connection; raise EngineUnavailableError (exit 3) when it fails
+        (``transient=True`` when trying again may help: the run retries those, ``--retries``).
+        Called so for every run, with or without ``--target``: an engine that can open a
+        database read-only should (DuckDB does, so that other processes may read the file
+        meanwhile) and get ready to write in :meth:`check_target`. The built-in adapters also
+        take ``write=True``, for whoever loads tables (``csframe init --demo``, the test kit):
+        open for writing and create what is missing."""
 
     def execute(self, sql: str) -> list[tuple]:
         """Run one query and return its rows as Python values."""
@@ -42,13 +48,27 @@ class Adapter(Protocol):
         """Create and fill tables from a :class:`csframe.plugins.demo.Dataset` (demo data)."""
 
     # -- optional: an adapter without these cannot write --target tables / enforce --timeout
+    def check_target(self, table: str, columns: Sequence[tuple[str, str]], keys: Sequence[str]) -> None:
+        """The pre-flight of a run that writes ``table`` (``compute --target``), called right
+        after :meth:`connect` (and retried with it on a transient failure), before anything is
+        computed. Raise UsageError (exit 2) for a target that cannot be written: its schema
+        (dataset) does not exist — csframe creates tables, never schemas — or a table of another
+        shape exists under the name (:func:`csframe.core.writeback.check_shape`: ``columns``
+        missing or of another type family, a NOT NULL ``value``, another NOT NULL column without
+        a default). Create nothing and change nothing: :meth:`write_results` creates the table and
+        checks again in its transaction (the table may change in between). An adapter may also
+        make its connection ready to write here (DuckDB reopens its file read-write). Without this
+        method those problems surface when the rows are written, after the compute."""
+
     def write_results(self, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]],
                       keys: Sequence[str]) -> int:
         """Write-back (``compute --target``): create ``table`` if absent (``columns`` are
         (name, neutral type) pairs, ``keys`` its primary key; see :mod:`csframe.core.writeback`),
         then in ONE transaction delete every row whose ``keys`` match one of ``rows`` and insert
         ``rows``; return how many were written. Concurrent writers of one table must take turns;
-        a failure or a killed process must leave the previous rows. ``table`` is
+        a failure or a killed process must leave the previous rows (a write that lost to a
+        concurrent one may be run again whole: :func:`csframe.core.writeback.retry_conflicts`;
+        a table of another shape is refused as in :meth:`check_target`). ``table`` is
         :func:`csframe.core.writeback.target_table`'s to parse and quote. (BigQuery, whose
         statements are each their own transaction, loads ``rows`` into a staging table with one
         load job, then sends one MERGE: :func:`~csframe.core.writeback.merge_replacing`.)

@@ -1,10 +1,13 @@
-"""One run of a plan, stage by stage: connect (with retries), check the sources, compile,
-execute, and write the rows to a target table — timed, reported to an observer, and held
-to the run's time limit. :meth:`Session.run` and :meth:`Session.compute` go through here."""
+"""One run of a plan, stage by stage: connect (with retries; with a target, the adapter's
+pre-flight ``check_target`` right after, so a target that cannot be written fails before
+anything is computed), check the sources, compile, execute, and write the rows to a target
+table — timed, reported to an observer (with a ``warning`` event for each of the result's
+warnings), and held to the run's time limit. :meth:`Session.run` and :meth:`Session.compute`
+go through here."""
 
 from __future__ import annotations
 
-__all__ = ["run_plan", "writer_of"]
+__all__ = ["run_plan", "writer_of", "opener_of"]
 
 import datetime as dt
 from typing import Any
@@ -37,6 +40,22 @@ def writer_of(adapter: Any, table: str) -> Any:
     return write
 
 
+def opener_of(adapter: Any, target: str | None) -> Any:
+    """What the connect stage runs (and tries again on a transient failure): ``connect()``,
+    then, for a run that writes ``target``, the adapter's optional pre-flight
+    ``check_target(target, columns, keys)`` (a missing schema or a table of another shape is a
+    usage error before anything is computed; the adapter may also make its connection ready to
+    write, e.g. DuckDB reopens its file read-write)."""
+    check = getattr(adapter, "check_target", None) if target is not None else None
+
+    def open_() -> None:
+        adapter.connect()
+        if check is not None:
+            check(target, TARGET_COLUMNS, TARGET_KEY)
+
+    return open_
+
+
 def _stage(stages: Stages, deadline: Deadline, name: str):
     deadline.remaining()  # raises when the time is already up
     return stages.stage(name)
@@ -56,7 +75,7 @@ def run_plan(session: Any, plan: Plan, *, target: str | None = None, deadline: D
         if set_deadline is not None:
             set_deadline(deadline)
         with _stage(stages, deadline, "connect"):
-            retry(adapter.connect, retries, deadline=deadline,
+            retry(opener_of(adapter, target), retries, deadline=deadline,
                   on_retry=lambda n, wait, e: stages.emit("retry", stage="connect", attempt=n, retries=retries.retries,
                                                           delay=round(wait, 3), error=e.message))
         current = "check"
@@ -108,6 +127,8 @@ def run_plan(session: Any, plan: Plan, *, target: str | None = None, deadline: D
                 written = write(target, TARGET_COLUMNS, target_rows(result, computed_at), TARGET_KEY)
                 info["rows"] = written
                 info["table"] = target
+        for message in result.warnings:  # once the run has succeeded, as the CLI prints them
+            stages.emit("warning", message=message)
         return attrs.evolve(result, timings=dict(stages.timings), written=written)
     except RunTimeoutError as e:
         if deadline.seconds is None:

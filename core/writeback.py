@@ -23,6 +23,13 @@ then inserts the new rows (:func:`delete_matching` and :func:`insert_from` over 
 table), so a re-run never duplicates or drops a row and a failure leaves the old rows.
 Where one statement must do both (BigQuery, whose DML statements are each their own
 transaction), :func:`merge_replacing` is the same replacement as one ``MERGE``.
+
+Before anything is computed, an adapter's ``check_target`` refuses a target it could not
+write (a usage error, exit 2): a schema (dataset) that does not exist, or an existing table of
+another shape (:func:`check_shape`: a documented column missing or of another type family, a
+NOT NULL ``value``, an extra NOT NULL column without a default). ``write_results`` checks
+again inside its transaction. :func:`retry_conflicts` sends a replacement again when it lost
+to a concurrent one (BigQuery's concurrent-update errors, DuckDB's write-write conflicts).
 """
 
 from __future__ import annotations
@@ -30,6 +37,12 @@ from __future__ import annotations
 __all__ = [
     "TARGET_COLUMNS",
     "TARGET_KEY",
+    "FAMILIES",
+    "CONFLICT_HINT",
+    "ExistingColumn",
+    "check_shape",
+    "missing_schema",
+    "retry_conflicts",
     "target_table",
     "target_rows",
     "dimensions_json",
@@ -48,12 +61,16 @@ import json
 import os
 import re
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
+import attrs
 from sqlglot import exp
 
-from .errors import UsageError
+from .errors import EngineUnavailableError, MetricFailedError, RunTimeoutError, UsageError
+from .retry import RetryPolicy, retry
+
+T = TypeVar("T")
 
 TARGET_COLUMNS: tuple[tuple[str, str], ...] = (
     ("metric", "VARCHAR"),
@@ -70,6 +87,10 @@ TARGET_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 TARGET_KEY: tuple[str, ...] = ("metric", "variant", "grain", "period_start", "dimensions")
 _NULLABLE = {"value"}
+# The type family of each neutral type: an existing column of the family takes the values as
+# they are (an adapter maps its engine's types to families; e.g. DuckDB's FLOAT and DOUBLE are
+# both "floating", PostgreSQL's text and varchar both "text").
+FAMILIES: dict[str, str] = {"VARCHAR": "text", "DATE": "date", "DOUBLE": "floating", "TIMESTAMP": "timestamp"}
 _PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 _CATALOG = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")  # a BigQuery project id may have hyphens: my-project
 PAUSE_ENV = "CSFRAME_TEST_WRITE_PAUSE"
@@ -140,6 +161,90 @@ def target_rows(result: Any, computed_at: dt.datetime | None = None, version: st
         out.append((key[0], key[1], result.grain, row[i_start], row[i_end], dimensions_json(dims), row[i_value],
                     result.units.get(key), computed_at, result.fingerprints.get(key, ""), version))
     return out
+
+
+# -- an existing target table ------------------------------------------------------------------
+
+@attrs.frozen
+class ExistingColumn:
+    """A column of an existing table, as an adapter read it from its engine's catalog.
+
+    ``name`` as the engine matches it (folded to lower case where names are case-insensitive),
+    ``type`` as the engine spells it (for messages), ``family`` its :data:`FAMILIES` family
+    (None: none of them), ``nullable`` whether it takes NULL, ``filled`` whether the engine
+    fills it when an INSERT leaves it out (a default, an identity or generated column)."""
+
+    name: str
+    type: str
+    family: str | None
+    nullable: bool = True
+    filled: bool = False
+
+
+def check_shape(name: str, existing: Sequence[ExistingColumn], columns: Sequence[tuple[str, str]],
+                spelled: Callable[[str], str] = str) -> None:
+    """Refuse (UsageError, exit 2) an existing table ``name`` that cannot hold csframe's rows:
+    a column of ``columns`` missing or of another type family, ``value`` NOT NULL, or another
+    column that is NOT NULL and has no default. Every problem is named at once, each column
+    with its type and the expected one (``spelled(neutral type)``: the engine's spelling)."""
+    have = {c.name: c for c in existing}
+    wanted = {n for n, _ in columns}
+    problems: list[str] = []
+    missing = [f"{n} ({spelled(t)})" for n, t in columns if n not in have]
+    if missing:
+        problems.append(f"no column {', '.join(missing)}")
+    for n, t in columns:
+        c = have.get(n)
+        if c is None:
+            continue
+        if c.family != FAMILIES[t]:
+            problems.append(f"column {n} is {c.type}, expected {spelled(t)}")
+        if n in _NULLABLE and not c.nullable:
+            problems.append(f"column {n} is NOT NULL, but csframe writes NULL there when a metric has no value")
+    for c in existing:
+        if c.name not in wanted and not c.nullable and not c.filled:
+            problems.append(f"column {c.name} ({c.type}) is NOT NULL without a default: csframe's rows have no "
+                            "value for it")
+    if problems:
+        raise UsageError(
+            f"--target {name}: the table exists but is not a csframe result table: " + "; ".join(problems),
+            hint="Name another table (csframe creates it), drop this one, or alter the columns named above to the "
+                 "documented ones (docs/write-back.md). Nothing was written.")
+
+
+def missing_schema(name: str, what: str, create: str) -> UsageError:
+    """The usage error of a target whose schema (``what``: "schema s", "dataset p.d") does not
+    exist: csframe creates tables, never schemas. ``create`` says how to make it."""
+    return UsageError(f"--target {name}: {what} does not exist (csframe creates the table, not its {what.split()[0]})",
+                      hint=f"Create it first ({create}), or name a table in an existing {what.split()[0]}.")
+
+
+CONFLICT_HINT = ("Another run was replacing rows of the same table. Nothing was written; the table holds what it "
+                 "held before. Run it again.")
+
+
+class _Conflict(EngineUnavailableError):
+    """A replacement that lost to a concurrent one: transient, for :func:`~csframe.core.retry.retry`."""
+
+
+def retry_conflicts(run: Callable[[], T], is_conflict: Callable[[MetricFailedError], bool], policy: RetryPolicy,
+                    deadline: Any = None, sleep: Callable[[float], None] = time.sleep) -> T:
+    """``run()`` (one whole replacement of a run's keys, which changes nothing when it fails),
+    tried again while it fails with an error ``is_conflict`` calls a conflict with a concurrent
+    writer, at most ``policy.retries`` times and never past ``deadline``; then a
+    MetricFailedError (exit 1) saying so. Other errors pass through."""
+    def attempt() -> T:
+        try:
+            return run()
+        except MetricFailedError as e:
+            if isinstance(e, RunTimeoutError) or not is_conflict(e):
+                raise
+            raise _Conflict(e.message, transient=True) from None
+
+    try:
+        return retry(attempt, policy, deadline=deadline, sleep=sleep)
+    except _Conflict as e:
+        raise MetricFailedError(e.message, hint=CONFLICT_HINT) from None
 
 
 # -- statements, dialect-neutral trees ------------------------------------------------------

@@ -123,8 +123,6 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, targ
             return
         result = session.compute(keys, grain=grain, start=start, end=end, by=by, lenient=lenient,
                                  params=parse_params(params), target=target, timeout=timeout,
-                                 observer=reporter, retries=retries)
-        for w in result.warnings:
-            reporter.warning(w)
+                                 observer=reporter, retries=retries)  # its warnings come as events
         write_result(session, result, fmt, output)
         reporter.finish(result, target=target, written=result.written)

@@ -114,6 +114,9 @@ class Reporter:
 
     # -- the observer --------------------------------------------------------------------
     def event(self, kind: str, **fields: Any) -> None:
+        if kind == "warning":  # a run's warnings (core/runner.py), shown as the CLI's own
+            self.warning(fields["message"])
+            return
         with self.lock:
             if kind == "stage_start":
                 self.current, self.current_since = fields["stage"], time.monotonic()

@@ -7,7 +7,9 @@
   can produce that conflict: local-bigquery runs one DML statement of a table at a time).
 - Through the emulator and the official client: a key whose row count changes, NULL values,
   a run with two rows of one key, a MERGE that fails, the staging table (its expiration, the
-  rows in it, dropped afterwards) and the run's time limit. The command-level tests (re-runs,
+  rows in it, dropped afterwards) and the run's time limit.
+- The pre-flight (``check_target``): a missing dataset or a table of another shape is refused
+  without a job; the type families it accepts are ones the analyzer accepts in the MERGE. The command-level tests (re-runs,
   overlapping runs, two writers, SIGKILL) are in tests/pipeline/test_writeback.py.
 """
 
@@ -207,10 +209,16 @@ def test_a_table_of_another_shape_is_refused_before_anything_is_written(adapter)
     assert staging_tables(adapter) == []
 
 
-def test_a_failing_merge_changes_nothing_and_drops_its_staging_table(adapter):
-    """The documented column names, but ``value`` a DATE: the MERGE cannot insert a FLOAT64 there."""
+def test_a_failing_merge_changes_nothing_and_drops_its_staging_table(adapter, monkeypatch):
+    """The documented column names, but ``value`` a DATE: the MERGE cannot insert a FLOAT64 there.
+    (The shape check refuses such a table before anything is staged: it is switched off here, to
+    make the MERGE itself fail.)"""
     columns = ", ".join(f"{n} {'DATE' if n == 'value' else t}" for n, t in BQ_TYPES)
     adapter.client.query(f"CREATE TABLE `{adapter.project}.{adapter.dataset}.odd` ({columns})").result()
+    with pytest.raises(UsageError, match="column value is DATE, expected FLOAT64"):
+        adapter.write_results("odd", TARGET_COLUMNS, [row()], TARGET_KEY)
+    assert staging_tables(adapter) == []
+    monkeypatch.setattr(bw, "check_shape", lambda *args, **kwargs: None)
     with pytest.raises(MetricFailedError, match="bigquery failed to write odd") as e:
         adapter.write_results("odd", TARGET_COLUMNS, [row()], TARGET_KEY)
     assert e.value.exit_code == 1 and "Nothing was written" in e.value.hint
@@ -251,3 +259,54 @@ def test_the_run_time_limit_holds_the_write(adapter, monkeypatch):
         adapter.write_results("cs_metrics", TARGET_COLUMNS, [row(month=1, value=2.0)], TARGET_KEY)
     adapter.set_deadline(None)
     assert rows_of(adapter) == before and staging_tables(adapter) == []
+
+
+# -- the pre-flight (check_target): before the run computes anything ---------------------------------
+
+def test_check_target_sends_no_job_and_refuses_a_missing_dataset_or_a_table_of_another_shape(adapter):
+    def create(name, columns):
+        adapter.client.query(f"CREATE TABLE `{adapter.project}.{adapter.dataset}.{name}` ({columns})").result()
+
+    jobs = adapter.last_job
+    adapter.check_target("cs_metrics", TARGET_COLUMNS, TARGET_KEY)  # absent: fine, and not created
+    assert [t.table_id for t in adapter.client.list_tables(f"{adapter.project}.{adapter.dataset}")] == []
+    with pytest.raises(UsageError, match="dataset test-project.no_such_dataset does not exist") as e:
+        adapter.check_target("no_such_dataset.cs_metrics", TARGET_COLUMNS, TARGET_KEY)
+    assert e.value.exit_code == 2 and "bq mk --dataset test-project:no_such_dataset" in e.value.hint
+    # TIMESTAMP is an instant: a MERGE cannot insert csframe's DATETIME into it
+    create("instants", ", ".join(f"{n} {'TIMESTAMP' if n == 'computed_at' else t}" for n, t in BQ_TYPES))
+    with pytest.raises(UsageError, match="column computed_at is TIMESTAMP, expected DATETIME"):
+        adapter.check_target("instants", TARGET_COLUMNS, TARGET_KEY)
+    create("required", ", ".join(f"{n} {t}" for n, t in BQ_TYPES) + ", note STRING NOT NULL")
+    with pytest.raises(UsageError, match="column note \\(STRING\\) is NOT NULL without a default"):
+        adapter.check_target("required", TARGET_COLUMNS, TARGET_KEY)
+    create("fine", ", ".join(f"{n} {t}" for n, t in BQ_TYPES) + ", note STRING")
+    adapter.check_target("fine", TARGET_COLUMNS, TARGET_KEY)
+    assert adapter.last_job is jobs  # tables.get and datasets.get only: no job, nothing billed
+
+
+def test_the_shape_check_lets_through_only_tables_bigquerys_merge_can_write(zetasql):
+    """For each documented column and each BigQuery type: when check_shape accepts a table with
+    that column of that type, Google's analyzer accepts the MERGE into it (so a table that passes
+    the pre-flight never fails the write for its types). Stricter by design: a DATE column as
+    DATETIME, which the MERGE would take, is refused (it would read back as a DATETIME)."""
+    from csframe.core.writeback import ExistingColumn, check_shape
+
+    table, staging = bw.qualified("cs_metrics", "p", "cs"), bw.qualified("_csframe_stage_0123", "p", "cs")
+    merge = bw.merge_statement(table, staging, TARGET_COLUMNS, TARGET_KEY)
+    accepted = []
+    for column, _ in BQ_TYPES:
+        for kind in ("STRING", "DATE", "FLOAT64", "DATETIME", "TIMESTAMP", "INT64", "NUMERIC", "BIGNUMERIC", "BOOL",
+                     "BYTES", "TIME", "JSON"):
+            target = [(n, kind if n == column else t) for n, t in BQ_TYPES]
+            field = "FLOAT" if kind == "FLOAT64" else kind  # as tables.get spells it
+            existing = [ExistingColumn(n, field if n == column else t, bw._FAMILIES.get(field if n == column else t))
+                        for n, t in target]
+            try:
+                check_shape("cs_metrics", existing, TARGET_COLUMNS)
+            except UsageError:
+                continue
+            accepted.append((column, kind))
+            catalog = zetasql.register_catalog({"p.cs.cs_metrics": target, "p.cs._csframe_stage_0123": BQ_TYPES})
+            assert zetasql.analyze(merge, catalog, statements=("MERGE",)) is None, (column, kind)
+    assert accepted == BQ_TYPES  # exactly the documented type of each column

@@ -2,7 +2,9 @@
 through the real command: the table and its documented schema, idempotent re-runs, overlapping
 runs, two writers at once, and a writer killed in the middle of its write (DuckDB, PostgreSQL:
 inside its transaction, after its delete; BigQuery: after loading its staging table, before
-its one MERGE)."""
+its one MERGE). Then the pre-flight (a missing schema, a table of another shape: exit 2 before
+anything is computed), DuckDB's read-only plain runs and its writer threads of one process, and
+the run's warnings as observer events (printed once by the command)."""
 
 from __future__ import annotations
 
@@ -297,3 +299,286 @@ def test_usage_errors_fail_before_anything_is_written(duck_project, tmp_path, ar
     r = cs("compute", *METRICS, *RANGE, "--target", "cs_metrics", *args, project=engine.path)
     expect(r, 2, fragment)
     assert engine.query("SELECT count(*) FROM information_schema.tables WHERE table_name = 'cs_metrics'") == [(0,)]
+
+
+# -- the pre-flight: a target that cannot be written fails before anything is computed -----------
+
+SPELLED = {  # the documented column types, and two others, as each engine spells them in DDL
+    "duckdb": {"text": "VARCHAR", "date": "DATE", "double": "DOUBLE", "timestamp": "TIMESTAMP", "int": "INTEGER"},
+    "postgres": {"text": "TEXT", "date": "DATE", "double": "DOUBLE PRECISION", "timestamp": "TIMESTAMP",
+                 "int": "INTEGER"},
+    "bigquery": {"text": "STRING", "date": "DATE", "double": "FLOAT64", "timestamp": "DATETIME", "int": "INT64"},
+}
+FOUND = {  # how each engine's catalog names a column's type, in a message
+    "duckdb": {"text": "VARCHAR", "int": "INTEGER"},
+    "postgres": {"text": "text", "int": "integer"},
+    "bigquery": {"text": "STRING", "int": "INTEGER"},  # tables.get says INTEGER for INT64
+}
+EXPECTED = {  # the documented types, as each engine spells them in a message
+    "duckdb": {"text": "VARCHAR", "date": "DATE", "double": "DOUBLE", "timestamp": "TIMESTAMP"},
+    "postgres": {"text": "text", "date": "date", "double": "double precision", "timestamp": "timestamp"},
+    "bigquery": {"text": "STRING", "date": "DATE", "double": "FLOAT64", "timestamp": "DATETIME"},
+}
+DOCUMENTED = (("metric", "text"), ("variant", "text"), ("grain", "text"), ("period_start", "date"),
+              ("period_end", "date"), ("dimensions", "text"), ("value", "double"), ("unit", "text"),
+              ("computed_at", "timestamp"), ("fingerprint", "text"), ("csframe_version", "text"))
+
+
+def run_sql(engine, sql: str) -> None:
+    """A statement on the engine's database, read-write (DuckDB: the project's file)."""
+    if engine.name == "duckdb":
+        import duckdb
+
+        with duckdb.connect(str(engine.path / "demo.duckdb")) as con:
+            con.execute(sql)
+    else:
+        engine.query(sql)
+
+
+def make_table(engine, name: str, columns) -> None:
+    """``name`` (dropped first) with ``columns``: (column, family of SPELLED, constraint text)."""
+    types = SPELLED[engine.name]
+    run_sql(engine, f"DROP TABLE IF EXISTS {engine.table(name)}")
+    run_sql(engine, f"CREATE TABLE {engine.table(name)} ("
+                    + ", ".join(f"{c} {types[t]} {extra}".strip() for c, t, extra in columns) + ")")
+
+
+def computed_anything(stderr: str) -> list[str]:
+    """The stages past the connect (and its pre-flight) that a run reported (--log-format json)."""
+    return [e["stage"] for e in json_lines(stderr)
+            if e["event"] == "stage_start" and e["stage"] in ("check", "compile", "execute", "write")]
+
+
+SHAPES = {
+    # every documented name, every column text: DuckDB and PostgreSQL stored the values as text
+    "all_text": ([(c, "text", "") for c, _ in DOCUMENTED],
+                 [("period_start", "text", "date"), ("value", "text", "double"), ("computed_at", "text", "timestamp")]),
+    # every documented name, every column an integer: failed at write time, after the compute
+    "all_int": ([(c, "int", "") for c, _ in DOCUMENTED],
+                [("metric", "int", "text"), ("period_end", "int", "date"), ("value", "int", "double")]),
+    # the documented columns and one more that is NOT NULL without a default: failed at write time
+    "extra_not_null": ([(c, t, "") for c, t in DOCUMENTED] + [("note", "text", "NOT NULL")], "note"),
+    # value NOT NULL: a metric without a value for a period could not be written
+    "value_not_null": ([(c, t, "NOT NULL" if c == "value" else "") for c, t in DOCUMENTED], "value is NOT NULL"),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_a_table_of_another_shape_is_refused_before_anything_is_computed(engine, shape):
+    columns, named = SHAPES[shape]
+    table = f"shape_{shape}"
+    make_table(engine, table, columns)
+    r = compute(engine, *RANGE, "--log-format", "json", table=table)
+    expect(r, 2, "not a csframe result table", "drop this one")
+    assert r.stdout == "" and computed_anything(r.stderr) == [], r.stderr
+    message = json_lines(r.stderr)[-1]["message"]
+    if isinstance(named, str):
+        assert named in message, message
+    else:  # each wrong column with its type and the expected one, all in one message
+        found, wanted = FOUND[engine.name], EXPECTED[engine.name]
+        for column, have, expected in named:
+            assert f"column {column} is {found[have]}, expected {wanted[expected]}" in message, message
+    assert engine.query(f"SELECT count(*) FROM {engine.table(table)}") == [(0,)]
+
+
+def test_extra_columns_that_take_null_or_have_a_default_are_fine(engine):
+    extra = [("note", "text", "")]
+    if engine.name != "bigquery":  # the emulator has no column defaults
+        extra.append(("batch", "int", "NOT NULL DEFAULT 7"))
+    make_table(engine, "shape_extra_ok", [(c, t, "") for c, t in DOCUMENTED] + extra)
+    ok(compute(engine, *RANGE, table="shape_extra_ok"))
+    assert len(engine.rows("shape_extra_ok")) == 3 * 6
+    if engine.name != "bigquery":
+        assert engine.query(f"SELECT DISTINCT batch FROM {engine.table('shape_extra_ok')}") == [(7,)]
+
+
+def test_a_missing_schema_is_refused_before_anything_is_computed(engine):
+    """csframe creates the table, never its schema (BigQuery: dataset); before, the run computed
+    everything (on BigQuery: billed queries) and then failed with exit 1."""
+    r = compute(engine, *RANGE, "--log-format", "json", target="csframe_no_such_schema.cs_metrics")
+    expect(r, 2, "csframe_no_such_schema", "does not exist", "create it first")
+    assert r.stdout == "" and computed_anything(r.stderr) == [], r.stderr
+    hint = json_lines(r.stderr)[-1]["hint"]
+    assert ("bq mk --dataset" if engine.name == "bigquery" else "CREATE SCHEMA") in hint
+
+
+def test_write_results_checks_the_shape_again_in_its_transaction(engine, monkeypatch):
+    """The table may change between the pre-flight and the write: the write checks again."""
+    from csframe.core.errors import UsageError
+    from csframe.core.session import Session
+    from csframe.core.writeback import TARGET_COLUMNS, TARGET_KEY
+
+    make_table(engine, "shape_late", [(c, "text", "") for c, _ in DOCUMENTED])
+    for k, v in engine.env.items():
+        monkeypatch.setenv(k, v)
+    row = ("mrr", "default", "month", dt.date(2024, 1, 1), dt.date(2024, 2, 1), "{}", 1.0, "money",
+           dt.datetime(2024, 2, 1), "0123456789abcdef", "0.test")
+    with Session.open(engine.path) as s:
+        adapter = s.adapter()
+        adapter.connect()
+        with pytest.raises(UsageError, match="column period_start is"):
+            adapter.write_results(engine.table("shape_late"), TARGET_COLUMNS, [row], TARGET_KEY)
+    assert engine.query(f"SELECT count(*) FROM {engine.table('shape_late')}") == [(0,)]
+
+
+# -- DuckDB: plain runs read; writers of one process take turns -------------------------------------
+
+def test_plain_runs_open_the_duckdb_file_read_only_so_they_share_it(duck_project, tmp_path):
+    """Two plain computes at once, while another process (a BI reader, here this test) holds the
+    file open read-only: before, each run opened it read-write and failed (exit 3)."""
+    import duckdb
+
+    engine = duck_project.copy(tmp_path / "duck")
+    with duckdb.connect(str(engine.path / "demo.duckdb"), read_only=True) as reader:
+        runs = [start("compute", *METRICS, *RANGE, "--format", "csv", "--retries", "0", project=engine.path)
+                for _ in range(2)]
+        outs = [run.finish() for run in runs]
+        assert reader.execute("SELECT count(*) FROM customers").fetchone()[0] > 0  # still reading
+    for run, (out, err) in zip(runs, outs):
+        assert run.returncode == 0, err
+    assert outs[0][0] == outs[1][0] and outs[0][0].startswith("metric,variant,period_start")
+
+
+def test_a_duckdb_writer_waits_while_a_plain_run_or_reader_has_the_file(duck_project, tmp_path):
+    """A --target run opens the file read-write: it cannot while others read it, says so, and
+    tries again until they are done (--retries)."""
+    import duckdb
+
+    engine = duck_project.copy(tmp_path / "duck")
+    reader = duckdb.connect(str(engine.path / "demo.duckdb"), read_only=True)
+    try:
+        w = start("compute", *METRICS, *RANGE, "--target", "cs_metrics", "--format", "csv", "--retries", "8",
+                  "--log-format", "json", project=engine.path)
+        w.wait_for(lambda line: '"event": "retry"' in line and "in use by another process" in line)
+    finally:
+        reader.close()
+    _, err = w.finish()
+    assert w.returncode == 0, err
+    assert len(engine.rows()) == 3 * 6
+
+
+def _threads(*calls):
+    """Run the calls in threads at once; their results (or exceptions), in order."""
+    import threading
+
+    out: list = [None] * len(calls)
+
+    def run(i, call):
+        try:
+            out[i] = call()
+        except BaseException as e:  # noqa: BLE001 - reported by the test
+            out[i] = e
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return out
+
+
+@pytest.mark.parametrize("table_exists", [False, True], ids=["creating", "replacing"])
+def test_two_writer_threads_of_one_process_take_turns_on_duckdb(duck_project, tmp_path, monkeypatch, table_exists):
+    """The Python API, two threads writing one DuckDB table: the first pauses inside its
+    transaction (after its create and delete) until the second has lost to it ("Catalog
+    write-write conflict on create" / "Conflict on tuple deletion!"), which used to fail the
+    second run (exit 1); now it runs its transaction again once the first has committed."""
+    import threading
+
+    from csframe.adapters import duckdb_write
+    from csframe.core.session import Session
+
+    engine = duck_project.copy(tmp_path / "duck")
+    if table_exists:
+        ok(compute(engine, "--start", "2024-01-01", "--end", "2024-10-01"))
+    release, lost = tmp_path / "release", threading.Event()
+    conflicts = []
+    real = duckdb_write.is_conflict
+
+    def spy(error):
+        found = real(error)
+        if found:
+            conflicts.append(str(error).splitlines()[0])
+            lost.set()
+        return found
+
+    monkeypatch.setattr(duckdb_write, "is_conflict", spy)
+    monkeypatch.setenv(PAUSE, f"until:{release}")
+    sessions = [Session.open(engine.path), Session.open(engine.path)]
+    try:
+        def write(s, start_, end):
+            return lambda: s.compute(["mrr", "churn_rate", "new_customers"], start=start_, end=end,
+                                     target="cs_metrics", timeout=60).written
+
+        def release_after_a_conflict():
+            lost.wait(30)
+            release.touch()
+
+        a, b, _ = _threads(write(sessions[0], "2024-01-01", "2024-07-01"), write(sessions[1], "2024-04-01", "2024-10-01"),
+                           release_after_a_conflict)
+    finally:
+        release.touch()
+        for s in sessions:
+            s.close()
+    assert a == 18 and b == 18, (a, b)
+    assert conflicts and all("conflict" in c.lower() for c in conflicts), conflicts
+    rows = engine.rows()
+    assert len(rows) == len(keyed(rows)) == 3 * 9  # Jan–Sep, each key once, every row a's or b's
+    assert len({r[8] for r in rows}) == 2
+
+
+def test_sessions_of_one_process_share_a_duckdb_file_whatever_they_do(duck_project, tmp_path):
+    """In one process DuckDB has a file open in one mode: a reading session (read-only) stays
+    open while another writes (it lets go of the file, and reads on through the writer's)."""
+    from csframe.core.session import Session
+
+    engine = duck_project.copy(tmp_path / "duck")
+    with Session.open(engine.path) as reader, Session.open(engine.path) as writer:
+        first = reader.compute(["mrr"], start="2024-01-01", end="2024-04-01")
+        assert writer.compute(["mrr"], start="2024-01-01", end="2024-04-01", target="cs_metrics").written == 3
+        assert reader.compute(["mrr"], start="2024-01-01", end="2024-04-01").rows == first.rows
+        assert reader.adapter().execute("SELECT count(*) FROM cs_metrics") == [(3,)]
+    assert len(engine.rows()) == 3
+
+
+# -- warnings reach a Python API observer, and the command prints each once ---------------------------
+
+TTV = ("-m", "time_to_value", *RANGE)
+
+
+def test_an_observer_receives_each_warning_of_a_run(duck_project, tmp_path, caplog):
+    import logging
+
+    from csframe.core.observe import LoggingObserver
+    from csframe.core.session import Session
+
+    class Recorder:
+        def __init__(self):
+            self.events = []
+
+        def event(self, kind, **fields):
+            self.events.append((kind, fields))
+
+    engine = duck_project.copy(tmp_path / "duck")
+    seen = Recorder()
+    with Session.open(engine.path) as s:
+        result = s.compute(["time_to_value"], start="2024-01-01", end="2024-07-01", target="cs_metrics",
+                           observer=seen)
+        assert result.warnings and any("leaves out" in w for w in result.warnings)
+        assert [f["message"] for k, f in seen.events if k == "warning"] == list(result.warnings)
+        assert seen.events[-1][0] == "warning"  # once the run is done, after its write
+        caplog.set_level(logging.INFO, logger="csframe")
+        s.compute(["time_to_value"], start="2024-01-01", end="2024-07-01", observer=LoggingObserver())
+    logged = [r for r in caplog.records if getattr(r, "csframe_event", None) == "warning"]
+    assert [r.csframe_message for r in logged] == list(result.warnings)
+    assert all(r.levelno == logging.WARNING for r in logged)
+
+
+def test_the_command_prints_each_warning_once(duck_project):
+    r = ok(cs("compute", *TTV, "--format", "csv", project=duck_project.path))
+    notes = [line for line in r.stderr.splitlines() if "leaves out" in line]
+    assert len(notes) == 1 and notes[0].startswith("note: time_to_value:median leaves out"), r.stderr
+    r = ok(cs("compute", *TTV, "--format", "csv", "--log-format", "json", project=duck_project.path))
+    warnings = [e for e in json_lines(r.stderr) if e["event"] == "warning"]
+    assert [w["message"] for w in warnings] == notes and warnings[0]["level"] == "warning", r.stderr
+    assert ok(cs("compute", *TTV, "--format", "csv", "--quiet", project=duck_project.path)).stderr == ""
