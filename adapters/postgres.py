@@ -36,6 +36,19 @@ def _reason(error: Exception, dsn: str) -> str:
     return text.removeprefix("connection failed: ") or type(error).__name__
 
 
+_LOST_STATES = ("57P01", "57P02", "57P03")  # admin_shutdown, crash_shutdown, cannot_connect_now
+
+
+def _lost(error: Exception, con: Any) -> bool:
+    """Whether a statement failed because the connection went away (the server restarted or
+    terminated it): a transient failure, for the run to connect again and repeat the stage."""
+    import psycopg
+
+    state = getattr(error, "sqlstate", None) or ""
+    return isinstance(error, psycopg.OperationalError) and (
+        state.startswith("08") or state in _LOST_STATES or (con is not None and con.closed))
+
+
 class PostgresAdapter:
     """Runs csframe's query on PostgreSQL in a read-only transaction."""
 
@@ -87,6 +100,14 @@ class PostgresAdapter:
             if self.timeout_ms:
                 cur.execute("SELECT set_config('statement_timeout', %s, false)", (str(self.timeout_ms),))
 
+    def _raise_if_lost(self, error: Exception, during: str) -> None:
+        if _lost(error, self.con):
+            reason = " ".join(str(error).split()) or type(error).__name__
+            self.close()
+            raise EngineUnavailableError(f"lost the connection to postgres at {_host_of(self.dsn)} during {during}: "
+                                         f"{reason}", hint="Check that the server runs; the run tries again "
+                                                           "(--retries).", transient=True) from None
+
     def set_deadline(self, deadline: Any) -> None:
         """Hold every statement to ``deadline`` (None: no limit) until it is cleared."""
         self.deadline = deadline
@@ -111,6 +132,7 @@ class PostgresAdapter:
         except psycopg.Error as e:
             if timed_out(e) and self.deadline is not None and self.deadline.seconds is not None:
                 raise RunTimeoutError("postgres cancelled the query: the run's time limit was reached") from None
+            self._raise_if_lost(e, "the query")
             raise MetricFailedError(f"postgres failed to run the query: {str(e).strip()}") from None
 
     def relation_columns(self, relation_sql: str) -> list[str]:
@@ -127,6 +149,7 @@ class PostgresAdapter:
         except psycopg.Error as e:
             if timed_out(e) and self.deadline is not None and self.deadline.seconds is not None:
                 raise RunTimeoutError("postgres cancelled the query: the run's time limit was reached") from None
+            self._raise_if_lost(e, "reading a source")
             raise MetricFailedError(str(e).strip().split("\n")[0]) from None
 
     def check_target(self, table: str, columns: Any, keys: Any) -> None:
@@ -146,6 +169,7 @@ class PostgresAdapter:
         except psycopg.Error as e:
             if timed_out(e) and self.deadline is not None and self.deadline.seconds is not None:
                 raise RunTimeoutError("postgres cancelled the write: the run's time limit was reached") from None
+            self._raise_if_lost(e, f"the write of {table} (nothing was written)")
             raise MetricFailedError(f"postgres could not write {table}: {str(e).strip().splitlines()[0]}",
                                     hint="Nothing was written; the table holds what it held before.") from None
 

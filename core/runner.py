@@ -56,6 +56,26 @@ def opener_of(adapter: Any, target: str | None) -> Any:
     return open_
 
 
+def _reconnecting(fn: Any, open_: Any, policy: RetryPolicy, deadline: Deadline, stages: Stages, stage: str) -> Any:
+    """``fn()``; when the engine's connection is lost on the way (a transient
+    EngineUnavailableError: a server restarting, a connection terminated), open it again
+    (``open_``) and call ``fn`` again, within ``policy`` and the run's time limit. Every stage
+    may be repeated: the checks and the query only read, and a write whose connection was lost
+    never committed."""
+    tries = 0
+
+    def attempt() -> Any:
+        nonlocal tries
+        tries += 1
+        if tries > 1:
+            open_()
+        return fn()
+
+    return retry(attempt, policy, deadline=deadline,
+                 on_retry=lambda n, wait, e: stages.emit("retry", stage=stage, attempt=n, retries=policy.retries,
+                                                         delay=round(wait, 3), error=e.message))
+
+
 def _stage(stages: Stages, deadline: Deadline, name: str):
     deadline.remaining()  # raises when the time is already up
     return stages.stage(name)
@@ -74,18 +94,23 @@ def run_plan(session: Any, plan: Plan, *, target: str | None = None, deadline: D
     try:
         if set_deadline is not None:
             set_deadline(deadline)
+        open_ = opener_of(adapter, target)
         with _stage(stages, deadline, "connect"):
-            retry(opener_of(adapter, target), retries, deadline=deadline,
+            retry(open_, retries, deadline=deadline,
                   on_retry=lambda n, wait, e: stages.emit("retry", stage="connect", attempt=n, retries=retries.retries,
                                                           delay=round(wait, 3), error=e.message))
+
+        def again(fn: Any, stage: str) -> Any:
+            return _reconnecting(fn, open_, retries, deadline, stages, stage)
+
         current = "check"
         with _stage(stages, deadline, "check"):
-            problems, absent = session.inspect_sources(plan.sources, plan.by)
+            problems, absent = again(lambda: session.inspect_sources(plan.sources, plan.by), "check")
             if problems:
                 raise DataContractError(
                     "the sources break the data contract:\n  " + "\n  ".join(map(str, problems)),
                     problems=tuple(problems), hint="Fix the mapping under [sources] in csframe.toml, or the tables.")
-            bad = session.check_data(plan.sources, plan.parameters, absent)
+            bad = again(lambda: session.check_data(plan.sources, plan.parameters, absent), "check")
             if bad and not plan.lenient:
                 raise DataContractError(
                     "the data breaks the contract:\n  " + "\n  ".join(map(str, bad)),
@@ -98,7 +123,7 @@ def run_plan(session: Any, plan: Plan, *, target: str | None = None, deadline: D
         current = "execute"
         with _stage(stages, deadline, "execute") as info:
             try:
-                rows = adapter.execute(sql)
+                rows = again(lambda: adapter.execute(sql), "execute")
             except MetricFailedError as e:
                 if isinstance(e, RunTimeoutError):
                     raise
@@ -124,7 +149,8 @@ def run_plan(session: Any, plan: Plan, *, target: str | None = None, deadline: D
         if write is not None:
             current = "write"
             with _stage(stages, deadline, "write") as info:
-                written = write(target, TARGET_COLUMNS, target_rows(result, computed_at), TARGET_KEY)
+                out = target_rows(result, computed_at)
+                written = again(lambda: write(target, TARGET_COLUMNS, out, TARGET_KEY), "write")
                 info["rows"] = written
                 info["table"] = target
         for message in result.warnings:  # once the run has succeeded, as the CLI prints them

@@ -37,31 +37,65 @@ def _writer(session, fmt: str, output: str | None):
     return writer
 
 
-def write_result(session, result, fmt: str, output: str | None) -> None:
-    writer = _writer(session, fmt, output)
-    binary = getattr(writer, "binary", False)
-    if output in (None, "-"):
-        writer(result, sys.stdout)
-        return
-    import os
-    import tempfile
+class Output:
+    """Where the result goes: stdout, or a file written whole. The file is made ready before
+    anything is computed (:meth:`open`: a temporary file beside it, or the special file itself,
+    so that a place csframe cannot write fails first, exit 2), and :meth:`write` fills it and
+    renames it into place: nothing is written half-way."""
 
-    if os.path.exists(output) and not os.path.isfile(output):  # /dev/null, a FIFO: write to it, never replace it
-        with open(output, "wb") if binary else open(output, "w", encoding="utf-8", newline="") as f:
-            writer(result, f)
-        return
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(output)), prefix=".csframe-", suffix=".tmp")
-    try:
-        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")) as f:
-            writer(result, f)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # as open() would have made it, not mkstemp's 0600
-        os.replace(tmp, output)  # nothing is written half-way
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    def __init__(self, writer, output: str | None) -> None:
+        self.writer, self.output = writer, output
+        self.binary = getattr(writer, "binary", False)
+        self.file = None
+        self.tmp: str | None = None
+
+    def open(self) -> Output:
+        import os
+        import tempfile
+
+        out = self.output
+        if out in (None, "-"):
+            return self
+        mode = "wb" if self.binary else "w"
+        try:
+            if os.path.exists(out) and not os.path.isfile(out):  # /dev/null, a FIFO: write to it, never replace it
+                self.file = open(out, mode) if self.binary else open(out, mode, encoding="utf-8", newline="")
+            else:
+                fd, self.tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(out)), prefix=".csframe-",
+                                                suffix=".tmp")
+                self.file = os.fdopen(fd, mode) if self.binary else os.fdopen(fd, mode, encoding="utf-8", newline="")
+        except OSError as e:
+            raise UsageError(f"--output {out}: cannot write there ({e.strerror or e})",
+                             hint="Name a file in a directory you can write to.") from None
+        return self
+
+    def write(self, result) -> None:
+        import os
+
+        if self.file is None:
+            self.writer(result, sys.stdout)
+            return
+        try:
+            with self.file as f:
+                self.writer(result, f)
+            if self.tmp is not None:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(self.tmp, 0o666 & ~umask)  # as open() would have made it, not mkstemp's 0600
+                os.replace(self.tmp, self.output)
+                self.tmp = None
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Leave no temporary file behind (a failed run writes nothing)."""
+        import os
+
+        if self.file is not None and not self.file.closed:
+            self.file.close()
+        if self.tmp is not None and os.path.exists(self.tmp):
+            os.unlink(self.tmp)
+        self.tmp = None
 
 
 @cli.command()
@@ -100,7 +134,7 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, targ
     started = time.perf_counter()
     with open_session(project_dir) as session:
         reporter.event("stage_end", stage="load", seconds=round(time.perf_counter() - started, 6))
-        _writer(session, fmt, output)  # a bad format fails before anything is computed or written
+        writer = _writer(session, fmt, output)  # a bad format fails before anything is computed or written
         if all_:
             keys, missing = session.all_keys()
             if by:
@@ -121,8 +155,12 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, targ
                 click.echo(f"{n:>16,} bytes  {what}")
             click.echo(f"{total:>16,} bytes  in all (nothing was run)")
             return
-        result = session.compute(keys, grain=grain, start=start, end=end, by=by, lenient=lenient,
-                                 params=parse_params(params), target=target, timeout=timeout,
-                                 observer=reporter, retries=retries)  # its warnings come as events
-        write_result(session, result, fmt, output)
+        sink = Output(writer, output).open()  # a file csframe cannot write fails before anything is computed
+        try:
+            result = session.compute(keys, grain=grain, start=start, end=end, by=by, lenient=lenient,
+                                     params=parse_params(params), target=target, timeout=timeout,
+                                     observer=reporter, retries=retries)  # its warnings come as events
+            sink.write(result)
+        finally:
+            sink.discard()
         reporter.finish(result, target=target, written=result.written)

@@ -124,7 +124,7 @@ class Reporter:
                 self.done[fields["stage"]] = fields["seconds"]
                 self.current = None
             if self.json:
-                if not self.quiet or kind in ("retry",):
+                if not self.quiet:
                     self._json("warning" if kind == "retry" else "info", kind, **fields)
                 return
             if self.quiet:
@@ -148,9 +148,11 @@ class Reporter:
 
     def warning(self, message: str) -> None:
         with self.lock:
+            if self.quiet:
+                return
             if self.json:
                 self._json("warning", "warning", message=message)
-            elif not self.quiet:
+            else:
                 self._line(message)
 
     def finish(self, result: Any, **fields: Any) -> None:

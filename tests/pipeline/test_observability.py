@@ -61,6 +61,16 @@ def test_a_quick_run_says_nothing_and_quiet_says_nothing_ever(duck_project):
                  project=duck_project.path)).stderr == ""
 
 
+def test_quiet_says_nothing_in_json_either_but_errors(duck_project):
+    args = ("compute", "-m", "time_to_value", *RANGE, "--format", "csv", "--log-format", "json")
+    loud = ok(cs(*args, project=duck_project.path))
+    assert any(e["event"] == "warning" and "time_to_value" in e["message"] for e in json_lines(loud.stderr))
+    assert ok(cs(*args, "--quiet", project=duck_project.path)).stderr == ""
+    r = expect(cs(*args, "--quiet", "--param", "value_event=", project=duck_project.path), 2)
+    (event,) = json_lines(r.stderr)  # an error is still said, as JSON
+    assert event["level"] == "error" and "value_event" in event["message"]
+
+
 def test_progress_as_plain_lines_when_not_a_terminal(duck_project):
     r = ok(cs("compute", *METRICS, *RANGE, "--progress", "--format", "csv", project=duck_project.path))
     lines = r.stderr.splitlines()

@@ -163,3 +163,20 @@ def test_output_to_a_special_file_writes_to_it_and_never_replaces_it(duck_projec
 
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
     expect(cs("compute", "-m", "mrr", *RANGE, "--output", tmp_path, project=duck_project.path), 2, "is a directory")
+
+
+def test_an_output_csframe_cannot_write_fails_before_anything_is_computed_or_written(duck_project, tmp_path):
+    engine = duck_project.copy(tmp_path / "duck")
+    r = expect(cs("compute", "-m", "mrr", *RANGE, "--format", "csv", "--output", "/proc/csframe-out.csv",
+                  "--target", "out_first", "--log-format", "json", project=engine.path), 2,
+               "--output /proc/csframe-out.csv: cannot write there")
+    assert "Traceback" not in r.stderr and '"stage": "execute"' not in r.stderr  # nothing was computed
+    assert engine.query("SELECT count(*) FROM information_schema.tables WHERE table_name = 'out_first'") == [(0,)]
+
+
+def test_a_failed_run_leaves_no_file_and_no_temporary_one(duck_project, tmp_path):
+    out = tmp_path / "out" / "rows.csv"
+    out.parent.mkdir()
+    expect(cs("compute", "-m", "mrr", *RANGE, "--output", out, "--timeout", "0.001", project=duck_project.path), 1,
+           "time limit")
+    assert list(out.parent.iterdir()) == []

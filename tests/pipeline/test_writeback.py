@@ -582,3 +582,26 @@ def test_the_command_prints_each_warning_once(duck_project):
     warnings = [e for e in json_lines(r.stderr) if e["event"] == "warning"]
     assert [w["message"] for w in warnings] == notes and warnings[0]["level"] == "warning", r.stderr
     assert ok(cs("compute", *TTV, "--format", "csv", "--quiet", project=duck_project.path)).stderr == ""
+
+
+def test_a_connection_lost_while_writing_is_opened_again_and_the_write_repeated(pg_project):
+    """PostgreSQL terminates the writer's connection inside its transaction (after its delete):
+    nothing was committed, so the run connects again and writes again, and says so; the table
+    then holds the run's rows once each."""
+    engine = pg_project
+    engine.query(f"DROP TABLE IF EXISTS {engine.table('lost')}")
+    ok(compute(engine, *RANGE, table="lost"))
+    before = engine.rows("lost")
+    run = start("compute", *METRICS, *RANGE, "--target", engine.table("lost"), "--format", "csv", "--log-format",
+                "json", project=engine.path, extra_env={**engine.env, PAUSE: "2"})
+    run.wait_for(lambda line: '"stage_start", "stage": "write"' in line)
+    time.sleep(0.7)  # deleted, paused, not committed
+    killed = engine.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+                          f"AND state = 'idle in transaction' AND query LIKE '%{engine.schema}%lost%'")
+    assert killed == [(True,)], killed
+    _, err = run.finish()
+    assert run.returncode == 0, err
+    retried = [e for e in json_lines(err) if e["event"] == "retry"]
+    assert [e["stage"] for e in retried] == ["write"] and "lost the connection to postgres" in retried[0]["error"]
+    after = engine.rows("lost")
+    assert keyed(after) == keyed(before) and len(after) == len(before)
