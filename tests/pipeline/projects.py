@@ -119,3 +119,11 @@ def make_bigquery(root: Path, endpoint: str, project: str, dataset: str) -> Engi
     finally:
         adapter.close()
     return Engine("bigquery", path, {}, schema=dataset, endpoint=endpoint, project=project)
+
+
+def unreachable_pg(root: Path) -> Path:
+    """A project whose PostgreSQL nobody listens for (port 1): every connection is refused."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "csframe.toml").write_text('[adapter]\nname = "postgres"\ndsn = "host=127.0.0.1 port=1 dbname=x user=u"\n'
+                                       '[sources.subscriptions]\ntable = "subscriptions"\n')
+    return root

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from tests.pipeline.commands import cs, expect, ok
-from tests.pipeline.projects import RANGE
+from tests.pipeline.projects import RANGE, unreachable_pg
 
 MODULE = '''
 from csframe.core.hookspecs import hookimpl
@@ -269,15 +269,8 @@ def test_diff_against_git_needs_none_of_the_engines_settings(tmp_path, monkeypat
            "CSFRAME_TEST_UNSET_WEIGHT is not set")
 
 
-def _unreachable_pg(root):
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "csframe.toml").write_text('[adapter]\nname = "postgres"\ndsn = "host=127.0.0.1 port=1 dbname=x user=u"\n'
-                                       '[sources.subscriptions]\ntable = "subscriptions"\n')
-    return root
-
-
 def test_diff_against_a_table_retries_the_connection_as_compute_does(tmp_path):
-    path = _unreachable_pg(tmp_path / "pg")
+    path = unreachable_pg(tmp_path / "pg")
     t0 = time.monotonic()
     r = expect(cs("diff", "--against", "cs_metrics", "--retries", "2", project=path), 3, "gave up after 2 retries")
     assert time.monotonic() - t0 >= 0.6  # 0.25 s + 0.5 s, ±10 %

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from tests.pipeline.commands import argv, cs, env, expect, json_lines, ok
-from tests.pipeline.projects import RANGE
+from tests.pipeline.projects import RANGE, unreachable_pg
 
 METRICS = ("-m", "mrr", "-m", "churn_rate")
 
@@ -118,15 +118,8 @@ def test_progress_is_a_bar_on_a_terminal(duck_project):
 
 # -- retries --------------------------------------------------------------------------------
 
-def _unreachable_pg(root):
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "csframe.toml").write_text('[adapter]\nname = "postgres"\ndsn = "host=127.0.0.1 port=1 dbname=x user=u"\n'
-                                       '[sources.subscriptions]\ntable = "subscriptions"\n')
-    return root
-
-
 def test_transient_connection_errors_are_retried_with_backoff_and_logged(tmp_path):
-    path = _unreachable_pg(tmp_path / "pg")
+    path = unreachable_pg(tmp_path / "pg")
     t0 = time.monotonic()
     r = expect(cs("compute", "-m", "mrr", *RANGE, "--retries", "2", project=path), 3, "gave up after 2 retries")
     assert time.monotonic() - t0 >= 0.6  # 0.25 s + 0.5 s, ±10 %
