@@ -133,19 +133,19 @@ _SETTINGS = settings(deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.g
                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-@settings(_SETTINGS, max_examples=60)
+@settings(_SETTINGS, max_examples=40)
 @given(data=histories("month"))
 def test_identity_and_reference_month(data):
     check_history("month", data)
 
 
-@settings(_SETTINGS, max_examples=60)
+@settings(_SETTINGS, max_examples=40)
 @given(data=histories("quarter"))
 def test_identity_and_reference_quarter(data):
     check_history("quarter", data)
 
 
-@settings(_SETTINGS, max_examples=50)
+@settings(_SETTINGS, max_examples=35)
 @given(data=histories("week"))
 def test_identity_and_reference_week(data):
     check_history("week", data)
