@@ -196,4 +196,13 @@ def _medians(tree: exp.Expression) -> exp.Expression:
     return _rewrite(tree, rewrite)
 
 
-TRANSFORMS = (_iso_weeks, _datetime_trunc, _epoch_seconds, _interval_literals, _interval_arithmetic, _medians)
+def _no_materialized(tree: exp.Expression) -> exp.Expression:
+    """BigQuery has no ``AS MATERIALIZED`` (the neutral query marks the steps several read): drop it."""
+    with_ = tree.args.get("with_") if isinstance(tree, exp.Query) else None
+    for cte in with_.expressions if with_ is not None else ():
+        cte.set("materialized", None)
+    return tree
+
+
+TRANSFORMS = (_no_materialized, _iso_weeks, _datetime_trunc, _epoch_seconds, _interval_literals, _interval_arithmetic,
+              _medians)

@@ -24,7 +24,6 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from sqlglot import exp
 
 from csframe.core.errors import EngineUnavailableError, MetricFailedError, ProjectError
 from csframe.core.hookspecs import hookimpl
@@ -56,25 +55,12 @@ def _release_readers(database: str, me: DuckDBAdapter, deadline: Any) -> None:
             holder._using.release()
 
 
-def _materialize_shared_ctes(tree: exp.Expression) -> exp.Expression:
-    """Ask DuckDB to compute once every CTE that several steps read."""
-    if not isinstance(tree, exp.Query) or not tree.args.get("with_"):
-        return tree
-    counts: dict[str, int] = {}
-    for table in tree.find_all(exp.Table):
-        counts[table.name] = counts.get(table.name, 0) + 1
-    for cte in tree.args["with_"].expressions:
-        if counts.get(cte.alias_or_name, 0) > 1:
-            cte.set("materialized", True)
-    return tree
-
-
 class DuckDBAdapter:
     """Runs csframe's query in an embedded DuckDB database."""
 
     NAME = "duckdb"
     DIALECT = "duckdb"
-    TRANSFORMS = (_materialize_shared_ctes,)
+    TRANSFORMS = ()  # csframe's neutral query is DuckDB's SQL as it is
 
     def __init__(self, settings: dict[str, Any], project_dir: Path) -> None:
         unknown = set(settings) - {"name", "database", "read_only", "threads"}

@@ -371,5 +371,18 @@ def compile_plan(
     final = final.order_by(*order)
     for name, q, _ in ctes:
         final = final.with_(name, as_=q, copy=False)
+    _materialize_shared(final)
     columns = (*OUTPUT_COLUMNS, *plan.by, *plan.extra_keys, "value")
     return Compiled(final, columns, plan, tuple((n, s) for n, _, s in ctes), left_out)
+
+
+def _materialize_shared(query: exp.Select) -> None:
+    """Mark ``AS MATERIALIZED`` every step that several steps read, so that it is computed
+    once (DuckDB would otherwise inline it into each reader; PostgreSQL computes such a step
+    once anyway; BigQuery has no such hint and its transforms drop it)."""
+    counts: dict[str, int] = {}
+    for table in query.find_all(exp.Table):
+        counts[table.name] = counts.get(table.name, 0) + 1
+    for cte in query.args["with_"].expressions:
+        if counts.get(cte.alias_or_name, 0) > 1:
+            cte.set("materialized", True)

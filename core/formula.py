@@ -154,9 +154,13 @@ def bottom_up(node: exp.Expression, fn: Callable[[exp.Expression], exp.Expressio
     (sqlglot's own ``transform`` works top-down and skips what it returns)."""
     for key, value in list(node.args.items()):
         if isinstance(value, exp.Expression):
-            node.set(key, bottom_up(value, fn))
+            new = bottom_up(value, fn)
+            if new is not value:  # set() only what changed: it is the costly part of a walk
+                node.set(key, new)
         elif isinstance(value, list):
-            node.set(key, [bottom_up(v, fn) if isinstance(v, exp.Expression) else v for v in value])
+            items = [bottom_up(v, fn) if isinstance(v, exp.Expression) else v for v in value]
+            if any(a is not b for a, b in zip(items, value)):
+                node.set(key, items)
     return fn(node)
 
 

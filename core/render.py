@@ -23,5 +23,7 @@ def dialect_profile(registry: Any, name: str) -> Any:
 
 def render(tree: Any, profile: Any, *, pretty: bool = True) -> str:
     """SQL text for the adapter class ``profile``."""
-    out = apply_transforms(tree.copy(), profile.TRANSFORMS)
+    transforms = profile.TRANSFORMS
+    # the transforms rewrite in place, on a copy; generating SQL leaves the tree as it was
+    out = apply_transforms(tree.copy(), transforms) if transforms else tree
     return out.sql(dialect=profile.DIALECT, pretty=pretty)

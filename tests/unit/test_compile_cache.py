@@ -36,3 +36,18 @@ def test_another_plan_or_other_absent_columns_compile_again():
     absent, sql = s.compile(_plan(s), absent={"subscriptions": {"is_trial"}})
     assert absent is not by_segment and sql != plain  # is_trial read as its default, false
     assert s.compile(_plan(s), absent={"subscriptions": {"is_trial"}})[0] is absent
+
+
+def test_rendering_leaves_the_kept_tree_as_it_was():
+    # PostgreSQL has no transforms, so its SQL is generated from the kept tree itself (no copy);
+    # neither that nor another dialect's transforms (on a copy) may change the tree
+    from csframe.core.render import dialect_profile, render
+
+    s = _session()
+    compiled, _ = s.compile(_plan(s, by=("segment",)))
+    before = compiled.query.sql(dialect="duckdb")
+    for name in ("postgres", "bigquery", "duckdb", "postgres"):
+        render(compiled.query, dialect_profile(s.registry, name))
+    assert compiled.query.sql(dialect="duckdb") == before
+    assert render(compiled.query, dialect_profile(s.registry, "postgres")) == s.compile(_plan(s, by=("segment",)),
+                                                                                       dialect="postgres")[1]

@@ -1,8 +1,8 @@
-WITH groups AS (
+WITH groups AS MATERIALIZED (
   /* step: one group: no --by */
   SELECT
     0 AS grp
-), src_survey_responses AS (
+), src_survey_responses AS MATERIALIZED (
   /* step: read survey_responses as the data contract names it */
   SELECT
     CAST(t."response_id" AS VARCHAR) AS response_id,

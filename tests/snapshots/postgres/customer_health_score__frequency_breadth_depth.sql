@@ -1,4 +1,4 @@
-WITH groups AS (
+WITH groups AS MATERIALIZED (
   /* step: one group: no --by */
   SELECT
     0 AS grp
@@ -13,7 +13,7 @@ WITH groups AS (
     CAST(t."is_trial" AS BOOLEAN) AS is_trial,
     0 AS grp
   FROM "subscriptions" AS t
-), src_events AS (
+), src_events AS MATERIALIZED (
   /* step: read events as the data contract names it */
   SELECT
     CAST(t."user_id" AS VARCHAR) AS user_id,
@@ -22,7 +22,7 @@ WITH groups AS (
     CAST(t."occurred_at" AS TIMESTAMP) AS occurred_at,
     0 AS grp
   FROM "events" AS t
-), src_users AS (
+), src_users AS MATERIALIZED (
   /* step: read users as the data contract names it */
   SELECT
     CAST(t."user_id" AS VARCHAR) AS user_id,
@@ -40,7 +40,7 @@ WITH groups AS (
       CAST(value AS DATE)
     FROM GENERATE_SERIES(CAST('2023-12-01' AS DATE), CAST('2024-06-01' AS DATE), INTERVAL '1 MONTH') AS _t(value)
   ) AS t(d)
-), grid AS (
+), grid AS MATERIALIZED (
   /* step: every period × group */
   SELECT
     g.grp,
@@ -144,7 +144,7 @@ WITH groups AS (
     previous_period_start,
     first_paid_at
   FROM running
-), end_customer_periods AS (
+), end_customer_periods AS MATERIALIZED (
   WITH customer_changes AS (
     SELECT
       grp,

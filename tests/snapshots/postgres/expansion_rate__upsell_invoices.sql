@@ -1,4 +1,4 @@
-WITH groups AS (
+WITH groups AS MATERIALIZED (
   /* step: one group: no --by */
   SELECT
     0 AS grp
@@ -22,7 +22,7 @@ WITH groups AS (
       CAST(value AS DATE)
     FROM GENERATE_SERIES(CAST('2023-12-01' AS DATE), CAST('2024-06-01' AS DATE), INTERVAL '1 MONTH') AS _t(value)
   ) AS t(d)
-), grid AS (
+), grid AS MATERIALIZED (
   /* step: every period × group */
   SELECT
     g.grp,
@@ -31,7 +31,7 @@ WITH groups AS (
     CAST(1.0 AS DOUBLE PRECISION) AS grain_months
   FROM groups AS g
   CROSS JOIN spine AS s
-), invoice_periods AS (
+), invoice_periods AS MATERIALIZED (
   /* step: invoices paid in each period: all of them, and those of kind upsell or cross_sell (a NULL kind is subscription) */
   SELECT
     grp,

@@ -1,4 +1,4 @@
-WITH groups AS (
+WITH groups AS MATERIALIZED (
   /* step: one group: no --by */
   SELECT
     0 AS grp
@@ -13,7 +13,7 @@ WITH groups AS (
     CAST(t."is_trial" AS BOOLEAN) AS is_trial,
     0 AS grp
   FROM "subscriptions" AS t
-), src_events AS (
+), src_events AS MATERIALIZED (
   /* step: read events as the data contract names it */
   SELECT
     CAST(t."user_id" AS VARCHAR) AS user_id,
@@ -32,7 +32,7 @@ WITH groups AS (
       CAST(value AS DATE)
     FROM GENERATE_SERIES(CAST('2023-12-01' AS DATE), CAST('2024-06-01' AS DATE), INTERVAL '1 MONTH') AS _t(value)
   ) AS t(d)
-), grid AS (
+), grid AS MATERIALIZED (
   /* step: every period × group */
   SELECT
     g.grp,
@@ -55,7 +55,7 @@ WITH groups AS (
     AND (
       ended_at IS NULL OR ended_at <> started_at
     )
-), sub_customer_periods AS (
+), sub_customer_periods AS MATERIALIZED (
   WITH events AS (
     SELECT
       r.grp,

@@ -1,4 +1,4 @@
-WITH groups AS (
+WITH groups AS MATERIALIZED (
   /* step: one group: no --by */
   SELECT
     0 AS grp
@@ -23,7 +23,7 @@ WITH groups AS (
       CAST(value AS DATE)
     FROM GENERATE_SERIES(CAST('2023-12-01' AS DATE), CAST('2024-06-01' AS DATE), INTERVAL '1 MONTH') AS _t(value)
   ) AS t(d)
-), grid AS (
+), grid AS MATERIALIZED (
   /* step: every period × group */
   SELECT
     g.grp,
@@ -127,7 +127,7 @@ WITH groups AS (
     previous_period_start,
     first_paid_at
   FROM running
-), sub_movements AS (
+), sub_movements AS MATERIALIZED (
   /* step: per period: the sets N, L, R and A \ S and the MRR movements, customer by customer */
   SELECT
     c.grp,

@@ -1,8 +1,8 @@
-WITH groups AS (
+WITH groups AS MATERIALIZED (
   /* step: one group: no --by */
   SELECT
     0 AS grp
-), src_customers AS (
+), src_customers AS MATERIALIZED (
   /* step: read customers as the data contract names it */
   SELECT
     CAST(t."customer_id" AS VARCHAR) AS customer_id,

@@ -1,4 +1,4 @@
-WITH groups AS (
+WITH groups AS MATERIALIZED (
   /* step: one group: no --by */
   SELECT
     0 AS grp

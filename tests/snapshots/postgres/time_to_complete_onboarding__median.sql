@@ -1,4 +1,4 @@
-WITH groups AS (
+WITH groups AS MATERIALIZED (
   /* step: one group: no --by */
   SELECT
     0 AS grp
@@ -11,7 +11,7 @@ WITH groups AS (
     CAST(t."occurred_at" AS TIMESTAMP) AS occurred_at,
     0 AS grp
   FROM "events" AS t
-), src_customers AS (
+), src_customers AS MATERIALIZED (
   /* step: read customers as the data contract names it */
   SELECT
     CAST(t."customer_id" AS VARCHAR) AS customer_id,

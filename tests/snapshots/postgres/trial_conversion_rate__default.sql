@@ -1,8 +1,8 @@
-WITH groups AS (
+WITH groups AS MATERIALIZED (
   /* step: one group: no --by */
   SELECT
     0 AS grp
-), src_trials AS (
+), src_trials AS MATERIALIZED (
   /* step: read trials as the data contract names it */
   SELECT
     CAST(t."trial_id" AS VARCHAR) AS trial_id,
