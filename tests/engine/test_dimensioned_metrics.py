@@ -363,13 +363,19 @@ LIMITS = {
 }
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
-def limits(request, tmp_path):
+def _session_on(request, directory, tables: dict):
+    """A session over ``tables`` on the engine of ``request.param``, closed (and its schema
+    dropped) after the test."""
     dsn = request.getfixturevalue("pg_dsn") if request.param == "postgres" else None
-    s, drop = _open(request.param, tmp_path, LIMITS, dsn)
+    s, drop = _open(request.param, directory, tables, dsn)
     yield s
     s.close()
     drop()
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def limits(request, tmp_path):
+    yield from _session_on(request, tmp_path, LIMITS)
 
 
 @pytest.mark.parametrize("weights,customer,limit,bands", [
@@ -430,11 +436,7 @@ ORPHANS = {
 
 @pytest.fixture(params=["duckdb", "postgres"])
 def orphans(request, tmp_path):
-    dsn = request.getfixturevalue("pg_dsn") if request.param == "postgres" else None
-    s, drop = _open(request.param, tmp_path, ORPHANS, dsn)
-    yield s
-    s.close()
-    drop()
+    yield from _session_on(request, tmp_path, ORPHANS)
 
 
 def test_the_whole_source_includes_events_of_unknown_customers(orphans):
