@@ -98,8 +98,8 @@ def existing_columns(cur: Any, table: exp.Table) -> list[ExistingColumn] | None:
             for n, t, base, notnull, filled in rows]
 
 
-def _check(cur: Any, table: exp.Table, columns: Sequence[tuple[str, str]], name: str) -> bool:
-    """Refuse a target that cannot be written (exit 2); whether the table exists."""
+def _check(cur: Any, table: exp.Table, columns: Sequence[tuple[str, str]], name: str) -> None:
+    """Refuse a target that cannot be written (exit 2)."""
     if table.catalog:
         here = cur.execute("SELECT current_database()").fetchone()[0]
         if table.catalog != here:
@@ -116,7 +116,6 @@ def _check(cur: Any, table: exp.Table, columns: Sequence[tuple[str, str]], name:
     existing = existing_columns(cur, table)
     if existing is not None:
         check_shape(name, existing, columns, lambda t: _SPELLED.get(t, t))
-    return existing is not None
 
 
 def check_target(con: Any, name: str, columns: Sequence[tuple[str, str]], deadline: Any = None,
@@ -149,10 +148,9 @@ def write_results(con: Any, name: str, columns: Sequence[tuple[str, str]], rows:
         local_timeout(cur, deadline, configured_ms)
         schema = table.db or cur.execute("SELECT current_schema()").fetchone()[0]
         cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"csframe target {schema}.{table.name}",))
-        if not _check(cur, table, columns, name):  # checked before the run too; it may have changed since
-            cur.execute(create_table(table, columns, keys).sql(_DIALECT))
+        cur.execute(create_table(table, columns, keys).sql(_DIALECT))  # IF NOT EXISTS
         cur.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(ident))
-        _check(cur, table, columns, name)  # as it is now that no other writer can change it
+        _check(cur, table, columns, name)  # checked before the run too: as it is now that no writer can change it
         names = sql.SQL(", ").join(sql.Identifier(c) for c, _ in columns)
         cur.execute(sql.SQL("CREATE TEMPORARY TABLE {} ({}) ON COMMIT DROP").format(
             sql.Identifier(_STAGING),
