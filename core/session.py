@@ -44,6 +44,16 @@ def _date(value: str | dt.date | None, flag: str) -> dt.date | None:
         raise UsageError(f"{flag} {value!r} is not a date", hint="Write dates as YYYY-MM-DD.") from None
 
 
+def _check_adapter_name(project: Project, registry: Registry) -> None:
+    """``[adapter] name`` is an adapter some plugin registers (a project-file error naming it)."""
+    name = project.adapter.get("name", "duckdb")
+    if name not in registry.adapters:
+        raise ProjectError(
+            f"{project.path or 'csframe.toml'}: adapter.name: no adapter {name!r}.{did_you_mean(name, registry.adapters)}",
+            hint=f"Adapters: {', '.join(registry.adapters)} (a plugin may register more); "
+                 "set name under [adapter].")
+
+
 @attrs.define
 class Session:
     """A project with its plugins loaded and its definitions checked."""
@@ -62,6 +72,7 @@ class Session:
         plugins = load_plugins(modules=project.plugin_modules, disable=project.plugin_disable,
                                project_dir=project.dir, entry_points=entry_points)
         registry = build_registry(plugins)
+        _check_adapter_name(project, registry)
         graph = Graph(registry, dict(project.variants))
         graph.check_choices()
         plugins.pm.hook.csframe_configure.call_historic(kwargs={"project": project})
@@ -169,7 +180,12 @@ class Session:
         if self._adapter is None:
             name = self.project.adapter.get("name", "duckdb")
             cls = dialect_profile(self.registry, name)
-            self._adapter = cls(dict(self.project.adapter), self.project.dir)
+            settings = self.project.adapter_settings()  # ${ENV} values: only when a command connects
+            try:
+                self._adapter = cls(settings, self.project.dir)
+            except ProjectError as e:  # a setting of the wrong type or value: name the file
+                where = self.project.path or "csframe.toml"
+                raise ProjectError(f"{where}: {e.message}", hint=e.hint) from None
         return self._adapter
 
     def close(self) -> None:
