@@ -74,6 +74,10 @@ def coerce(spec: Parameter, value: Any, users: str) -> Any:
             raise bad("an integer")
         if spec.minimum is not None and num < spec.minimum:
             raise UsageError(f"parameter {name} (used by {users}): must be ≥ {spec.minimum:g}, got {value!r}")
+        if spec.maximum is not None and num > spec.maximum:
+            raise UsageError(f"parameter {name} (used by {users}): must be ≤ {spec.maximum:g}, got {value!r}",
+                             hint=f"`csframe explain METRIC` describes {name}; set it under [parameters] in "
+                                  f"csframe.toml or with --param {name}=VALUE.")
         return num
     if not isinstance(value, str):
         raise bad("a string")
