@@ -16,9 +16,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .errors import UsageError, did_you_mean
+from .settings import Written
 from .graph import Graph, Key
 from .models import Parameter
 from .registry import Registry
+
+
+_TOML_KINDS = {"int": "an integer", "float": "a number", "bool": "true or false", "list": "an array of names",
+               "range": "an array of two numbers"}
+_TOML_EXAMPLES = {"int": "30", "float": "0.5", "bool": "true", "list": '["a", "b"]', "range": "[1, 5]"}
 
 
 def _number(text: Any) -> float:
@@ -40,6 +46,10 @@ def coerce(spec: Parameter, value: Any, users: str) -> Any:
                           hint=f"`csframe explain METRIC` describes {name}; set it under [parameters] in "
                                f"csframe.toml or with --param {name}=VALUE.")
 
+    if isinstance(value, Written) and kind != "str":  # `window_days = "30"` in csframe.toml
+        raise UsageError(f"parameter {name} (used by {users}): [parameters] {name} in csframe.toml must be "
+                         f"{_TOML_KINDS[kind]}, not the string {str(value)!r}",
+                         hint=f"Write it without quotes, e.g. {name} = {_TOML_EXAMPLES[kind]}.")
     if kind in ("list", "range"):
         items = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
         if not isinstance(items, (list, tuple)) or not items:
@@ -83,7 +93,7 @@ def coerce(spec: Parameter, value: Any, users: str) -> Any:
         raise bad("a string")
     if not value.strip():
         raise bad("a non-empty name")
-    return value
+    return str(value)
 
 
 def users_of(registry: Registry, name: str) -> list[str]:

@@ -16,7 +16,7 @@ import attrs
 
 from .contract import SOURCES
 from .errors import ProjectError, did_you_mean
-from .settings import FromEnv, describe, want_str, want_str_list, want_table
+from .settings import FromEnv, describe, want_str, want_str_list, want_table, written
 
 PROJECT_FILE = "csframe.toml"
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -159,7 +159,8 @@ class Project:
             except ProjectError as e:
                 problems.append(f"{e.message} ({e.hint})")
         try:
-            parameters = expand_env(table("parameters", '[parameters] with window_days = 30'), "parameters", environ)
+            parameters = written(expand_env(table("parameters", '[parameters] with window_days = 30'), "parameters",
+                                            environ))
         except ProjectError as e:
             problems.append(e.message)
             parameters = {}

@@ -9,7 +9,7 @@ error rather than ``True``. A value that came from the environment (``"${VAR}"``
 
 from __future__ import annotations
 
-__all__ = ["FromEnv", "describe", "want_str", "want_bool", "want_int", "want_str_list", "want_table"]
+__all__ = ["FromEnv", "Written", "written", "describe", "want_str", "want_bool", "want_int", "want_str_list", "want_table"]
 
 from collections.abc import Mapping
 from typing import Any
@@ -21,6 +21,26 @@ class FromEnv(str):
     """A string that ``${VAR}`` expansion produced: its text may stand for a boolean or a number."""
 
     __slots__ = ()
+
+
+class Written(str):
+    """A string written as such in the project file (``window_days = "30"``): never read as a
+    number, a boolean or a list, whatever the key wants (a value given on the command line,
+    or from ``${VAR}``, is text and is read as the key's type)."""
+
+    __slots__ = ()
+
+
+def written(value: Any) -> Any:
+    """``value`` of the project file with each literal string (not one from ``${VAR}``) marked
+    :class:`Written`, in tables and arrays too."""
+    if isinstance(value, FromEnv) or not isinstance(value, (str, dict, list)):
+        return value
+    if isinstance(value, str):
+        return Written(value)
+    if isinstance(value, dict):
+        return {k: written(v) for k, v in value.items()}
+    return [written(v) for v in value]
 
 
 def describe(value: Any) -> str:
