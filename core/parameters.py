@@ -47,8 +47,8 @@ def coerce(spec: Parameter, value: Any, users: str) -> Any:
                                f"csframe.toml or with --param {name}=VALUE.")
 
     if isinstance(value, Written) and kind != "str":  # `window_days = "30"` in csframe.toml
-        raise UsageError(f"parameter {name} (used by {users}): [parameters] {name} in csframe.toml must be "
-                         f"{_TOML_KINDS[kind]}, not the string {str(value)!r}",
+        raise UsageError(f"parameter {name} (used by {users}): expected {_TOML_KINDS[kind]}, got the string "
+                         f"{str(value)!r} ([parameters] {name} in csframe.toml)",
                          hint=f"Write it without quotes, e.g. {name} = {_TOML_EXAMPLES[kind]}.")
     if kind in ("list", "range"):
         items = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
