@@ -71,6 +71,7 @@ class Project:
     plugin_modules: tuple[str, ...] = ()
     plugin_disable: tuple[str, ...] = ()
     path: Path | None = None
+    environ: Mapping[str, str] | None = attrs.field(default=None, eq=False, repr=False)  # None: os.environ
 
     @classmethod
     def load(cls, directory: str | os.PathLike | None = None) -> Project:
@@ -177,12 +178,13 @@ class Project:
             plugin_modules=lists.get("modules", ()),
             plugin_disable=lists.get("disable", ()),
             path=path,
+            environ=environ,
         )
 
     def adapter_settings(self, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         """The ``[adapter]`` table with its ``${ENV}`` values expanded (an unset variable is an
         error naming it and the file): what the adapter is made from, when a command connects."""
         try:
-            return expand_env(dict(self.adapter), "adapter", environ)
+            return expand_env(dict(self.adapter), "adapter", self.environ if environ is None else environ)
         except ProjectError as e:
             raise ProjectError(f"{self.path or PROJECT_FILE}: {e.message}", hint=e.hint) from None
