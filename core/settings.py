@@ -45,11 +45,10 @@ def written(value: Any) -> Any:
 
 def describe(value: Any) -> str:
     """``value`` as the user wrote it, with its TOML type: ``"abc" (a string)``."""
-    kinds = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "an array",
-             dict: "a table"}
-    kind = next((k for t, k in kinds.items() if isinstance(value, t)), type(value).__name__)
     if isinstance(value, dict):
         return "a table"
+    kinds = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "an array"}
+    kind = next((k for t, k in kinds.items() if isinstance(value, t)), type(value).__name__)
     text = repr(value) if not isinstance(value, bool) else str(value).lower()
     if len(text) > 60:
         text = text[:57] + "..."
