@@ -47,6 +47,7 @@ from sqlglot import exp
 
 from csframe.core.errors import EngineUnavailableError, MetricFailedError, ProjectError, RunTimeoutError
 from csframe.core.hookspecs import hookimpl
+from csframe.core.settings import FromEnv, want_bool, want_int, want_str
 
 from .bigquery_dialect import TRANSFORMS
 
@@ -277,16 +278,6 @@ def _transient(e: BaseException) -> bool:
                           gexc.ServiceUnavailable, gexc.GatewayTimeout))
 
 
-def _bool(value: Any, key: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if str(value).lower() in ("true", "1", "yes", "on"):
-        return True
-    if str(value).lower() in ("false", "0", "no", "off"):
-        return False
-    raise ProjectError(f"adapter: {key} must be true or false, not {value!r}")
-
-
 class BigQueryAdapter:
     """Runs csframe's query as one BigQuery query job, its values as query parameters."""
 
@@ -301,25 +292,20 @@ class BigQueryAdapter:
             raise ProjectError(f"adapter: unknown key(s) for bigquery: {', '.join(sorted(unknown))}",
                                hint=f"bigquery takes: {', '.join(_SETTINGS)}.")
         for key in ("project", "dataset"):
-            if not str(settings.get(key) or "").strip():
+            if not want_str(settings.get(key, ""), f"adapter.{key}", f'{key} = "…"').strip():
                 raise ProjectError(f"adapter: bigquery needs a {key}",
                                    hint='Set project = "my-project" and dataset = "cs" under [adapter].')
-        self.project = str(settings["project"]).strip()
-        self.dataset = str(settings["dataset"]).strip()
-        self.location = str(settings["location"]) if settings.get("location") else None
-        self.api_endpoint = str(settings["api_endpoint"]).rstrip("/") if settings.get("api_endpoint") else None
+        self.project = settings["project"].strip()
+        self.dataset = settings["dataset"].strip()
+        location = want_str(settings.get("location", ""), "adapter.location", 'location = "EU"')
+        self.location = location or None
+        endpoint = want_str(settings.get("api_endpoint", ""), "adapter.api_endpoint", 'api_endpoint = "http://…"')
+        self.api_endpoint = endpoint.rstrip("/") or None
         mbb = settings.get("maximum_bytes_billed")
-        if mbb is not None and str(mbb).strip() != "":
-            try:
-                mbb = int(str(mbb).strip())
-            except ValueError:
-                mbb = -1
-            if mbb <= 0:
-                raise ProjectError(f"adapter: maximum_bytes_billed must be a positive integer, not {settings['maximum_bytes_billed']!r}")
-        else:
-            mbb = None
-        self.maximum_bytes_billed: int | None = mbb
-        self.query_parameters = _bool(settings.get("query_parameters", True), "query_parameters")
+        self.maximum_bytes_billed: int | None = (
+            None if mbb is None or (isinstance(mbb, FromEnv) and not mbb.strip())
+            else want_int(mbb, "adapter.maximum_bytes_billed", minimum=1, maximum=_INT64[1]))
+        self.query_parameters = want_bool(settings.get("query_parameters", True), "adapter.query_parameters")
         self.client = None
         self.last_job = None  # the last query job sent (for messages and tests)
         self.deadline = None  # the run's time limit (csframe.core.deadline.Deadline), while it runs

@@ -27,6 +27,7 @@ from typing import Any
 
 from csframe.core.errors import EngineUnavailableError, MetricFailedError, ProjectError
 from csframe.core.hookspecs import hookimpl
+from csframe.core.settings import want_bool, want_int, want_str
 
 
 # Process-wide, like DuckDB's own cache of open databases: the adapters holding a read-only
@@ -34,6 +35,7 @@ from csframe.core.hookspecs import hookimpl
 _READERS: dict[str, weakref.WeakSet[DuckDBAdapter]] = {}
 _READERS_LOCK = threading.Lock()
 _RELEASE_WAIT_S = 30.0  # how long a writer waits for a reader of this process busy with a query
+_MAX_THREADS = 1024  # more is a typo: DuckDB starts a thread per unit, and refuses 0
 _OTHER_MODE = "different configuration"  # duckdb: the file is open in this process in the other mode
 
 
@@ -67,10 +69,12 @@ class DuckDBAdapter:
         if unknown:
             raise ProjectError(f"adapter: unknown key(s) for duckdb: {', '.join(sorted(unknown))}",
                                hint="duckdb takes: database, read_only, threads.")
-        database = str(settings.get("database", ":memory:"))
+        database = want_str(settings.get("database", ":memory:"), "adapter.database",
+                            'database = "warehouse.duckdb" (a path relative to the project, or ":memory:")')
         self.database = database if database == ":memory:" else str((project_dir / database).resolve())
-        self.read_only = bool(settings.get("read_only", False))
-        self.threads = settings.get("threads")
+        self.read_only = want_bool(settings.get("read_only", False), "adapter.read_only")
+        threads = settings.get("threads")
+        self.threads = None if threads is None else want_int(threads, "adapter.threads", minimum=1, maximum=_MAX_THREADS)
         self.con = None
         self.writable = False  # whether self.con was opened read-write
         self.deadline = None  # the run's time limit (csframe.core.deadline.Deadline), while it runs

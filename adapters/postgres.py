@@ -11,8 +11,10 @@ from typing import Any
 
 from csframe.core.errors import EngineUnavailableError, MetricFailedError, ProjectError, RunTimeoutError
 from csframe.core.hookspecs import hookimpl
+from csframe.core.settings import want_int, want_str
 
 
+_MAX_TIMEOUT_MS = 2_147_483_647  # PostgreSQL's statement_timeout is an int4 of milliseconds
 _PG_TYPES = {"DOUBLE": "DOUBLE PRECISION", "VARCHAR": "TEXT"}
 
 
@@ -63,9 +65,11 @@ class PostgresAdapter:
                                hint="postgres takes: dsn, schema, statement_timeout_ms.")
         if "dsn" not in settings:
             raise ProjectError("adapter: postgres needs a dsn", hint='Set dsn = "${CSFRAME_PG_DSN}" and export it.')
-        self.dsn = str(settings["dsn"])
-        self.schema = settings.get("schema")
-        self.timeout_ms = int(settings.get("statement_timeout_ms", 0))
+        self.dsn = want_str(settings["dsn"], "adapter.dsn", 'dsn = "${CSFRAME_PG_DSN}"')
+        schema = settings.get("schema")
+        self.schema = None if schema is None else want_str(schema, "adapter.schema", 'schema = "analytics"')
+        self.timeout_ms = want_int(settings.get("statement_timeout_ms", 0), "adapter.statement_timeout_ms",
+                                   minimum=0, maximum=_MAX_TIMEOUT_MS)
         self.con = None
         self.deadline = None  # the run's time limit (csframe.core.deadline.Deadline), while it runs
 

@@ -64,7 +64,7 @@ class Parameter:
 
     ``kind`` is one of ``str`` (a non-empty name), ``int``, ``float``, ``bool``, ``list`` (of
     non-empty names: ``"a,b"`` on the command line) and ``range`` (two numbers, low < high:
-    ``"1,5"``); ``minimum`` bounds a number. ``default`` None means "no default" (the metric says
+    ``"1,5"``); ``minimum`` and ``maximum`` bound a number. ``default`` None means "no default" (the metric says
     what that means).
     """
 
@@ -74,6 +74,7 @@ class Parameter:
     kind: str = attrs.field(default="str",
                             validator=attrs.validators.in_(("str", "int", "float", "bool", "list", "range")))
     minimum: float | None = None
+    maximum: float | None = None  # e.g. what the engines' arithmetic on the value can hold
     required: bool = False  # a run that reads it (e.g. through a --by split) needs a value: no default reading
 
 

@@ -16,9 +16,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .errors import UsageError, did_you_mean
+from .settings import Written
 from .graph import Graph, Key
 from .models import Parameter
 from .registry import Registry
+
+
+_TOML_KINDS = {"int": "an integer", "float": "a number", "bool": "true or false", "list": "an array of names",
+               "range": "an array of two numbers"}
+_TOML_EXAMPLES = {"int": "30", "float": "0.5", "bool": "true", "list": '["a", "b"]', "range": "[1, 5]"}
 
 
 def _number(text: Any) -> float:
@@ -40,6 +46,10 @@ def coerce(spec: Parameter, value: Any, users: str) -> Any:
                           hint=f"`csframe explain METRIC` describes {name}; set it under [parameters] in "
                                f"csframe.toml or with --param {name}=VALUE.")
 
+    if isinstance(value, Written) and kind != "str":  # `window_days = "30"` in csframe.toml
+        raise UsageError(f"parameter {name} (used by {users}): expected {_TOML_KINDS[kind]}, got the string "
+                         f"{str(value)!r} ([parameters] {name} in csframe.toml)",
+                         hint=f"Write it without quotes, e.g. {name} = {_TOML_EXAMPLES[kind]}.")
     if kind in ("list", "range"):
         items = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
         if not isinstance(items, (list, tuple)) or not items:
@@ -74,12 +84,16 @@ def coerce(spec: Parameter, value: Any, users: str) -> Any:
             raise bad("an integer")
         if spec.minimum is not None and num < spec.minimum:
             raise UsageError(f"parameter {name} (used by {users}): must be ≥ {spec.minimum:g}, got {value!r}")
+        if spec.maximum is not None and num > spec.maximum:
+            raise UsageError(f"parameter {name} (used by {users}): must be ≤ {spec.maximum:g}, got {value!r}",
+                             hint=f"`csframe explain METRIC` describes {name}; set it under [parameters] in "
+                                  f"csframe.toml or with --param {name}=VALUE.")
         return num
     if not isinstance(value, str):
         raise bad("a string")
     if not value.strip():
         raise bad("a non-empty name")
-    return value
+    return str(value)
 
 
 def users_of(registry: Registry, name: str) -> list[str]:

@@ -5,7 +5,8 @@ A period is the half-open interval [start, end). Weeks are ISO weeks starting Mo
 
 from __future__ import annotations
 
-__all__ = ["GRAINS", "Grain", "grain", "floor", "shift", "periods_between", "default_range"]
+__all__ = ["GRAINS", "Grain", "grain", "floor", "shift", "periods_between", "default_range", "FIRST_DATE",
+           "LAST_DATE", "check_span"]
 
 import datetime as dt
 
@@ -13,6 +14,10 @@ import attrs
 
 GRAINS = ("day", "week", "month", "quarter", "year")
 _DAYS_PER_MONTH = 30.4375
+# The dates every engine represents: BigQuery's DATE and TIMESTAMP range (DuckDB's and
+# PostgreSQL's are wider), which is also Python's.
+FIRST_DATE = dt.date(1, 1, 1)
+LAST_DATE = dt.date(9999, 12, 31)
 
 
 @attrs.frozen
@@ -83,3 +88,36 @@ def default_range(g: Grain, today: dt.date | None = None) -> tuple[dt.date, dt.d
     today = today or dt.datetime.now(dt.timezone.utc).date()
     end = floor(today, g)
     return shift(end, g, -12), end
+
+
+def _shifted(start: dt.date, g: Grain, n: int) -> dt.date | None:
+    """:func:`shift`, or None when the date falls outside Python's (and the engines') range."""
+    try:
+        return shift(start, g, n)
+    except (ValueError, OverflowError):
+        return None
+
+
+def check_span(start: dt.date, end: dt.date, g: Grain) -> None:
+    """A run's range reads from the period before ``start``'s to the end of ``end``'s last
+    period (the spine of the query): all of it must lie within FIRST_DATE..LAST_DATE, or a
+    UsageError names the flag and the nearest date that works."""
+    from .errors import UsageError
+
+    before = _shifted(floor(start, g), g, -1)
+    if before is None or before < FIRST_DATE:
+        earliest = shift(floor(FIRST_DATE, g), g, 1)
+        raise UsageError(
+            f"--start {start}: with --grain {g.name}, a run also reads the {g.name} before its first period, "
+            f"and dates start at {FIRST_DATE} on every engine",
+            hint=f"Use --start {earliest} or later.")
+    last = floor(end, g)
+    if last == end:
+        last = _shifted(last, g, -1) or last
+    after = _shifted(last, g, 1)
+    if after is None or after > LAST_DATE:
+        latest = floor(LAST_DATE, g)
+        raise UsageError(
+            f"--end {end}: with --grain {g.name}, its last period would end after {LAST_DATE}, the last date "
+            "every engine represents",
+            hint=f"Use --end {latest} or earlier.")

@@ -57,6 +57,65 @@ def _import(module_name: str, what: str):
         ) from e
 
 
+def _import_project_module(name: str, project_dir: Path | None):
+    """A module of ``[plugins] modules``; one that is not there is an error that says where it
+    was looked for and which module of the project directory was perhaps meant."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as e:
+        if e.name is None or not (name == e.name or name.startswith(e.name + ".")):
+            return _import(name, "project plugin module")  # a module it imports is missing: the module's error
+        here = _project_modules(project_dir) if project_dir is not None else []
+        where = f" in {project_dir}" if project_dir is not None else ""
+        raise PluginError(
+            f"{_file(project_dir)}[plugins] modules: no module {name!r}{where}, nor an installed one.{did_you_mean(name, here)}",
+            hint="Name a .py file or a package of the project directory without .py (modules = [\"my_metrics\"]), "
+                 "or remove it from [plugins] modules.") from None
+    except Exception:  # noqa: BLE001 - any other import failure is the module's own
+        return _import(name, "project plugin module")
+
+
+def _project_modules(directory: Path) -> list[str]:
+    """The importable names of a project directory: its .py files and its packages."""
+    try:
+        entries = list(Path(directory).iterdir())
+    except OSError:
+        return []
+    return sorted({e.stem if e.is_file() else e.name for e in entries
+                   if (e.is_file() and e.suffix == ".py") or (e.is_dir() and e.name.isidentifier())})
+
+
+def _entry_point_names() -> set[str]:
+    return {ep.name for dist in importlib.metadata.distributions() for ep in dist.entry_points
+            if ep.group == hookspecs.PROJECT_NAME}
+
+
+def _file(project_dir: Path | None) -> str:
+    """The project file a message names (a prefix), when the plugins are a project's."""
+    return f"{Path(project_dir) / 'csframe.toml'}: " if project_dir is not None else ""
+
+
+def _check_disabled(disabled: Iterable[str], modules: Iterable[str], project_dir: Path | None) -> None:
+    """Every name of ``[plugins] disable`` is a plugin there is: a built-in, an installed
+    entry point or a project module (a misspelt name would disable nothing, silently)."""
+    disabled = set(disabled)
+    if not disabled:
+        return
+    known = {*DEFAULT_PLUGINS, *modules, *_entry_point_names()}
+    unknown = sorted(disabled - known)
+    if not unknown:
+        return
+    name = unknown[0]
+    same_tail = sorted(k for k in known if k.rpartition(".")[2] == name.rpartition(".")[2])
+    close = did_you_mean(name, known) or (
+        " Did you mean " + " or ".join(map(repr, same_tail)) + "?" if same_tail else "")
+    raise PluginError(
+        f"{_file(project_dir)}[plugins] disable: no plugin {name!r}{' (and ' + ', '.join(map(repr, unknown[1:])) + ')' if unknown[1:] else ''}"
+        f".{close}",
+        hint="Name a plugin as `csframe plugins` lists it (built-ins by module, e.g. "
+             "'csframe.plugins.parquet'), or remove it from [plugins] disable.")
+
+
 _HOOKS = tuple(sorted(n for n in dir(hookspecs.CsframeSpec) if n.startswith(hookspecs.PROJECT_NAME + "_")))
 
 
@@ -164,6 +223,8 @@ def load_plugins(
                         hint=f"Fix or uninstall {package}, or add {ep.name!r} to [plugins] disable.",
                     ) from e
                 _register(pm, plugin, ep.name, origins, f"entry point of {package} {dist.version}")
+    modules = list(modules)
+    _check_disabled(disabled, modules, project_dir)
     modules = [m for m in modules if m not in disabled]
     if modules:
         path = str(project_dir) if project_dir is not None else None
@@ -177,7 +238,7 @@ def load_plugins(
                 # a project's module is read afresh: two projects may both have a my_metrics.py
                 for cached in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
                     del sys.modules[cached]
-                _register(pm, _import(name, "project plugin module"), name, origins, "project module")
+                _register(pm, _import_project_module(name, project_dir), name, origins, "project module")
         finally:
             if added:
                 sys.path.remove(path)

@@ -16,6 +16,7 @@ import attrs
 
 from .contract import SOURCES
 from .errors import ProjectError, did_you_mean
+from .settings import FromEnv, describe, want_str, want_str_list, want_table, written
 
 PROJECT_FILE = "csframe.toml"
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -36,7 +37,8 @@ def expand_env(value: Any, where: str, environ: Mapping[str, str] | None = None)
                 )
             return env[name]
 
-        return _ENV.sub(sub, value)
+        expanded = _ENV.sub(sub, value)
+        return FromEnv(expanded) if _ENV.search(value) else expanded
     if isinstance(value, dict):
         return {k: expand_env(v, f"{where}.{k}", env) for k, v in value.items()}
     if isinstance(value, list):
@@ -69,6 +71,7 @@ class Project:
     plugin_modules: tuple[str, ...] = ()
     plugin_disable: tuple[str, ...] = ()
     path: Path | None = None
+    environ: Mapping[str, str] | None = attrs.field(default=None, eq=False, repr=False)  # None: os.environ
 
     @classmethod
     def load(cls, directory: str | os.PathLike | None = None) -> Project:
@@ -81,7 +84,10 @@ class Project:
                 hint="Run `csframe init --demo` to create one, or pass --project DIR.",
             )
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # a leading BOM is not TOML's
+        except UnicodeDecodeError as e:
+            raise ProjectError(f"{path}: not UTF-8 text: {e.reason} at byte {e.start}",
+                               hint="Save csframe.toml as UTF-8.") from None
         except tomllib.TOMLDecodeError as e:
             raise ProjectError(f"{path}: not valid TOML: {e}") from None
         return cls.from_toml(data, d, path=path)
@@ -89,17 +95,32 @@ class Project:
     @classmethod
     def from_toml(cls, data: Mapping[str, Any], directory: Path, *, path: Path | None = None,
                   environ: Mapping[str, str] | None = None) -> Project:
-        """Build a project from parsed TOML, checking every table; errors name the key."""
+        """Build a project from parsed TOML, checking every table; errors name the key.
+
+        The ``[adapter]`` table's ``${ENV}`` values are expanded when the adapter is made
+        (:meth:`adapter_settings`), not here: commands that do not connect (``sql``,
+        ``explain``, ``list``, ``graph``) never need an engine's secrets. Its ``name`` is
+        expanded here, since it chooses the SQL dialect."""
         problems: list[str] = []
+
+        def table(key: str, example: str) -> dict[str, Any]:
+            try:
+                return dict(want_table(data.get(key, {}), key, example))
+            except ProjectError as e:
+                problems.append(f"{e.message} ({e.hint})")
+                return {}
+
         for key in data:
             if key not in _TOP_KEYS:
                 problems.append(f"unknown table [{key}].{did_you_mean(key, _TOP_KEYS)}")
-        adapter = dict(data.get("adapter") or {"name": "duckdb", "database": ":memory:"})
-        if not isinstance(adapter.get("name", "duckdb"), str):
-            problems.append("adapter.name: must be a string")
-        adapter.setdefault("name", "duckdb")
+        adapter = table("adapter", '[adapter] with name = "duckdb"') or {"name": "duckdb", "database": ":memory:"}
+        try:
+            name = want_str(adapter.get("name", "duckdb"), "adapter.name", 'name = "duckdb" (or postgres, bigquery)')
+            adapter["name"] = str(expand_env(name, "adapter.name", environ))
+        except ProjectError as e:
+            problems.append(e.message)
         sources: dict[str, SourceBinding] = {}
-        for name, spec in (data.get("sources") or {}).items():
+        for name, spec in table("sources", '[sources.subscriptions] with table = "…"').items():
             where = f"sources.{name}"
             if name not in _SOURCE_NAMES:
                 problems.append(f"{where}: unknown source.{did_you_mean(name, _SOURCE_NAMES)} Sources: {', '.join(_SOURCE_NAMES)}")
@@ -115,7 +136,8 @@ class Project:
                 continue
             columns = spec.get("columns") or {}
             if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
-                problems.append(f"{where}.columns: must map canonical names to your column names (strings)")
+                problems.append(f"{where}.columns: must map canonical names to your column names (strings), "
+                                f"not {describe(columns)}")
                 continue
             try:
                 spec = expand_env(spec, where, environ)
@@ -123,17 +145,23 @@ class Project:
                 problems.append(e.message)
                 continue
             sources[name] = SourceBinding(name, spec.get("table"), spec.get("sql"), spec.get("columns") or {})
-        variants = data.get("variants") or {}
+        variants = table("variants", '[variants] with churn_rate = "net_loss"')
         for metric, variant in variants.items():
             if not isinstance(variant, str):
-                problems.append(f"variants.{metric}: must be a variant name (a string)")
-        plugins = data.get("plugins") or {}
+                problems.append(f"variants.{metric}: must be a variant name (a string), not {describe(variant)}")
+        plugins = table("plugins", '[plugins] with modules = ["my_metrics"]')
         for key in plugins:
             if key not in ("modules", "disable"):
                 problems.append(f"plugins.{key}: unknown key; use modules, disable")
+        lists: dict[str, tuple[str, ...]] = {}
+        for key, example in (("modules", 'modules = ["my_metrics"]'), ("disable", 'disable = ["a_plugin"]')):
+            try:
+                lists[key] = want_str_list(plugins.get(key, []), f"plugins.{key}", example)
+            except ProjectError as e:
+                problems.append(f"{e.message} ({e.hint})")
         try:
-            adapter = expand_env(adapter, "adapter", environ)
-            parameters = expand_env(dict(data.get("parameters") or {}), "parameters", environ)
+            parameters = written(expand_env(table("parameters", '[parameters] with window_days = 30'), "parameters",
+                                            environ))
         except ProjectError as e:
             problems.append(e.message)
             parameters = {}
@@ -147,7 +175,16 @@ class Project:
             sources=sources,
             variants=dict(variants),
             parameters=parameters,
-            plugin_modules=tuple(plugins.get("modules") or ()),
-            plugin_disable=tuple(plugins.get("disable") or ()),
+            plugin_modules=lists.get("modules", ()),
+            plugin_disable=lists.get("disable", ()),
             path=path,
+            environ=environ,
         )
+
+    def adapter_settings(self, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The ``[adapter]`` table with its ``${ENV}`` values expanded (an unset variable is an
+        error naming it and the file): what the adapter is made from, when a command connects."""
+        try:
+            return expand_env(dict(self.adapter), "adapter", self.environ if environ is None else environ)
+        except ProjectError as e:
+            raise ProjectError(f"{self.path or PROJECT_FILE}: {e.message}", hint=e.hint) from None

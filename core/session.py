@@ -22,7 +22,7 @@ from .compiler import OUTPUT_COLUMNS, Compiled, SourceScan, compile_plan
 from .contract import SOURCES, source
 from .errors import MetricFailedError, ProjectError, UsageError, did_you_mean
 from .graph import Graph, Key
-from .periods import default_range, grain as to_grain
+from .periods import FIRST_DATE, LAST_DATE, check_span, default_range, grain as to_grain
 from .parameters import checked_overrides, resolve_parameters
 from .plan import Plan, Request, build_plan
 from .plugin_manager import Plugins, load_plugins
@@ -41,7 +41,18 @@ def _date(value: str | dt.date | None, flag: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise UsageError(f"{flag} {value!r} is not a date", hint="Write dates as YYYY-MM-DD.") from None
+        raise UsageError(f"{flag} {value!r} is not a date",
+                         hint=f"Write dates as YYYY-MM-DD, from {FIRST_DATE} to {LAST_DATE}.") from None
+
+
+def _check_adapter_name(project: Project, registry: Registry) -> None:
+    """``[adapter] name`` is an adapter some plugin registers (a project-file error naming it)."""
+    name = project.adapter.get("name", "duckdb")
+    if name not in registry.adapters:
+        raise ProjectError(
+            f"{project.path or 'csframe.toml'}: adapter.name: no adapter {name!r}.{did_you_mean(name, registry.adapters)}",
+            hint=f"Adapters: {', '.join(registry.adapters)} (a plugin may register more); "
+                 "set name under [adapter].")
 
 
 @attrs.define
@@ -62,6 +73,7 @@ class Session:
         plugins = load_plugins(modules=project.plugin_modules, disable=project.plugin_disable,
                                project_dir=project.dir, entry_points=entry_points)
         registry = build_registry(plugins)
+        _check_adapter_name(project, registry)
         graph = Graph(registry, dict(project.variants))
         graph.check_choices()
         plugins.pm.hook.csframe_configure.call_historic(kwargs={"project": project})
@@ -95,7 +107,12 @@ class Session:
         if start_d is None:
             from .periods import floor, shift
 
-            start_d = shift(floor(end_d, g), g, -12) if end is not None else d_start
+            try:
+                start_d = shift(floor(end_d, g), g, -12) if end is not None else d_start
+            except (ValueError, OverflowError):
+                raise UsageError(f"--end {end_d}: the 12 periods before it would start before {FIRST_DATE}",
+                                 hint="Give --start too.") from None
+        check_span(start_d, end_d, g)
         return Request(tuple(keys), g, start_d, end_d, tuple(by), lenient)
 
     def plan(self, request: Request, params: Mapping[str, Any] | None = None) -> Plan:
@@ -169,7 +186,12 @@ class Session:
         if self._adapter is None:
             name = self.project.adapter.get("name", "duckdb")
             cls = dialect_profile(self.registry, name)
-            self._adapter = cls(dict(self.project.adapter), self.project.dir)
+            settings = self.project.adapter_settings()  # ${ENV} values: only when a command connects
+            try:
+                self._adapter = cls(settings, self.project.dir)
+            except ProjectError as e:  # a setting of the wrong type or value: name the file
+                where = self.project.path or "csframe.toml"
+                raise ProjectError(f"{where}: {e.message}", hint=e.hint) from None
         return self._adapter
 
     def close(self) -> None:

@@ -24,10 +24,14 @@ from . import engagement_nodes
 
 FAMILY = "adoption"
 
+# window_days * 86400 (its seconds) is computed in 32-bit integers on DuckDB and PostgreSQL:
+# at most 2**31 - 1 seconds, 24,855 days (68 years); a longer window is a usage error.
+WINDOW_DAYS_MAX = (2**31 - 1) // 86400
 ACTIVATION_EVENT = Parameter("activation_event", "activated", "the event name that marks a customer as activated")
 WINDOW_DAYS = Parameter(
     "window_days", 30, "days after created_at (both ends included) within which activation_rate and "
-    "onboarding_completion_rate count the event", kind="int", minimum=0)
+    "onboarding_completion_rate count the event", kind="int", minimum=0,
+    maximum=WINDOW_DAYS_MAX)
 VALUE_EVENT = Parameter("value_event", "activated", "the event name that marks a customer reaching value")
 ONBOARDING_EVENT = Parameter("onboarding_event", "onboarding_completed",
                              "the event name that marks a customer's onboarding as complete")

@@ -16,12 +16,14 @@ import click
 
 from ..contract import SOURCES
 from ..errors import UsageError
+from ..periods import FIRST_DATE, LAST_DATE
 from ..project import PROJECT_FILE
 from .app import cli, common
 
 PG_DSN_ENV = "CSFRAME_PG_DSN"
 PG_DEFAULT_SCHEMA = "csframe_demo"
 INIT_ADAPTERS = ("duckdb", "postgres")
+_DEMO_MONTHS_AFTER = 2  # the demo's calendar (plugins/demo/calendar.py) ends two months after --end's
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 _STARTER = """\
@@ -92,6 +94,7 @@ def init(project_dir, directory, demo, adapter_name, dsn, schema, customers, mon
             end_d = dt.date.fromisoformat(end) if end else dt.datetime.now(dt.timezone.utc).date().replace(day=1)
         except ValueError:
             raise UsageError(f"--end {end!r} is not a date", hint="Write dates as YYYY-MM-DD.") from None
+        _check_demo_span(end_d, months)
     if adapter_name == "postgres" and demo and dsn is None:
         dsn = os.environ.get(PG_DSN_ENV)
         if not dsn:
@@ -109,6 +112,22 @@ def init(project_dir, directory, demo, adapter_name, dsn, schema, customers, mon
         _demo_duckdb(target, toml, demo_args, force)
     else:
         _demo_postgres(target, toml, demo_args, dsn, schema, force)
+
+
+def _check_demo_span(end: dt.date, months: int) -> None:
+    """The demo's calendar, from ``months`` months before ``end``'s month to two months after
+    it, lies within the dates every engine represents (a usage error naming the flag)."""
+    month = end.year * 12 + end.month - 1  # months since 0001-01
+    first_ok, last_ok = FIRST_DATE.year * 12, LAST_DATE.year * 12 + LAST_DATE.month - 1
+    if month + _DEMO_MONTHS_AFTER > last_ok:
+        latest = last_ok - _DEMO_MONTHS_AFTER
+        raise UsageError(f"--end {end}: the demo's calendar runs {_DEMO_MONTHS_AFTER} months past --end's month, "
+                         f"after {LAST_DATE}, the last date every engine represents",
+                         hint=f"Use --end {latest // 12:04d}-{latest % 12 + 1:02d}-01 or earlier.")
+    if month - months < first_ok:
+        raise UsageError(f"--months {months}: the demo history would start before {FIRST_DATE}, the first date "
+                         "every engine represents",
+                         hint=f"Use --months {month - first_ok} or fewer (with this --end).")
 
 
 def _dataset(plugins: Any, demo_args: dict[str, Any]) -> Any:

@@ -268,13 +268,13 @@ def test_dry_run_returns_bytes_and_runs_nothing(sessions):
 
 
 def test_maximum_bytes_billed_goes_into_the_job(sessions, bq_emulator):  # noqa: F811
-    s = _session(sessions["tmp"], _settings(bq_emulator.endpoint, maximum_bytes_billed="123456789"))
+    s = _session(sessions["tmp"], _settings(bq_emulator.endpoint, maximum_bytes_billed=123456789))
     with s:
         adapter = s.adapter()
         assert adapter.execute("SELECT COUNT(*) FROM customers") == [(60,)]
         assert adapter.last_job.maximum_bytes_billed == 123456789
         assert adapter.client.get_job(adapter.last_job.job_id).maximum_bytes_billed == 123456789
-    for bad in ("-1", "lots", 0):
+    for bad in ("123456789", -1, "lots", 0):  # a TOML integer, not a string (docs/choices.md)
         with pytest.raises(ProjectError, match="maximum_bytes_billed"):
             _session(sessions["tmp"], _settings(bq_emulator.endpoint, maximum_bytes_billed=bad)).adapter()
 
