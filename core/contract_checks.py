@@ -122,6 +122,9 @@ def _contradiction_rules(src: Source) -> list[Rule]:
     if src.name == "tickets":
         for col in ("first_response_at", "resolved_at"):
             out.append(Rule(src.name, col, f"{col} is before created_at", f"{col} < created_at"))
+        # contacts is "nullable while open": a resolved ticket with none would not count at the first contact
+        out.append(Rule(src.name, "contacts", "contacts is NULL on a resolved ticket",
+                        "resolved_at IS NOT NULL AND contacts IS NULL"))
     if src.name == "trials":
         out.append(Rule(src.name, "converted_at", "converted_at is before started_at", "converted_at < started_at"))
     if src.name == "renewals":
