@@ -210,3 +210,13 @@ def test_every_not_null_column_of_the_contract_is_checked():
                         and "IS NOT NULL" not in r.predicate}
         expected = {c.name for c in src.columns if (src.name, c.name) not in nullable}
         assert null_checked == expected, src.name
+
+
+def test_a_dry_run_names_the_missing_table_as_a_project_file_mistake(settings):
+    # BigQuery's --dry-run inspects the sources before it prices any query
+    binding = SourceBinding("subscriptions", table="no_such_subscriptions")
+    with _session(settings, "bigquery", subscriptions=binding) as s:
+        plan = s.plan(s.request(s.keys(["mrr"]), start=FEB, end=dt.date(2024, 3, 1)))
+        with pytest.raises(ProjectError, match=r"sources\.subscriptions\.table: .*no_such_subscriptions") as e:
+            s.dry_run(plan)
+    assert e.value.exit_code == 2
