@@ -10,7 +10,8 @@ import attrs
 
 @attrs.frozen
 class Column:
-    """A canonical column: name, neutral SQL type, and whether it may be absent."""
+    """A canonical column: name, neutral SQL type, whether it may be absent (``optional``) and
+    whether it may hold NULL (``nullable``; every other column is NOT NULL: a NULL in it is bad data)."""
 
     name: str
     type: str
@@ -69,7 +70,8 @@ SOURCES: tuple[Source, ...] = (
     Source("users", "one person (seat) of a customer account", (
         C("user_id", "VARCHAR"), C("customer_id", "VARCHAR"), C("created_at", "TIMESTAMP")), key=("user_id",)),
     Source("events", "one product-usage event", (
-        C("user_id", "VARCHAR", note="NULL: an event of no user (counted for its customer, never as an active user)"),
+        C("user_id", "VARCHAR", nullable=True,
+          note="NULL: an event of no user (counted for its customer, never as an active user)"),
         C("customer_id", "VARCHAR"), C("name", "VARCHAR", note="login, a feature's use, an onboarding step, …"),
         C("occurred_at", "TIMESTAMP")), key=()),
     Source("survey_responses", "one answer to a satisfaction survey", (

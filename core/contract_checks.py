@@ -34,7 +34,8 @@ class Rule:
 
 @attrs.frozen
 class Problem:
-    """A broken rule (or a missing table or column), with a sample of offending keys."""
+    """A broken rule with a sample of offending keys; a missing table or column (``key``: the
+    csframe.toml key to fix); or, ``severity="warning"``, a source with no rows."""
 
     source: str
     column: str
@@ -42,8 +43,11 @@ class Problem:
     rows: int = 0
     sample: tuple[str, ...] = ()
     severity: str = "error"
+    key: str = ""
 
     def __str__(self) -> str:
+        if self.key:
+            return f"{self.key}: {self.message}"
         where = f"{self.source}.{self.column}" if self.column else self.source
         text = f"{where}: {self.message}"
         if self.rows:
@@ -86,6 +90,48 @@ def rules_for(src: Source, parameters: Mapping[str, object] | None = None) -> li
             out.append(Rule(src.name, "score", f"{survey} score outside {lo:g}–{hi:g} (or NULL)",
                             "survey = :survey AND (score IS NULL OR score < :lo OR score > :hi)",
                             {"survey": survey, "lo": float(lo), "hi": float(hi)}))
+    out += _not_null_rules(src, live)
+    out += _contradiction_rules(src)
+    return out
+
+
+def _not_null_rules(src: Source, live: str) -> list[Rule]:
+    """NULL in a column the contract marks NOT NULL, of the types the loop above leaves:
+    keys, customer columns, text, booleans (a NULL ``renewed`` would count as not renewed,
+    a NULL ``customer_id`` as one more customer)."""
+    out = []
+    for col in src.columns:
+        if col.nullable or col.type == "TIMESTAMP" or col.type.startswith(("DECIMAL", "DOUBLE")):
+            continue  # NULL allowed; timestamps and numbers are checked above
+        if col.name == src.customer_column:
+            what = "every row needs its customer"
+        elif col.name in src.key:
+            what = "the contract requires a key"
+        elif col.type == "BOOLEAN":
+            what = "the contract requires true or false"
+        else:
+            what = "the contract requires a value"
+        out.append(Rule(src.name, col.name, f"{col.name} is NULL; {what}", f"{live} AND {col.name} IS NULL"))
+    return out
+
+
+def _contradiction_rules(src: Source) -> list[Rule]:
+    """Rows that contradict themselves (data-contract.md "Bad data"): they would give a
+    negative duration or an impossible ratio."""
+    out = []
+    if src.name == "tickets":
+        for col in ("first_response_at", "resolved_at"):
+            out.append(Rule(src.name, col, f"{col} is before created_at", f"{col} < created_at"))
+        # contacts is "nullable while open": a resolved ticket with none would not count at the first contact
+        out.append(Rule(src.name, "contacts", "contacts is NULL on a resolved ticket",
+                        "resolved_at IS NOT NULL AND contacts IS NULL"))
+    if src.name == "trials":
+        out.append(Rule(src.name, "converted_at", "converted_at is before started_at", "converted_at < started_at"))
+    if src.name == "renewals":
+        out.append(Rule(src.name, "renewed_value", "renewed is false but renewed_value > 0",
+                        "renewed = FALSE AND renewed_value > 0"))
+        for col in ("value_up", "renewed_value"):
+            out.append(Rule(src.name, col, f"negative {col}", f"{col} < 0"))
     return out
 
 
@@ -104,9 +150,10 @@ def flagged_query(scan: exp.Select, rules: list[Rule]) -> exp.Select:
 
 
 def count_query(scan: exp.Select, rules: list[Rule]) -> exp.Select:
-    """One row: the number of offending rows of each rule."""
+    """One row: the number of offending rows of each rule, then the number of rows (``n_rows``)."""
     flagged = _flags(scan, rules).subquery("f")
-    return exp.select(*[exp.alias_(exp.Sum(this=exp.column(f"bad_{i}")), f"n_{i}") for i in range(len(rules))]).from_(flagged)
+    return exp.select(*[exp.alias_(exp.Sum(this=exp.column(f"bad_{i}")), f"n_{i}") for i in range(len(rules))],
+                      exp.alias_(exp.Count(this=exp.Star()), "n_rows")).from_(flagged)
 
 
 def sample_query(scan: exp.Select, rules: list[Rule], index: int, src: Source, limit: int = 5) -> exp.Select:

@@ -103,7 +103,10 @@ def sources_reference() -> str:
            "for columns named otherwise); a node's SQL reads them as `src_<name>`. Timestamps without a time zone",
            "are UTC; a DATE is midnight UTC of its day. Any extra column of `customers` is a dimension `--by` can",
            "group on. Before computing, csframe checks the sources a run reads against the rules listed under each",
-           "(`--lenient` leaves the offending rows out and says how many).", ""]
+           "(`--lenient` leaves the offending rows out and says how many). A column whose NULL is not allowed",
+           "below is NOT NULL: a NULL in it is bad data. A source with no rows is not an error: the run says so on",
+           "stderr (a warning). A configured table or column that does not exist is a mistake of `csframe.toml`",
+           "(exit 2, naming its key, e.g. `sources.subscriptions.columns.mrr`).", ""]
     for src in SOURCES:
         key = ", ".join(f"`{k}`" for k in src.key) or "none"
         customer = f"`{src.customer_column}`" if src.customer_column else "none (`--by` cannot split it)"

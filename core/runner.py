@@ -22,6 +22,7 @@ from .observe import Stages
 from .plan import Plan
 from .result import Result
 from .retry import RetryPolicy, retry
+from .session import mapping_error
 from .writeback import TARGET_COLUMNS, TARGET_KEY, target_rows, target_table
 
 
@@ -107,15 +108,15 @@ def run_plan(session: Any, plan: Plan, *, target: str | None = None, deadline: D
         with _stage(stages, deadline, "check"):
             problems, absent = again(lambda: session.inspect_sources(plan.sources, plan.by), "check")
             if problems:
-                raise DataContractError(
-                    "the sources break the data contract:\n  " + "\n  ".join(map(str, problems)),
-                    problems=tuple(problems), hint="Fix the mapping under [sources] in csframe.toml, or the tables.")
-            bad = again(lambda: session.check_data(plan.sources, plan.parameters, absent), "check")
+                raise mapping_error(problems)
+            checked = again(lambda: session.check_data(plan.sources, plan.parameters, absent), "check")
+            bad = [p for p in checked if p.severity == "error"]
             if bad and not plan.lenient:
                 raise DataContractError(
                     "the data breaks the contract:\n  " + "\n  ".join(map(str, bad)),
                     problems=tuple(bad), hint="Fix the rows named above, or pass --lenient to leave them out.")
-        warnings = tuple(f"warning: left out {p.rows} row(s) of {p.source}: {p.message}" for p in bad)
+        warnings = tuple(f"warning: {p}" for p in checked if p.severity == "warning")
+        warnings += tuple(f"warning: left out {p.rows} row(s) of {p.source}: {p.message}" for p in bad)
         current = "compile"
         with _stage(stages, deadline, "compile"):
             compiled, sql = session.compile(plan, absent=absent)

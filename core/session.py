@@ -8,7 +8,7 @@ what every CLI command goes through.
 
 from __future__ import annotations
 
-__all__ = ["Session"]
+__all__ = ["Session", "mapping_error"]
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
@@ -221,7 +221,9 @@ class Session:
             raise ProjectError(f"sources.{name}.sql: does not parse as {dialect} SQL: {e}") from None
 
     def inspect_sources(self, names: Iterable[str], by: Sequence[str] = ()) -> tuple[list[contract_checks.Problem], dict[str, set[str]]]:
-        """Missing tables and columns of the configured sources, and absent optional columns."""
+        """Missing tables and columns of the configured sources (mistakes of the project file,
+        each naming its csframe.toml key: raise :func:`mapping_error` of them), and absent
+        optional columns."""
         adapter = self.adapter()
         problems, absent = [], {}
         for name in names:
@@ -230,7 +232,9 @@ class Session:
                 have = {c.lower() for c in adapter.relation_columns(self._relation_sql(name))}
             except MetricFailedError as e:
                 what = f"table {b.table}" if b.table else "its SQL"
-                problems.append(contract_checks.Problem(name, "", f"cannot read {what}: {e.message}"))
+                problems.append(contract_checks.Problem(
+                    name, "", f"cannot read {what}: {e.message}",
+                    key=f"sources.{name}.{'table' if b.table else 'sql'}"))
                 continue
             missing_optional: set[str] = set()
             broken = False
@@ -244,10 +248,11 @@ class Session:
                         missing_optional.add(col)
                     else:
                         broken = True
-                        mapped = f" (mapped to {theirs})" if theirs != col else ""
+                        what = f"column {theirs} (mapped to {col})" if theirs != col else f"column {col}"
                         problems.append(contract_checks.Problem(
-                            name, col, f"missing column{mapped}; columns found: {', '.join(sorted(have))}."
-                            f"{did_you_mean(theirs.lower(), have)}"))
+                            name, col, f"missing {what} in the {name} source; columns found: "
+                            f"{', '.join(sorted(have))}.{did_you_mean(theirs.lower(), have)}",
+                            key=f"sources.{name}.columns.{col}"))
             if not broken:
                 absent[name] = missing_optional
         return problems, absent
@@ -292,7 +297,8 @@ class Session:
         return out
 
     def check_data(self, names: Iterable[str], parameters: Mapping[str, Any], absent: Mapping[str, set[str]]) -> list[contract_checks.Problem]:
-        """Every "Bad data" rule over the named sources, with counts and sample keys."""
+        """Every "Bad data" rule over the named sources, with counts and sample keys; a source
+        with no rows is a Problem of ``severity="warning"``."""
         adapter = self.adapter()
         profile = dialect_profile(self.registry, self.project.adapter.get("name", "duckdb"))
         problems = []
@@ -301,8 +307,12 @@ class Session:
             for i, (rule, n) in enumerate(zip(rules, counts)):
                 if n:
                     sample = adapter.execute(render(contract_checks.sample_query(scan, rules, i, src), profile, pretty=False))
-                    keys = tuple("(" + ", ".join(str(v) for v in row) + ")" if len(row) > 1 else str(row[0]) for row in sample)
+                    keys = tuple("(" + ", ".join(map(_shown, row)) + ")" if len(row) > 1 else _shown(row[0]) for row in sample)
                     problems.append(contract_checks.Problem(src.name, rule.name, rule.message, int(n), keys))
+            if not counts[-1]:  # n_rows: "a source with no rows is not an error: the run says so"
+                problems.append(contract_checks.Problem(
+                    src.name, "", "has no rows (counts and sums over it are 0, means and ratios NULL)",
+                    severity="warning"))
         return problems
 
     def dry_run(self, plan: Plan) -> list[tuple[str, int]]:
@@ -316,10 +326,7 @@ class Session:
         adapter.connect()
         problems, absent = self.inspect_sources(plan.sources, plan.by)
         if problems:
-            from .errors import DataContractError
-
-            raise DataContractError("the sources break the data contract:\n  " + "\n  ".join(map(str, problems)),
-                                    problems=tuple(problems))
+            raise mapping_error(problems)
         out = [(f"data-contract checks of {src.name}", adapter.dry_run(sql))
                for src, _, _, sql in self.check_queries(plan.sources, plan.parameters, absent)]
         _, sql = self.compile(plan, absent=absent)
@@ -362,6 +369,19 @@ class Session:
 
         values = resolve_parameters(self.registry, self.graph, keys, self.project.parameters, params or {})
         return fingerprints(self.registry, self.graph, keys, values)
+
+
+def _shown(value: Any) -> str:
+    return "NULL" if value is None else str(value)
+
+
+def mapping_error(problems: Sequence[contract_checks.Problem]) -> ProjectError:
+    """The error of missing tables and columns (:meth:`Session.inspect_sources`): a mistake
+    of the project file (exit 2), each line naming its csframe.toml key."""
+    return ProjectError(
+        "the project file maps sources to tables or columns that do not exist:\n  " + "\n  ".join(map(str, problems)),
+        hint="Fix those keys of csframe.toml (or create the tables and columns); "
+             "a column named otherwise is mapped with [sources.<name>] columns = { canonical = \"yours\" }.")
 
 
 def configured_sources(project: Project) -> list[str]:

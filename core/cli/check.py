@@ -85,22 +85,33 @@ def check(project_dir, lenient, examples):
 
 def _sources(s, lenient: bool) -> None:
     """The configured sources against the data contract."""
+    from ..session import mapping_error
+
     names = [src.name for src in SOURCES if src.name in s.project.sources]
     if not names:
         click.echo("sources: none configured")
         return
-    problems, absent = s.inspect_sources(names)
+    structural, absent = s.inspect_sources(names)
     readable = [n for n in names if n in absent]
-    problems += s.check_data(readable, s.parameter_values(), absent)
+    checked = s.check_data(readable, s.parameter_values(), absent)
+    problems = [p for p in checked if p.severity == "error"]
+    empty = {p.source for p in checked if p.severity == "warning"}
     for n in names:
-        mine = [p for p in problems if p.source == n]
-        status = "ok" if not mine else f"{len(mine)} problem(s)"
+        mine = [p for p in structural + problems if p.source == n]
+        status = f"{len(mine)} problem(s)" if mine else "ok (no rows)" if n in empty else "ok"
         click.echo(f"source {n}: {status}")
+    for p in checked:
+        if p.severity == "warning":
+            click.echo(f"warning: {p}", err=True)
+    if structural:  # a mistake of the project file (exit 2), whatever the data of the other sources
+        error = mapping_error(structural)
+        if problems:
+            error.message += "\nand the data of the other sources breaks the contract:\n  " + "\n  ".join(map(str, problems))
+        raise error
     if not problems:
         click.echo("data contract: ok")
         return
-    structural = [p for p in problems if not p.rows]
-    if lenient and not structural:
+    if lenient:
         for p in problems:
             click.echo(f"warning: {p} — --lenient leaves these rows out", err=True)
         return

@@ -115,10 +115,10 @@ def test_relation_columns_from_a_dry_run(sessions, dataset):
         adapter.relation_columns("SELECT * FROM `no_such_table`")
 
 
-def test_a_missing_table_breaks_the_contract_naming_it(sessions, bq_emulator):  # noqa: F811
+def test_a_missing_table_is_a_project_file_mistake_naming_it(sessions, bq_emulator):  # noqa: F811
     s = _session(sessions["tmp"], _settings(bq_emulator.endpoint), sources=("subscriptions",),
                  tables={"subscriptions": "billing_subs_missing"})
-    with s, pytest.raises(DataContractError, match="billing_subs_missing"):
+    with s, pytest.raises(ProjectError, match="sources.subscriptions.table: .*billing_subs_missing"):
         s.compute(["mrr"], grain="month", start="2024-01-01", end=END)
 
 

@@ -419,16 +419,18 @@ def test_a_zero_length_row_is_never_flagged(root):
     assert by_key(json.loads(r.stdout), "metric", "period_start")["mrr", "2024-02-01"] == 180
 
 
-def test_missing_column_exits_1_even_when_lenient(bad):
+def test_missing_column_exits_2_even_when_lenient(bad):
+    # a project-file mistake (cli.md, data-contract.md), naming the key of csframe.toml
     path = bad("missing_column")
-    r = expect(cs("compute", "-m", "mrr", *RANGE, project=path), 1, "subscriptions.mrr", "missing column")
+    r = expect(cs("compute", "-m", "mrr", *RANGE, project=path), 2, "sources.subscriptions.columns.mrr", "missing column")
     assert "customer_id" in r.stderr  # the columns it did find
-    expect(cs("compute", "-m", "mrr", *RANGE, "--lenient", project=path), 1, "subscriptions.mrr", "missing column")
+    expect(cs("compute", "-m", "mrr", *RANGE, "--lenient", project=path), 2, "sources.subscriptions.columns.mrr",
+           "missing column")
 
 
-def test_missing_table_exits_1_naming_it(root, tiny):
+def test_missing_table_exits_2_naming_it(root, tiny):
     path = _toml_project(root, "no_table", _DUCKDB + '[sources.subscriptions]\ntable = "subs_typo"\n', tiny)
-    expect(cs("compute", "-m", "mrr", *RANGE, project=path), 1, "subscriptions", "subs_typo")
+    expect(cs("compute", "-m", "mrr", *RANGE, project=path), 2, "sources.subscriptions.table", "subs_typo")
 
 
 def test_bad_rows_of_other_sources(root):
@@ -806,7 +808,7 @@ def test_check_says_the_project_parameters_are_ok(root, tiny):
 
 
 def test_check_missing_column(bad):
-    r = expect(cs("check", project=bad("missing_column")), 1, "subscriptions.mrr", "missing column")
+    r = expect(cs("check", project=bad("missing_column")), 2, "sources.subscriptions.columns.mrr", "missing column")
     assert "Binder Error" not in r.stderr
 
 

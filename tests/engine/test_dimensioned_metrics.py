@@ -115,7 +115,6 @@ DIM = {
         ("KB1", T(2024, 2, 1), 4.0), ("KB1", T(2024, 2, 29, 23, 59, 59, 999_999), 5.0),
         ("KB2", T(2024, 3, 1), 3.0),  # the first instant of March
         ("KB3", T(2023, 5, 1), 2.0),  # before the spine: KB3 is an article of the source, unrated in the range
-        (None, T(2024, 2, 15), 1.0),  # a rating of no article: a row of its own (NULL)
     ],
 }
 
@@ -144,7 +143,8 @@ DIM = {
 # Onboarding steps (within 30 days, both ends included): February cohort {n1, n2, n3}:
 #   connected_data n1 (+0), n2 (+1 s) → 2/3; onboarding_completed n1 (+30 d) → 1/3 (n2 +30 d +1 s: no)
 #   March cohort {n4, n5}: connected_data n4 (+30 d) → 1/2; onboarding_completed n4 (+0) → 1/2
-# KB: February KB1 (4 + 5) / 2, NULL article 1; March KB2 3; KB3 NULL in both; overall February 10 / 3.
+# KB: February KB1 (4 + 5) / 2; March KB2 3; KB3 NULL in both; overall February 9 / 2. (A rating of no
+#     article is bad data: article_id is NOT NULL.)
 
 
 def _h(days: int, active_days: int, breadth: float, names: int) -> float:
@@ -170,7 +170,7 @@ ADOPTION = {
 STEPS = ("connected_data", "onboarding_completed", "invited_team")  # invited_team: in no event
 STEP_RATES = {FEB: {"connected_data": 2 / 3, "onboarding_completed": 1 / 3},
               MAR: {"connected_data": 1 / 2, "onboarding_completed": 1 / 2}}
-KB = {FEB: {"KB1": 4.5, None: 1.0, "KB2": None, "KB3": None}, MAR: {"KB1": None, None: None, "KB2": 3.0, "KB3": None}}
+KB = {FEB: {"KB1": 4.5, "KB2": None, "KB3": None}, MAR: {"KB1": None, "KB2": 3.0, "KB3": None}}
 
 REQUIRES_CORE = ("needs core support: a list parameter bound as rows (e.g. `UNNEST(:p)` folded to a typed "
                  "array literal) — see the report")
@@ -534,7 +534,7 @@ def test_kb_article_rating_by_article_id(dim):
     for (p, a), value in got.items():
         check(value, KB[p][a])
     plain = _compute(dim, ["kb_article_rating"])
-    check(plain.value("kb_article_rating", FEB), 10 / 3)
+    check(plain.value("kb_article_rating", FEB), 9 / 2)
 
 
 def test_kb_article_rating_cannot_be_split_by_a_customer_dimension(dim):

@@ -8,7 +8,7 @@ The main fixture (``RICH``, month grain, February and March 2024) holds:
   the promoter (9) and detractor (6) limits, passives, csat and ces answers, a survey of another
   name (not used);
 * tickets created and resolved exactly on period boundaries, resolved after the range ("at
-  all"), never resolved, reopened with and without a resolution, a NULL ``reopened``;
+  all"), never resolved, reopened with and without a resolution;
 * durations that cross a day boundary (4 h from 22:00 to 02:00: exact hours, not date_diff),
   half a second, one second, medians of even and odd counts;
 * knowledge-base ratings on boundaries.
@@ -135,8 +135,8 @@ RICH = {
         ticket("k3", "z", T(2024, 2, 15), T(2024, 2, 15, 0, 30), T(2024, 2, 16), 3, True),
         # the last second of February; no response, never resolved, reopened (not subtracted)
         ticket("k4", "a", T(2024, 2, 29, 23, 59, 59), None, None, None, True),
-        # response after 10 h; resolved after the range ("at all"); reopened NULL = not reopened
-        ticket("k5", "z", T(2024, 2, 20), T(2024, 2, 20, 10), T(2024, 4, 2), 1, None),
+        # response after 10 h; resolved after the range ("at all"); not reopened
+        ticket("k5", "z", T(2024, 2, 20), T(2024, 2, 20, 10), T(2024, 4, 2), 1, False),
         # created 03-01 00:00; response after half a second; resolved after 6 h in 2 contacts; reopened
         ticket("k6", "a", T(2024, 3, 1), T(2024, 3, 1, 0, 0, 0, 500_000), T(2024, 3, 1, 6), 2, True),
         # created in December, resolved exactly 02-01 00:00 (in February), 31.5 days = 756 h later
@@ -162,7 +162,7 @@ RICH = {
 #   resolved with contacts = 1: February k1, k2 (resolved in March), k5 (after the range) → 3/5;
 #                               March k8 → 1/2
 #   resolved − reopened: February {k1, k2, k3, k5} − {k2, k3} → 2/5 (k4 is reopened but unresolved;
-#                        k5's NULL reopened is not reopened);  March {k6, k8} − {k6} → 1/2
+#                        k5 is not reopened);  March {k6, k8} − {k6} → 1/2
 # First response (tickets created in p with one), hours:
 #   February k1 1, k2 4, k3 0.5, k5 10 → mean 15.5 / 4, median (1 + 4) / 2 (even count)
 #   March    k6 0.5 s → 0.5 / 3600 (k8 has none)
