@@ -103,7 +103,10 @@ def sources_reference() -> str:
            "for columns named otherwise); a node's SQL reads them as `src_<name>`. Timestamps without a time zone",
            "are UTC; a DATE is midnight UTC of its day. Any extra column of `customers` is a dimension `--by` can",
            "group on. Before computing, csframe checks the sources a run reads against the rules listed under each",
-           "(`--lenient` leaves the offending rows out and says how many).", ""]
+           "(`--lenient` leaves the offending rows out and says how many). A column of another type than the one",
+           "listed is converted: text timestamps honour their UTC offset (none: UTC), a time-zoned timestamp is its",
+           "UTC instant; a value that does not convert (text in a number, NaN or ±infinity in an amount, a number",
+           "where a timestamp belongs) breaks the rule \"does not convert\" of its column.", ""]
     for src in SOURCES:
         key = ", ".join(f"`{k}`" for k in src.key) or "none"
         customer = f"`{src.customer_column}`" if src.customer_column else "none (`--by` cannot split it)"
