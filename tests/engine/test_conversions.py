@@ -123,23 +123,24 @@ def test_zoned_timestamps_are_read_as_their_utc_instant(open_tables):
 
 
 def test_text_in_mrr_is_bad_data(open_tables):
-    """mrr as text: 'abc' (s3) is no number. Lenient leaves s3 out: January mrr 10 + 2.5 = 12.5,
-    customers 2, and says it left out 1 row."""
+    """mrr as text: 'abc' (s3) is no number, '1e400' (s4) none an amount can hold. Lenient leaves
+    them out: January mrr 10 + 2.5 = 12.5, customers 2, and says it left out 2 rows."""
     s = open_tables(_table("subscriptions", {"subscription_id": "VARCHAR", "customer_id": "VARCHAR",
                                              "started_at": "TIMESTAMP", "ended_at": "TIMESTAMP", "mrr": "VARCHAR"}, [
         ("s1", "c1", dt.datetime(2024, 1, 1), None, "10"),
         ("s2", "c2", dt.datetime(2024, 1, 1), None, "2.5"),
         ("s3", "c3", dt.datetime(2024, 1, 1), None, "abc"),
+        ("s4", "c4", dt.datetime(2024, 1, 1), None, "1e400"),
     ]))
     with pytest.raises(DataContractError) as e:
         s.compute(["mrr", "customers"], start=JAN, end=FEB)
     problems = _problems(e.value)
     assert list(problems) == [("subscriptions", "mrr")]  # once: not also as a NULL mrr
     rows, sample, message = problems["subscriptions", "mrr"]
-    assert rows == 1 and sample[0].startswith("(s3, ") and "text that is not a number" in message
+    assert rows == 2 and [k[:4] for k in sample] == ["(s3,", "(s4,"] and "text that is not a number" in message
     result = s.compute(["mrr", "customers"], start=JAN, end=FEB, lenient=True)
     assert _values(result) == {("mrr", JAN): 12.5, ("customers", JAN): 2}
-    assert result.warnings == ("warning: left out 1 row(s) of subscriptions: " + message,)
+    assert result.warnings == ("warning: left out 2 row(s) of subscriptions: " + message,)
 
 
 def test_nan_and_infinity_in_money_are_bad_data(open_tables):
@@ -209,20 +210,22 @@ def test_text_in_a_survey_score_is_bad_data(open_tables):
 
 
 def test_text_that_is_not_a_timestamp_is_bad_data(open_tables):
-    """started_at as text: 'soon' (s2) and '2024-13-01' (s3, no 13th month) are no timestamp;
-    s1's '2024-01-05T08:00:00+01:00' is. Lenient: January mrr 10, 1 customer, 2 rows left out."""
+    """started_at as text: 'soon' (s2), '2024-13-01' (s3, no 13th month) and '2024-02-30' (s4) are
+    no timestamp; s1's '2024-01-05T08:00:00+01:00' is. Lenient: January mrr 10, 1 customer, 3 rows
+    left out."""
     s = open_tables(_table("subscriptions", {"subscription_id": "VARCHAR", "customer_id": "VARCHAR",
                                              "started_at": "VARCHAR", "ended_at": "TIMESTAMP", "mrr": "DECIMAL(18, 2)"}, [
         ("s1", "c1", "2024-01-05T08:00:00+01:00", None, 10),
         ("s2", "c2", "soon", None, 5),
         ("s3", "c3", "2024-13-01", None, 7),
+        ("s4", "c4", "2024-02-30", None, 3),
     ]))
     with pytest.raises(DataContractError) as e:
         s.compute(["mrr", "customers"], start=JAN, end=FEB)
     problems = _problems(e.value)
     assert list(problems) == [("subscriptions", "started_at")]  # not also as NULL, nor as duplicate keys
     rows, sample, message = problems["subscriptions", "started_at"]
-    assert (rows, sample) == (2, ("(s2, soon)", "(s3, 2024-13-01)")) and "not a timestamp" in message
+    assert (rows, sample) == (3, ("(s2, soon)", "(s3, 2024-13-01)", "(s4, 2024-02-30)")) and "not a timestamp" in message
     result = s.compute(["mrr", "customers"], start=JAN, end=FEB, lenient=True)
     assert _values(result) == {("mrr", JAN): 10, ("customers", JAN): 1}
-    assert result.warnings == ("warning: left out 2 row(s) of subscriptions: " + message,)
+    assert result.warnings == ("warning: left out 3 row(s) of subscriptions: " + message,)
