@@ -98,7 +98,7 @@ def conversion(col: Column, actual: exp.DataType | None, dialect: str = "duckdb"
         if kind in _EXACT or (family == "number" and kind in _FLOATS):
             return _PLAIN
         if kind in _FLOATS:  # money: NaN and ±infinity are no amount
-            return Conversion("try", "NaN or ±infinity, not an amount")
+            return Conversion("try", "NaN, ±infinity or a float beyond what an amount holds")
         return Conversion("never", f"a {spelled} where the contract wants a number")
     if kind == T.BOOLEAN or kind in _EXACT:
         return _PLAIN
