@@ -501,6 +501,11 @@ class BigQueryAdapter:
 
     def relation_columns(self, relation_sql: str) -> list[str]:
         """Column names of the relation, from a dry run's schema (free; nothing is read)."""
+        return [name for name, _ in self.relation_types(relation_sql)]
+
+    def relation_types(self, relation_sql: str) -> list[tuple[str, str]]:
+        """(name, BigQuery type, e.g. ``TIMESTAMP``) of each column of the relation, from a dry
+        run's schema (a REPEATED field is an ARRAY)."""
         client = self._require()
         text, config = self._job_config(f"SELECT * FROM ({relation_sql}) AS t", None,
                                         dry_run=True, use_query_cache=False)
@@ -511,7 +516,8 @@ class BigQueryAdapter:
             if isinstance(err, MetricFailedError):
                 raise MetricFailedError(_first_line(e)) from None
             raise err from None
-        return [field.name for field in (job.schema or [])]
+        return [(field.name, f"ARRAY<{field.field_type}>" if field.mode == "REPEATED" else field.field_type)
+                for field in (job.schema or [])]
 
     # -- loading -----------------------------------------------------------------------------
     def load_tables(self, dataset: Any) -> None:

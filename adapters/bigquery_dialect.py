@@ -204,5 +204,38 @@ def _no_materialized(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
-TRANSFORMS = (_no_materialized, _iso_weeks, _datetime_trunc, _epoch_seconds, _interval_literals, _interval_arithmetic,
+def _utc_datetimes(tree: exp.Expression) -> exp.Expression:
+    """x AT TIME ZONE 'UTC' → DATETIME_ADD(DATETIME '1970-01-01', INTERVAL UNIX_MICROS(x) MICROSECOND):
+    a TIMESTAMP's (an instant's) civil time in UTC, by arithmetic that no default time zone
+    (a project's ``default_time_zone``) touches. The neutral tree reads a time-zoned source
+    column, and text parsed as a TIMESTAMP (its offset honoured), as
+    ``CAST(x AT TIME ZONE 'UTC' AS TIMESTAMP)`` (:mod:`csframe.core.contract_types`).
+    ``DATETIME(x, 'UTC')`` says the same, but the emulator the tests run on mistranslates it
+    on a column; sqlglot's own rendering of AT TIME ZONE goes through it too."""
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        zone = node.args.get("zone") if isinstance(node, exp.AtTimeZone) else None
+        if isinstance(zone, exp.Literal) and zone.is_string and zone.this.upper() == "UTC":
+            epoch = exp.cast(exp.Literal.string("1970-01-01 00:00:00"), "DATETIME")
+            micros = exp.Anonymous(this="UNIX_MICROS", expressions=[node.this])
+            return exp.Anonymous(this="DATETIME_ADD", expressions=[
+                epoch, exp.Interval(this=micros, unit=exp.Var(this="MICROSECOND"))])
+        return node
+
+    return _rewrite(tree, rewrite)
+
+
+def _safe_cast_types(tree: exp.Expression) -> exp.Expression:
+    """SAFE_CAST(x AS NUMERIC(38, 9)) → SAFE_CAST(x AS NUMERIC): BigQuery takes no parameterized
+    type in a cast (sqlglot drops the parameters of a CAST's type, not of a SAFE_CAST's)."""
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.TryCast) and node.to.expressions:
+            node.set("to", exp.DataType(this=node.to.this))
+        return node
+
+    return _rewrite(tree, rewrite)
+
+
+TRANSFORMS = (_no_materialized, _utc_datetimes, _safe_cast_types, _iso_weeks, _datetime_trunc, _epoch_seconds, _interval_literals, _interval_arithmetic,
               _medians)

@@ -172,6 +172,10 @@ class DuckDBAdapter:
                 raise MetricFailedError(f"duckdb failed to run the query: {e}") from None
 
     def relation_columns(self, relation_sql: str) -> list[str]:
+        return [name for name, _ in self.relation_types(relation_sql)]
+
+    def relation_types(self, relation_sql: str) -> list[tuple[str, str]]:
+        """(name, DuckDB type) of each column of ``SELECT * FROM (relation) LIMIT 0``."""
         import duckdb
 
         from .duckdb_write import limited
@@ -183,7 +187,7 @@ class DuckDBAdapter:
                     cur = con.execute(f"SELECT * FROM ({relation_sql}) AS t LIMIT 0")
             except duckdb.Error as e:
                 raise MetricFailedError(str(e).split("\n")[0]) from None
-            return [d[0] for d in cur.description]
+            return [(d[0], str(d[1])) for d in cur.description]
 
     def _refuse_read_only(self, table: str) -> None:
         if self.read_only:

@@ -13,6 +13,8 @@ from csframe.core.errors import EngineUnavailableError, MetricFailedError, Proje
 from csframe.core.hookspecs import hookimpl
 from csframe.core.settings import want_int, want_str
 
+from .postgres_dialect import TRANSFORMS
+
 
 _MAX_TIMEOUT_MS = 2_147_483_647  # PostgreSQL's statement_timeout is an int4 of milliseconds
 _PG_TYPES = {"DOUBLE": "DOUBLE PRECISION", "VARCHAR": "TEXT"}
@@ -56,7 +58,7 @@ class PostgresAdapter:
 
     NAME = "postgres"
     DIALECT = "postgres"
-    TRANSFORMS = ()
+    TRANSFORMS = TRANSFORMS
 
     def __init__(self, settings: dict[str, Any], project_dir: Path) -> None:
         unknown = set(settings) - {"name", "dsn", "schema", "statement_timeout_ms"}
@@ -140,6 +142,10 @@ class PostgresAdapter:
             raise MetricFailedError(f"postgres failed to run the query: {str(e).strip()}") from None
 
     def relation_columns(self, relation_sql: str) -> list[str]:
+        return [name for name, _ in self.relation_types(relation_sql)]
+
+    def relation_types(self, relation_sql: str) -> list[tuple[str, str]]:
+        """(name, PostgreSQL type, e.g. ``timestamptz``) of each column of the relation."""
         import psycopg
 
         from .postgres_write import local_timeout, timed_out
@@ -149,7 +155,7 @@ class PostgresAdapter:
             with con.transaction(), con.cursor() as cur:
                 local_timeout(cur, self.deadline, self.timeout_ms)
                 cur.execute(f"SELECT * FROM ({relation_sql}) AS t LIMIT 0")
-                return [d.name for d in cur.description]
+                return [(d.name, d.type_display) for d in cur.description]
         except psycopg.Error as e:
             if timed_out(e) and self.deadline is not None and self.deadline.seconds is not None:
                 raise RunTimeoutError("postgres cancelled the query: the run's time limit was reached") from None

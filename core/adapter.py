@@ -44,6 +44,12 @@ class Adapter(Protocol):
         """The column names of ``SELECT * FROM (relation) LIMIT 0``; raise MetricFailedError
         naming the relation when it does not exist."""
 
+    # optional: without it a source's columns are read with a plain CAST to the contract's type
+    def relation_types(self, relation_sql: str) -> list[tuple[str, str]]:
+        """(name, type as the adapter's dialect spells it) of each column of the relation, as
+        :meth:`relation_columns`: the checks see which columns need converting (text, a
+        time-zoned timestamp, a float for an amount; :mod:`csframe.core.contract_types`)."""
+
     def load_tables(self, dataset: Any) -> None:
         """Create and fill tables from a :class:`csframe.plugins.demo.Dataset` (demo data)."""
 

@@ -19,6 +19,7 @@ import sqlglot
 from sqlglot import exp
 
 from .contract import Source, source
+from .contract_types import Conversion, conversion, convert, is_raw, raw_name
 from .errors import ProjectError, UsageError
 from .formula import WHOLE_PREFIX, bind_placeholders, bottom_up, expand_macros, literal, safe_div
 from .graph import Key
@@ -34,12 +35,19 @@ _UNITS = {"day": "DAY", "week": "WEEK", "month": "MONTH", "quarter": "QUARTER", 
 @attrs.frozen
 class SourceScan:
     """How to read one source: its binding, the dialect of its SQL, absent optional
-    columns, and (``--lenient``) a function wrapping the scan to drop bad rows."""
+    columns, (``--lenient``) a function wrapping the scan to drop bad rows, and the types
+    the engine gives its columns (canonical name, type; a column not named: type not known)."""
 
     binding: SourceBinding
     dialect: str = "duckdb"
     absent: frozenset[str] = frozenset()
     lenient_filter: Callable[[exp.Select, Source], exp.Select] | None = None
+    types: tuple[tuple[str, exp.DataType], ...] = ()
+
+    def conversions(self, src: Source) -> dict[str, Conversion]:
+        """How each present column of ``src`` is read (:mod:`.contract_types`)."""
+        types = dict(self.types)
+        return {c.name: conversion(c, types.get(c.name), self.dialect) for c in src.columns if c.name not in self.absent}
 
 
 @attrs.frozen
@@ -88,10 +96,13 @@ def source_table(binding: SourceBinding, dialect: str) -> exp.Table:
     return table
 
 
-def source_scan(src: Source, scan: SourceScan, by: tuple[str, ...] = (), grouped: bool = False) -> exp.Select:
+def source_scan(src: Source, scan: SourceScan, by: tuple[str, ...] = (), grouped: bool = False,
+                keep_raw: bool = False) -> exp.Select:
     """A SELECT of ``src`` as the data contract names it: canonical columns and types, absent
     optional columns at their default, the lenient filter; customers also carry the ``by``
-    dimensions; ``grouped``, each row carries its ``--by`` group (``grp``), else ``0 AS grp``."""
+    dimensions; ``grouped``, each row carries its ``--by`` group (``grp``), else ``0 AS grp``.
+    ``keep_raw`` (the checks): a column read with a check keeps its raw value beside it
+    (:func:`.contract_types.raw_name`); the lenient filter reads them, the compute does not."""
     b = scan.binding
     if b.table is not None:
         from_: exp.Expression = source_table(b, scan.dialect).as_("t")
@@ -105,18 +116,29 @@ def source_scan(src: Source, scan: SourceScan, by: tuple[str, ...] = (), grouped
         inner.meta["user_sql"] = True  # written in the engine's dialect: dialect transforms leave it alone
         from_ = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("t")))
     selects: list[exp.Expression] = []
+    raws: list[exp.Expression] = []
+    conversions = scan.conversions(src)
     for col in src.columns:
         if col.name in scan.absent:
             value: exp.Expression = sqlglot.parse_one(col.default) if col.default else exp.Null()
-        else:
-            value = exp.column(exp.to_identifier(b.column(col.name), quoted=True), table="t")
-        selects.append(exp.alias_(exp.cast(value, col.type), col.name))
+            selects.append(exp.alias_(exp.cast(value, col.type), col.name))
+            continue
+        value = exp.column(exp.to_identifier(b.column(col.name), quoted=True), table="t")
+        selects.append(exp.alias_(convert(value, col, conversions[col.name]), col.name))
+        if conversions[col.name].checked:
+            raws.append(exp.alias_(value.copy(), raw_name(col.name)))
     query = exp.select(*selects).from_(from_)
     if src.name == "customers":
         for dim in by:
             query = query.select(exp.alias_(exp.column(exp.to_identifier(b.column(dim), quoted=True), table="t"), dim, quoted=True))
-    if scan.lenient_filter is not None:
+    lenient = scan.lenient_filter is not None
+    if raws and (keep_raw or lenient):
+        query = query.select(*raws)
+    if lenient:
         query = scan.lenient_filter(query, src)
+    if raws and lenient and not keep_raw:
+        query = exp.select(*[exp.column(exp.to_identifier(n, quoted=True)) for n in query.named_selects
+                             if not is_raw(n)]).from_(query.subquery("c"))
     if grouped and src.name == "customers":
         # the customers scan carries its own group, like every other source
         dims = [exp.column(exp.to_identifier(d, quoted=True)) for d in by]

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 __all__ = ["Rule", "Problem", "rules_for", "flagged_query", "lenient_filter", "count_query", "sample_query"]
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import attrs
 import sqlglot
 from sqlglot import exp
 
+from . import contract_types
 from .contract import Source
 from .formula import bind_placeholders
 
@@ -56,10 +57,13 @@ class Problem:
         return text
 
 
-def rules_for(src: Source, parameters: Mapping[str, object] | None = None) -> list[Rule]:
-    """Every rule of data-contract.md that applies to ``src``."""
+def rules_for(src: Source, parameters: Mapping[str, object] | None = None,
+              conversions: Mapping[str, contract_types.Conversion] | Iterable[str] = ()) -> list[Rule]:
+    """Every rule of data-contract.md that applies to ``src``; ``conversions``: the columns
+    the scan reads with a check that their values convert (:mod:`.contract_types`)."""
     params = parameters or {}
-    out: list[Rule] = []
+    out: list[Rule] = [Rule(src.name, column, message, predicate)
+                       for column, message, predicate in contract_types.conversion_rules(src, conversions)]
     live = "(ended_at IS NULL OR ended_at <> started_at)" if src.name == "subscriptions" else "TRUE"
     for col in src.columns:
         if col.type == "TIMESTAMP" and not col.nullable:
@@ -92,7 +96,7 @@ def rules_for(src: Source, parameters: Mapping[str, object] | None = None) -> li
                             {"survey": survey, "lo": float(lo), "hi": float(hi)}))
     out += _not_null_rules(src, live)
     out += _contradiction_rules(src)
-    return out
+    return _once_per_value(out, conversions)
 
 
 def _not_null_rules(src: Source, live: str) -> list[Rule]:
@@ -135,6 +139,19 @@ def _contradiction_rules(src: Source) -> list[Rule]:
     return out
 
 
+def _once_per_value(rules: list[Rule], conversions: Mapping[str, object] | Iterable[str]) -> list[Rule]:
+    """A value that does not convert is reported by its "does not convert" rule only: the
+    other rules of its column (it reads as NULL) leave that row alone."""
+    checked = set(conversions)
+    out = []
+    for rule in rules:
+        if rule.name in checked and not rule.message.startswith(contract_types.NOT_CONVERTING):
+            raw = contract_types.raw_name(rule.name)
+            rule = attrs.evolve(rule, predicate=f"({rule.predicate}) AND ({raw} IS NULL OR {rule.name} IS NOT NULL)")
+        out.append(rule)
+    return out
+
+
 def _flags(scan: exp.Select, rules: list[Rule]) -> exp.Select:
     flagged = exp.select(exp.Star()).from_(scan.subquery("s"))
     for i, rule in enumerate(rules):
@@ -157,18 +174,23 @@ def count_query(scan: exp.Select, rules: list[Rule]) -> exp.Select:
 
 
 def sample_query(scan: exp.Select, rules: list[Rule], index: int, src: Source, limit: int = 5) -> exp.Select:
-    """Up to ``limit`` offending rows of rule ``index``, their key columns only."""
+    """Up to ``limit`` offending rows of rule ``index``, their key columns only (a key column
+    read with a conversion check shows its raw value: it may be what does not convert)."""
     cols = list(src.key) or list(src.column_names[:2])
+    names = set(scan.named_selects)
+    shown = [exp.alias_(exp.column(contract_types.raw_name(c)), c) if contract_types.raw_name(c) in names
+             else exp.column(c) for c in cols]
     flagged = _flags(scan, rules).subquery("f")
-    return (exp.select(*cols).from_(flagged).where(exp.EQ(this=exp.column(f"bad_{index}"), expression=exp.Literal.number(1)))
-            .order_by(*cols).limit(limit))
+    return (exp.select(*shown).from_(flagged).where(exp.EQ(this=exp.column(f"bad_{index}"), expression=exp.Literal.number(1)))
+            .order_by(*[exp.Literal.number(i + 1) for i in range(len(cols))]).limit(limit))
 
 
 def lenient_filter(parameters: Mapping[str, object] | None = None):
     """For ``--lenient``: wrap a source scan so that flagged rows are left out."""
 
     def wrap(scan: exp.Select, src: Source) -> exp.Select:
-        rules = rules_for(src, parameters)
+        checked = [n.removeprefix(contract_types.raw_name("")) for n in scan.named_selects if contract_types.is_raw(n)]
+        rules = rules_for(src, parameters, checked)
         if not rules:
             return scan
         flagged = _flags(scan, rules).subquery("f")

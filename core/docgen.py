@@ -106,7 +106,10 @@ def sources_reference() -> str:
            "(`--lenient` leaves the offending rows out and says how many). A column whose NULL is not allowed",
            "below is NOT NULL: a NULL in it is bad data. A source with no rows is not an error: the run says so on",
            "stderr (a warning). A configured table or column that does not exist is a mistake of `csframe.toml`",
-           "(exit 2, naming its key, e.g. `sources.subscriptions.columns.mrr`).", ""]
+           "(exit 2, naming its key, e.g. `sources.subscriptions.columns.mrr`). A column of another type than the one",
+           "listed is converted: text timestamps honour their UTC offset (none: UTC), a time-zoned timestamp is its",
+           "UTC instant; a value that does not convert (text in a number, NaN or ±infinity in an amount, a number",
+           "where a timestamp belongs) breaks the rule \"does not convert\" of its column.", ""]
     for src in SOURCES:
         key = ", ".join(f"`{k}`" for k in src.key) or "none"
         customer = f"`{src.customer_column}`" if src.customer_column else "none (`--by` cannot split it)"

@@ -65,6 +65,7 @@ class Session:
     graph: Graph
     _adapter: Any = None
     _compiled: Any = None
+    _types: dict[str, tuple[tuple[str, Any], ...]] = attrs.field(factory=dict)  # learnt by inspect_sources
 
     @classmethod
     def open(cls, project_dir: str | Path | None = None, *, project: Project | None = None,
@@ -149,7 +150,8 @@ class Session:
         absent = absent or {}
         filt = contract_checks.lenient_filter(plan.parameters) if plan.lenient else None
         return {
-            name: SourceScan(self.project.sources[name], dialect, frozenset(absent.get(name, ())), filt)
+            name: SourceScan(self.project.sources[name], dialect, frozenset(absent.get(name, ())), filt,
+                             self._types.get(name, ()))
             for name in plan.sources if name in self.project.sources
         }
 
@@ -158,7 +160,8 @@ class Session:
         last plan's tree and its SQL per dialect are kept: computing an equal plan again (the
         same metrics, periods, dimensions and parameters) compiles nothing."""
         profile = dialect_profile(self.registry, dialect or self.project.adapter.get("name", "duckdb"))
-        absent_key = tuple(sorted((k, tuple(sorted(v))) for k, v in (absent or {}).items() if v))
+        absent_key = (tuple(sorted((k, tuple(sorted(v))) for k, v in (absent or {}).items() if v)),
+                      tuple(sorted((k, v) for k, v in self._types.items() if k in plan.sources)))
         cached = self._compiled
         if cached is None or cached[1] != absent_key or cached[0] != plan:
             compiled = compile_plan(self.registry, plan, self.scans(plan, self._source_dialect(), absent),
@@ -229,13 +232,16 @@ class Session:
         for name in names:
             b = self.project.sources[name]
             try:
-                have = {c.lower() for c in adapter.relation_columns(self._relation_sql(name))}
+                typed = self._relation_types(adapter, name)
             except MetricFailedError as e:
                 what = f"table {b.table}" if b.table else "its SQL"
                 problems.append(contract_checks.Problem(
                     name, "", f"cannot read {what}: {e.message}",
                     key=f"sources.{name}.{'table' if b.table else 'sql'}"))
                 continue
+            have = set(typed)
+            self._types[name] = tuple((c, typed[b.column(c).lower()]) for c in source(name).column_names
+                                      if typed.get(b.column(c).lower()) is not None)
             missing_optional: set[str] = set()
             broken = False
             wanted = [(c.name, c.optional) for c in source(name).columns]
@@ -256,6 +262,25 @@ class Session:
             if not broken:
                 absent[name] = missing_optional
         return problems, absent
+
+    def _relation_types(self, adapter: Any, name: str) -> dict[str, Any]:
+        """The columns of source ``name`` (lower case) and the type the engine gives each, a
+        sqlglot DataType (None where the adapter does not say: its ``relation_types`` is optional)."""
+        relation = self._relation_sql(name)
+        typed = getattr(adapter, "relation_types", None)
+        if typed is None:
+            return {c.lower(): None for c in adapter.relation_columns(relation)}
+        from sqlglot import exp
+        from sqlglot.errors import ParseError
+
+        dialect = self._source_dialect()
+        out: dict[str, Any] = {}
+        for column, type_ in typed(relation):
+            try:
+                out[column.lower()] = exp.DataType.build(type_, dialect=dialect) if type_ else None
+            except (ParseError, ValueError):
+                out[column.lower()] = None  # a type sqlglot does not know: read as before, a plain CAST
+        return out
 
     def _check_by_columns(self, by: Sequence[str], have: set[str]) -> None:
         """Every --by dimension is a column of customers (a usage error naming the ones there are)."""
@@ -289,9 +314,11 @@ class Session:
         out = []
         for name in names:
             src = source(name)
-            scan_def = SourceScan(self.project.sources[name], self._source_dialect(), frozenset(absent.get(name, ())))
-            scan = source_scan(src, scan_def)
-            rules = contract_checks.rules_for(src, merged)
+            scan_def = SourceScan(self.project.sources[name], self._source_dialect(), frozenset(absent.get(name, ())),
+                                  types=self._types.get(name, ()))
+            scan = source_scan(src, scan_def, keep_raw=True)
+            rules = contract_checks.rules_for(src, merged, {c: how for c, how in scan_def.conversions(src).items()
+                                                            if how.checked})
             if rules:
                 out.append((src, scan, rules, render(contract_checks.count_query(scan, rules), profile, pretty=False)))
         return out

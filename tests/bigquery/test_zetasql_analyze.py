@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import attrs
 import pytest
 import sqlglot
 from csframe.adapters.bigquery import BigQueryAdapter
@@ -221,6 +222,39 @@ def test_data_contract_check_queries_analyze(zetasql, catalogs, session, absent)
             assert_analyzes(zetasql, catalogs["minimal" if absent else "datetime"], sql, f"{src.name} {name} check")
 
 
+# Sources whose columns are not of the contract's type (:mod:`csframe.core.contract_types`): every
+# column but the VARCHARs as STRING (each parsed with SAFE_CAST, text timestamps through TIMESTAMP);
+# timestamps as INT64 and money as FLOAT64 (no value / SAFE_CAST); timestamps as TIMESTAMP (UTC).
+_ODD = {"TIMESTAMP": "INT64", "DECIMAL": "FLOAT64", "DOUBLE": "STRING", "BOOLEAN": "STRING"}
+CONVERTED = {
+    "text": lambda c: "STRING",
+    "odd": lambda c: _ODD.get(c.type.split("(")[0], "STRING"),
+    "zoned": lambda c: bigquery_type(c.type, "TIMESTAMP"),
+}
+
+
+@pytest.mark.parametrize("kind", list(CONVERTED))
+def test_check_queries_of_columns_to_convert_analyze(zetasql, session, kind):  # noqa: F811
+    """Scans (plain and lenient) and every check query over sources typed otherwise than the
+    contract: the conversions and their "does not convert" rules."""
+    typed = CONVERTED[kind]
+    catalog = zetasql.register_catalog({src.name: [(c.name, typed(c)) for c in src.columns] for src in SOURCES})
+    for src in SOURCES:
+        types = tuple((c.name, exp.DataType.build(typed(c), dialect="bigquery")) for c in src.columns)
+        scan_def = SourceScan(session.project.sources[src.name], "bigquery", types=types)
+        conversions = {c: how for c, how in scan_def.conversions(src).items() if how.checked}
+        assert conversions or kind == "zoned", src.name
+        scan = source_scan(src, scan_def, keep_raw=True)
+        rules = contract_checks.rules_for(src, {"csat_scale": [1, 5], "ces_scale": [1, 7]}, conversions)
+        queries = {"scan": scan, "count": contract_checks.count_query(scan, rules),
+                   "lenient": source_scan(src, attrs.evolve(scan_def, lenient_filter=contract_checks.lenient_filter()))}
+        queries.update({f"sample {r.name}": contract_checks.sample_query(scan, rules, i, src)
+                        for i, r in enumerate(rules)})
+        for name, q in queries.items():
+            sql = render(q, BigQueryAdapter, pretty=False)
+            assert_analyzes(zetasql, catalog, sql, f"{src.name} {name} over {kind} columns")
+
+
 def test_renamed_columns_qualified_tables_and_sql_sources_analyze(zetasql, tmp_path):  # noqa: F811
     """Sources in another project and dataset, with renamed columns, or given as BigQuery SQL."""
     tables = source_tables(prefix="acme.crm.raw_")
@@ -328,6 +362,11 @@ TINY = [
      f"SELECT {MEDIAN_OF_SCORE} FROM survey_responses GROUP BY survey"),
     ("SELECT PERCENTILE_CONT(score, 0.5) OVER (PARTITION BY survey) FROM survey_responses",
      "SELECT PERCENTILE_CONT(score, 0.5) OVER (PARTITION BY survey) FROM survey_responses"),
+    # text read as a timestamp, its UTC offset honoured, and its instant's UTC civil time
+    ("SELECT CAST(TRY_CAST(customer_id AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP) FROM customers",
+     "SELECT CAST(DATETIME_ADD(CAST('1970-01-01 00:00:00' AS DATETIME), "
+     "INTERVAL (UNIX_MICROS(SAFE_CAST(customer_id AS TIMESTAMP))) MICROSECOND) AS DATETIME) FROM customers"),
+    ("SELECT TRY_CAST(customer_id AS DECIMAL(38, 9)) FROM customers", "SELECT SAFE_CAST(customer_id AS NUMERIC) FROM customers"),
 ]
 
 
