@@ -2,21 +2,63 @@
 
 from __future__ import annotations
 
-__all__ = ["cli", "main", "common", "open_session", "fail"]
+__all__ = ["cli", "main", "common", "open_session", "fail", "Interrupted", "STOP_SIGNALS"]
 
 import functools
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
 
 import click
 
-from ..errors import CsframeError, UsageError
+from ..errors import CsframeError, RunInterrupted, UsageError
 
 _DEBUG_ENV = "CSFRAME_DEBUG"
 REPORTER = "csframe.reporter"  # click context meta: the command's Reporter (report.py), if any
+
+
+STOP_SIGNALS: tuple[int, ...] = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
+class Interrupted(KeyboardInterrupt):
+    """A stop signal the command received (raised where the main thread is, like SIGINT's
+    KeyboardInterrupt, so every ``finally`` and rollback on the way runs). A command may set
+    ``detail``: what the run had written when it stopped."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+_RECEIVED: list[int] = []  # the stop signal this process received, if any
+
+
+def _stop(signum: int, frame: Any) -> None:
+    _RECEIVED.append(signum)
+    for s in STOP_SIGNALS:  # a second signal must not cut the clean-up short (SIGKILL still does)
+        signal.signal(s, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+def _catch_stop_signals() -> None:
+    """SIGINT, SIGTERM and SIGHUP stop a command as Ctrl-C does (cli.md), but for a signal
+    the caller had ignored (``nohup``: SIGHUP; a background job of a script: SIGINT)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for s in STOP_SIGNALS:
+        if signal.getsignal(s) != signal.SIG_IGN:
+            signal.signal(s, _stop)
+
+
+def interrupted(error: KeyboardInterrupt) -> RunInterrupted:
+    """The error of a command stopped by a signal: its name, and what was written."""
+    signum = getattr(error, "signum", signal.SIGINT)
+    detail = getattr(error, "detail", None) or "the command stopped"
+    return RunInterrupted(f"interrupted by {signal.Signals(signum).name}: {detail}", signum=signum)
 
 
 def fail(error: BaseException, debug: bool) -> None:
@@ -50,13 +92,8 @@ def common(fn: Callable) -> Callable:
             return fn(*args, project_dir=project_dir, **kwargs)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
-        except BrokenPipeError:  # `csframe compute | head`: the reader left; say nothing
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            sys.exit(1)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as e:  # SIGINT, SIGTERM, SIGHUP: exit 128 + its number
+            fail(interrupted(e), debug)
         except Exception as e:  # noqa: BLE001 - the single place errors become exit codes
             fail(e, debug)
 
@@ -129,6 +166,30 @@ def _load_commands() -> None:
         pass
 
 
+def _occupy_closed_std_fds() -> None:
+    """A standard stream closed at start (``csframe … >&-``) stays None in ``sys``; its file
+    descriptor is taken by /dev/null, so that no file csframe opens later (a database, a
+    temporary file) gets that number and receives what is meant for the stream."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+
+
 def main(argv: list[str] | None = None) -> None:
-    _load_commands()
-    cli.main(args=argv, prog_name="csframe")
+    _occupy_closed_std_fds()
+    _catch_stop_signals()
+    try:
+        _load_commands()
+        cli.main(args=argv, prog_name="csframe")
+    except KeyboardInterrupt as e:  # before a command ran (loading plugins)
+        click.echo(f"error: {interrupted(e).message}", err=True)
+        sys.exit(interrupted(e).exit_code)
+    except SystemExit as e:  # click's own "Aborted!" (exit 1) for a signal while it parsed the command line
+        if _RECEIVED and e.code == 1:
+            sys.exit(128 + _RECEIVED[0])
+        raise

@@ -8,7 +8,7 @@ import time
 
 import click
 
-from ..errors import UsageError, did_you_mean
+from ..errors import OutputError, UsageError, did_you_mean
 from ..periods import GRAINS
 from .app import REPORTER, cli, common, open_session, parse_params
 
@@ -40,14 +40,22 @@ def _writer(session, fmt: str, output: str | None):
 class Output:
     """Where the result goes: stdout, or a file written whole. The file is made ready before
     anything is computed (:meth:`open`: a temporary file beside it, or the special file itself,
-    so that a place csframe cannot write fails first, exit 2), and :meth:`write` fills it and
-    renames it into place: nothing is written half-way."""
+    so that a place csframe cannot write fails first, exit 2; a closed stdout fails first too,
+    exit 1), and :meth:`write` fills it and renames it into place: nothing is written half-way.
+    An existing file keeps its permissions; a symlink stays one, and its target gets the
+    result (renamed into place beside the target). A failure to write (a full disk, a reader
+    that closed the pipe) is an :class:`OutputError` naming the output."""
 
     def __init__(self, writer, output: str | None) -> None:
         self.writer, self.output = writer, output
         self.binary = getattr(writer, "binary", False)
         self.file = None
         self.tmp: str | None = None
+        self.dest = output  # the file renamed over: the output, or the file its symlink points to
+
+    @property
+    def name(self) -> str:
+        return "stdout" if self.output in (None, "-") else str(self.output)
 
     def open(self) -> Output:
         import os
@@ -55,13 +63,18 @@ class Output:
 
         out = self.output
         if out in (None, "-"):
+            if sys.stdout is None:  # `csframe … >&-`
+                raise OutputError("cannot write the output: stdout is closed",
+                                  hint="Give --output PATH, or run csframe with its stdout open. Nothing was computed "
+                                       "or written.")
             return self
         mode = "wb" if self.binary else "w"
         try:
             if os.path.exists(out) and not os.path.isfile(out):  # /dev/null, a FIFO: write to it, never replace it
                 self.file = open(out, mode) if self.binary else open(out, mode, encoding="utf-8", newline="")
             else:
-                fd, self.tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(out)), prefix=".csframe-",
+                self.dest = os.path.realpath(out) if os.path.islink(out) else out
+                fd, self.tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(self.dest)), prefix=".csframe-",
                                                 suffix=".tmp")
                 self.file = os.fdopen(fd, mode) if self.binary else os.fdopen(fd, mode, encoding="utf-8", newline="")
         except OSError as e:
@@ -72,30 +85,62 @@ class Output:
     def write(self, result) -> None:
         import os
 
-        if self.file is None:
-            self.writer(result, sys.stdout)
-            return
         try:
+            if self.file is None:
+                self.writer(result, sys.stdout)
+                sys.stdout.flush()
+                return
             with self.file as f:
                 self.writer(result, f)
             if self.tmp is not None:
-                umask = os.umask(0)
-                os.umask(umask)
-                os.chmod(self.tmp, 0o666 & ~umask)  # as open() would have made it, not mkstemp's 0600
-                os.replace(self.tmp, self.output)
+                os.chmod(self.tmp, self._mode(self.dest))
+                os.replace(self.tmp, self.dest)
                 self.tmp = None
+        except OSError as e:
+            if self.file is None:  # what is left in stdout's buffer goes nowhere, not to a traceback at exit
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, sys.stdout.fileno())
+                os.close(null)
+            reason = "the reader closed it (broken pipe)" if isinstance(e, BrokenPipeError) else (e.strerror or str(e))
+            raise OutputError(f"cannot write the output: {self.name}: {reason}") from None
         finally:
             self.discard()
+
+    @staticmethod
+    def _mode(path: str) -> int:
+        """The permissions of the file at ``path``, if one is there; else a new file's, as
+        open() would have made it (not mkstemp's 0600)."""
+        import os
+        import stat
+
+        try:
+            return stat.S_IMODE(os.stat(path).st_mode)
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            return 0o666 & ~umask
 
     def discard(self) -> None:
         """Leave no temporary file behind (a failed run writes nothing)."""
         import os
 
         if self.file is not None and not self.file.closed:
-            self.file.close()
+            try:
+                self.file.close()
+            except OSError:  # its buffer could not be written out (a full disk): it is thrown away anyway
+                pass
         if self.tmp is not None and os.path.exists(self.tmp):
             os.unlink(self.tmp)
         self.tmp = None
+
+
+def _what_was_written(target: str | None, result) -> str:
+    """For a run stopped half-way: what it wrote (nothing, or the target table's rows)."""
+    if target is None:
+        return "nothing was written"
+    if result is None:
+        return f"nothing was written; {target} holds what it held before (a write begun was rolled back)"
+    return f"the rows were written to {target}; the output was not"
 
 
 @cli.command()
@@ -156,11 +201,21 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, targ
             click.echo(f"{total:>16,} bytes  in all (nothing was run)")
             return
         sink = Output(writer, output).open()  # a file csframe cannot write fails before anything is computed
+        result = None
         try:
             result = session.compute(keys, grain=grain, start=start, end=end, by=by, lenient=lenient,
                                      params=parse_params(params), target=target, timeout=timeout,
                                      observer=reporter, retries=retries)  # its warnings come as events
             sink.write(result)
+        except OutputError as e:
+            e.hint = (f"The rows were written to {target} ({result.written} rows); only the output is missing."
+                      if target is not None else "Nothing was written.") + (
+                " Free some space, or name another --output." if sink.output not in (None, "-")
+                else " Whatever reads csframe's stdout closed it: give --output PATH, or keep the reader open.")
+            raise
+        except KeyboardInterrupt as e:  # a stop signal (app.py): say what the run had written
+            e.detail = _what_was_written(target, result)
+            raise
         finally:
             sink.discard()
         reporter.finish(result, target=target, written=result.written)
