@@ -1,0 +1,55 @@
+"""A run stopped by SIGTERM, SIGHUP or SIGINT while it writes its target table (paused by a
+test plugin at the write's uncommitted stage: rows staged, old rows deleted, nothing
+committed): it says so, exits 128 + the signal's number, the table holds what it held before,
+and nothing is left beside ``--output``. DuckDB and PostgreSQL, through the real command."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from tests.pipeline.commands import ok, start
+from tests.pipeline.pause import paused_project, wait_for_file
+from tests.pipeline.projects import RANGE
+from tests.pipeline.test_writeback import compute
+
+CASES = [("duckdb", signal.SIGTERM), ("duckdb", signal.SIGHUP), ("duckdb", signal.SIGINT),
+         ("postgres", signal.SIGTERM), ("postgres", signal.SIGHUP)]
+
+
+@pytest.fixture
+def project(request, tmp_path):
+    name = request.param
+    if name == "duckdb":
+        return request.getfixturevalue("duck_project").copy(tmp_path / "duck")
+    shared = request.getfixturevalue("pg_project")
+    shared.query(f"DROP TABLE IF EXISTS {shared.table()}")
+    return shared
+
+
+@pytest.mark.parametrize(("project", "signum"), CASES, indirect=["project"],
+                         ids=[f"{e}-{s.name}" for e, s in CASES])
+def test_a_stop_signal_during_the_write_leaves_the_table_and_no_temporary_file(project, signum, tmp_path):
+    ok(compute(project, *RANGE))  # the table, with rows the stopped run must not lose
+    before = project.rows()
+    assert len(before) == 3 * 6
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "result.csv").write_text("the previous result\n")
+    paused = tmp_path / "paused"
+    run = start("compute", "-m", "mrr", "-m", "churn_rate", "-m", "new_customers", "--start", "2024-04-01", "--end",
+                "2024-10-01", "--target", project.table(), "--format", "csv", "-o", out / "result.csv",
+                extra_env=project.env,
+                project=paused_project(project, tmp_path / "p", marker=paused, release=tmp_path / "never"))
+    wait_for_file(paused, run)  # deleted Apr–Jun, staged Apr–Sep, nothing committed
+    assert paused.read_text() == f"{project.table()} {project.name}"  # the hook's table and engine
+    assert sorted(os.listdir(out))[0].startswith(".csframe-")  # the output's temporary file is there now
+    os.kill(run.pid, signum)
+    stdout, stderr = run.finish(30)
+    assert run.returncode == 128 + signum, stderr
+    assert f"interrupted by {signum.name}" in stderr and "holds what it held before" in stderr, stderr
+    assert "Traceback" not in stderr and stdout == ""
+    assert project.rows() == before  # every row as it was, none of the stopped run's
+    assert sorted(os.listdir(out)) == ["result.csv"] and (out / "result.csv").read_text() == "the previous result\n"
