@@ -53,3 +53,26 @@ def test_a_stop_signal_during_the_write_leaves_the_table_and_no_temporary_file(p
     assert "Traceback" not in stderr and stdout == ""
     assert project.rows() == before  # every row as it was, none of the stopped run's
     assert sorted(os.listdir(out)) == ["result.csv"] and (out / "result.csv").read_text() == "the previous result\n"
+
+
+def test_load_directories_a_killed_run_left_are_removed_by_the_next_run(duck_project, tmp_path):
+    """DuckDB loads rows (a --target run's staging table, init --demo's tables) through CSV files
+    in ``$TMPDIR/csframe-load-<pid>-…``, removed when the load ends; a run killed outright
+    (SIGKILL) cannot remove them: the next load removes those of processes that no longer run."""
+    import subprocess
+
+    engine = duck_project.copy(tmp_path / "duck")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process that no longer runs
+    stale = tmp / f"csframe-load-{gone.pid}-k3x9q1"
+    stale.mkdir()
+    (stale / "table-0.csv").write_text('"mrr","default"\n')
+    running = tmp / f"csframe-load-{os.getpid()}-a8b2c0"  # this test's process runs: its files stay
+    running.mkdir()
+    unnamed = tmp / "csframe-load-q7w1e2"  # no process named: left alone
+    unnamed.mkdir()
+    ok(compute(engine, *RANGE, extra_env={"TMPDIR": str(tmp)}))
+    assert sorted(os.listdir(tmp)) == sorted([running.name, unnamed.name])  # and the run left none of its own
+    assert len(engine.rows()) == 3 * 6
