@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-__all__ = ["cli", "main", "common", "open_session", "fail", "Interrupted", "STOP_SIGNALS"]
+__all__ = ["cli", "main", "common", "open_session", "fail", "Interrupted", "STOP_SIGNALS", "held_to"]
 
+import contextlib
 import functools
 import os
 import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -52,6 +53,29 @@ def _catch_stop_signals() -> None:
     for s in STOP_SIGNALS:
         if signal.getsignal(s) != signal.SIG_IGN:
             signal.signal(s, _stop)
+
+
+@contextlib.contextmanager
+def held_to(deadline: Any, stage: str, grace: float = 0.0) -> Iterator[None]:
+    """Stop the block with the run's time-limit error (``stage`` named) once ``deadline`` is
+    past (plus ``grace`` seconds): a SIGALRM raises it where the main thread is — a write to a
+    pipe nobody reads, a wait no engine bounds. Adapters stop their own statements at the
+    deadline itself; ``grace`` lets them. Without a limit (or off the main thread) it does nothing."""
+    left = deadline.remaining()  # raises when no time is left
+    if left is None or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise deadline.error(stage)
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, left + grace)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def interrupted(error: KeyboardInterrupt) -> RunInterrupted:

@@ -8,9 +8,12 @@ import time
 
 import click
 
-from ..errors import OutputError, UsageError, did_you_mean
+from ..errors import OutputError, RunTimeoutError, UsageError, did_you_mean
 from ..periods import GRAINS
-from .app import REPORTER, cli, common, open_session, parse_params
+from .app import REPORTER, cli, common, held_to, open_session, parse_params
+
+
+_GRACE_S = 2.0  # past the time limit, before the command stops a run its engine has not stopped
 
 
 def _writer(session, fmt: str, output: str | None):
@@ -170,6 +173,9 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, targ
     from ..observe import STAGES
     from .report import Reporter
 
+    from ..deadline import Deadline
+
+    deadline = Deadline.of(timeout)  # --timeout holds the whole command: load to output
     stages = tuple(s for s in STAGES if target is not None or s != "write")
     reporter = Reporter(log_format=log_format, quiet=quiet, progress=progress, stages=stages)
     click.get_current_context().meta[REPORTER] = reporter
@@ -203,10 +209,16 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, targ
         sink = Output(writer, output).open()  # a file csframe cannot write fails before anything is computed
         result = None
         try:
-            result = session.compute(keys, grain=grain, start=start, end=end, by=by, lenient=lenient,
-                                     params=parse_params(params), target=target, timeout=timeout,
-                                     observer=reporter, retries=retries)  # its warnings come as events
-            sink.write(result)
+            with held_to(deadline, "the run", grace=_GRACE_S):  # in case what the engine does is not stopped
+                result = session.compute(keys, grain=grain, start=start, end=end, by=by, lenient=lenient,
+                                         params=parse_params(params), target=target, deadline=deadline,
+                                         observer=reporter, retries=retries)  # its warnings come as events
+            with held_to(deadline, "output"):
+                sink.write(result)
+        except RunTimeoutError as e:
+            if result is not None and target is not None:
+                e.hint = f"The rows were written to {target} ({result.written} rows); the output was not. {e.hint}"
+            raise
         except OutputError as e:
             e.hint = (f"The rows were written to {target} ({result.written} rows); only the output is missing."
                       if target is not None else "Nothing was written.") + (

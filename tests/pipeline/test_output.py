@@ -112,3 +112,32 @@ def test_an_output_symlink_stays_a_symlink_and_its_target_gets_the_result(duck_p
     (here / "next.csv").symlink_to(there / "next.csv")
     ok(run(duck_project.path, "-o", here / "next.csv", stdout=subprocess.DEVNULL))
     assert (here / "next.csv").is_symlink() and (there / "next.csv").read_text().startswith("metric,")
+
+
+def test_timeout_holds_the_output_too(duck_project, tmp_path):
+    """A stdout nobody reads: the result (about 200 kB) fills the pipe and the write blocks.
+    Before, --timeout held the engine's work only and the run waited for ever; now it stops
+    at the limit, names the output, and says the table was written."""
+    import time
+
+    engine = duck_project.copy(tmp_path / "duck")
+    args = ("compute", "-m", "mrr", "-m", "churn_rate", "-m", "new_customers", "--grain", "day", "--start",
+            "2023-01-01", "--end", "2025-01-01", "--format", "jsonl", "--target", "cs_metrics", "--timeout", "6")
+    read, write = os.pipe()
+    try:
+        started = time.monotonic()
+        proc = subprocess.Popen(argv(*args, project=engine.path), stdout=write, stderr=subprocess.PIPE, text=True,
+                                env=env())
+        os.close(write)
+        try:
+            _, stderr = proc.communicate(timeout=60)
+        finally:
+            proc.kill()
+        took = time.monotonic() - started
+    finally:
+        os.close(read)
+    assert proc.returncode == 1, stderr
+    assert "time limit of 6 s (stopped during output)" in stderr and "The rows were written to cs_metrics" in stderr
+    assert "Traceback" not in stderr
+    assert 6 <= took < 15, took
+    assert rows_in(engine.path) == 3 * 731  # 2023 and 2024, every day
