@@ -31,8 +31,9 @@ RELEASE = {release!r}
 def csframe_write_stage(stage, table, engine):
     if stage != "uncommitted":
         return
-    if MARKER:
-        Path(MARKER).write_text(f"{{table}} {{engine}}")
+    if MARKER:  # written whole, then renamed: whoever sees the marker can read it
+        Path(MARKER + ".tmp").write_text(f"{{table}} {{engine}}")
+        Path(MARKER + ".tmp").replace(MARKER)
     if RELEASE:
         deadline = time.monotonic() + 120
         while not Path(RELEASE).exists() and time.monotonic() < deadline:
