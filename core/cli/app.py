@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["cli", "main", "common", "open_session", "fail", "Interrupted", "STOP_SIGNALS", "held_to"]
+__all__ = ["cli", "main", "common", "open_session", "fail", "Interrupted", "STOP_SIGNALS", "held_to", "stop_signal"]
 
 import contextlib
 import functools
@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from ..errors import CsframeError, RunInterrupted, UsageError
+from ..errors import CsframeError, RunInterrupted, RunTimeoutError, UsageError
 
 _DEBUG_ENV = "CSFRAME_DEBUG"
 REPORTER = "csframe.reporter"  # click context meta: the command's Reporter (report.py), if any
@@ -66,21 +66,37 @@ def held_to(deadline: Any, stage: str, grace: float = 0.0) -> Iterator[None]:
         yield
         return
 
+    expired: list[bool] = []
+
     def expire(signum: int, frame: Any) -> None:
+        expired.append(True)
         raise deadline.error(stage)
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, left + grace)
     try:
         yield
+    except Exception as e:
+        if expired and not isinstance(e, RunTimeoutError):  # an engine's own error for the interruption
+            raise deadline.error(stage) from e
+        raise
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
 
-def interrupted(error: KeyboardInterrupt) -> RunInterrupted:
+def stop_signal(error: BaseException) -> int | None:
+    """The stop signal behind ``error``: the one it is, or any this process received (an
+    engine may turn the interruption into an error of its own: DuckDB's "Query
+    interrupted"); None when no signal stopped the run."""
+    if isinstance(error, KeyboardInterrupt):
+        return getattr(error, "signum", signal.SIGINT)
+    return _RECEIVED[0] if _RECEIVED else None
+
+
+def interrupted(error: BaseException) -> RunInterrupted:
     """The error of a command stopped by a signal: its name, and what was written."""
-    signum = getattr(error, "signum", signal.SIGINT)
+    signum = stop_signal(error) or signal.SIGINT
     detail = getattr(error, "detail", None) or "the command stopped"
     return RunInterrupted(f"interrupted by {signal.Signals(signum).name}: {detail}", signum=signum)
 
@@ -119,7 +135,7 @@ def common(fn: Callable) -> Callable:
         except KeyboardInterrupt as e:  # SIGINT, SIGTERM, SIGHUP: exit 128 + its number
             fail(interrupted(e), debug)
         except Exception as e:  # noqa: BLE001 - the single place errors become exit codes
-            fail(e, debug)
+            fail(interrupted(e) if stop_signal(e) is not None else e, debug)
 
     return wrapper
 

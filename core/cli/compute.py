@@ -10,7 +10,7 @@ import click
 
 from ..errors import OutputError, RunTimeoutError, UsageError, did_you_mean
 from ..periods import GRAINS
-from .app import REPORTER, cli, common, held_to, open_session, parse_params
+from .app import REPORTER, Interrupted, cli, common, held_to, open_session, parse_params, stop_signal
 
 
 _GRACE_S = 2.0  # past the time limit, before the command stops a run its engine has not stopped
@@ -215,18 +215,18 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, targ
                                          observer=reporter, retries=retries)  # its warnings come as events
             with held_to(deadline, "output"):
                 sink.write(result)
-        except RunTimeoutError as e:
-            if result is not None and target is not None:
+        except BaseException as e:
+            if stop_signal(e) is not None:  # a stop signal (app.py), or an engine's error it caused
+                stopped = Interrupted(stop_signal(e))
+                stopped.detail = _what_was_written(target, result)
+                raise stopped from e
+            if isinstance(e, RunTimeoutError) and result is not None and target is not None:
                 e.hint = f"The rows were written to {target} ({result.written} rows); the output was not. {e.hint}"
-            raise
-        except OutputError as e:
-            e.hint = (f"The rows were written to {target} ({result.written} rows); only the output is missing."
-                      if target is not None else "Nothing was written.") + (
-                " Free some space, or name another --output." if sink.output not in (None, "-")
-                else " Whatever reads csframe's stdout closed it: give --output PATH, or keep the reader open.")
-            raise
-        except KeyboardInterrupt as e:  # a stop signal (app.py): say what the run had written
-            e.detail = _what_was_written(target, result)
+            elif isinstance(e, OutputError):
+                e.hint = (f"The rows were written to {target} ({result.written} rows); only the output is missing."
+                          if target is not None else "Nothing was written.") + (
+                    " Free some space, or name another --output." if sink.output not in (None, "-")
+                    else " Whatever reads csframe's stdout closed it: give --output PATH, or keep the reader open.")
             raise
         finally:
             sink.discard()
