@@ -10,7 +10,7 @@ import signal
 
 import pytest
 
-from tests.pipeline.commands import ok, start
+from tests.pipeline.commands import json_lines, ok, start
 from tests.pipeline.pause import paused_project, wait_for_file
 from tests.pipeline.projects import RANGE
 from tests.pipeline.test_writeback import compute
@@ -76,3 +76,36 @@ def test_load_directories_a_killed_run_left_are_removed_by_the_next_run(duck_pro
     ok(compute(engine, *RANGE, extra_env={"TMPDIR": str(tmp)}))
     assert sorted(os.listdir(tmp)) == sorted([running.name, unnamed.name])  # and the run left none of its own
     assert len(engine.rows()) == 3 * 6
+
+
+SLOW_SOURCE = ('[sources.subscriptions]\nsql = "select s.* from subscriptions s, (select count(*) as n from '
+               'range(40000000000)) r where r.n > 0"')  # its checks run for many seconds, all in DuckDB
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def test_a_stop_signal_during_a_duckdb_query_is_the_signal_not_a_bug(duck_project, tmp_path):
+    """DuckDB notices the signal inside its query and raises its own "Query interrupted": before,
+    that was "unexpected RuntimeError … a bug in csframe", exit 1."""
+    import time
+
+    engine = duck_project.copy(tmp_path / "duck")
+    toml = engine.path / "csframe.toml"
+    assert '[sources.subscriptions]\ntable = "subscriptions"' in toml.read_text()
+    toml.write_text(toml.read_text().replace('[sources.subscriptions]\ntable = "subscriptions"', SLOW_SOURCE))
+    run = start("compute", "-m", "mrr", *RANGE, "--format", "csv", "--log-format", "json", project=engine.path)
+    run.wait_for(lambda line: '"stage_start", "stage": "check"' in line)
+    busy = _cpu_seconds(run.pid) + 1.0
+    deadline = time.monotonic() + 30
+    while _cpu_seconds(run.pid) < busy:  # DuckDB is counting: the signal comes inside its query
+        assert time.monotonic() < deadline and run.proc.poll() is None, run.lines
+        time.sleep(0.05)
+    os.kill(run.pid, signal.SIGTERM)
+    _, stderr = run.finish(60)
+    assert run.returncode == 143, stderr
+    error = [e for e in json_lines(stderr) if e["event"] == "error"]
+    assert error[0]["message"] == "interrupted by SIGTERM: nothing was written", stderr
+    assert error[0]["exit_code"] == 143 and "bug" not in stderr
