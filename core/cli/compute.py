@@ -3,6 +3,7 @@ with ``--target``, into a table of the engine (write-back)."""
 
 from __future__ import annotations
 
+import errno
 import sys
 import time
 
@@ -77,6 +78,8 @@ class Output:
                 self.file = open(out, mode) if self.binary else open(out, mode, encoding="utf-8", newline="")
             else:
                 self.dest = os.path.realpath(out) if os.path.islink(out) else out
+                if os.path.islink(self.dest):  # realpath stops at a loop of symlinks
+                    raise UsageError(f"--output {out}: a loop of symbolic links", hint="Name a file.")
                 fd, self.tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(self.dest)), prefix=".csframe-",
                                                 suffix=".tmp")
                 self.file = os.fdopen(fd, mode) if self.binary else os.fdopen(fd, mode, encoding="utf-8", newline="")
@@ -105,7 +108,13 @@ class Output:
                 os.dup2(null, sys.stdout.fileno())
                 os.close(null)
             reason = "the reader closed it (broken pipe)" if isinstance(e, BrokenPipeError) else (e.strerror or str(e))
-            raise OutputError(f"cannot write the output: {self.name}: {reason}") from None
+            if self.file is None:
+                todo = "Whatever reads csframe's stdout closed it: give --output PATH, or keep the reader open."
+            elif e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+                todo = "Free some space, or name another --output."
+            else:
+                todo = "Name another --output."
+            raise OutputError(f"cannot write the output: {self.name}: {reason}", hint=todo) from None
         finally:
             self.discard()
 
@@ -222,11 +231,9 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, targ
                 raise stopped from e
             if isinstance(e, RunTimeoutError) and result is not None and target is not None:
                 e.hint = f"The rows were written to {target} ({result.written} rows); the output was not. {e.hint}"
-            elif isinstance(e, OutputError):
+            elif isinstance(e, OutputError):  # what the run wrote, then what to do
                 e.hint = (f"The rows were written to {target} ({result.written} rows); only the output is missing."
-                          if target is not None else "Nothing was written.") + (
-                    " Free some space, or name another --output." if sink.output not in (None, "-")
-                    else " Whatever reads csframe's stdout closed it: give --output PATH, or keep the reader open.")
+                          if target is not None else "Nothing was written.") + f" {e.hint}"
             raise
         finally:
             sink.discard()

@@ -141,3 +141,13 @@ def test_timeout_holds_the_output_too(duck_project, tmp_path):
     assert "Traceback" not in stderr
     assert 6 <= took < 15, took
     assert rows_in(engine.path) == 3 * 731  # 2023 and 2024, every day
+
+
+def test_a_loop_of_symlinks_is_refused_before_anything_is_computed(duck_project, tmp_path):
+    """Before, the run computed, then failed to stat the loop: "a bug in csframe"."""
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    r = expect(run(duck_project.path, "-o", tmp_path / "a", "--log-format", "json", stdout=subprocess.DEVNULL), 2,
+               "a loop of symbolic links")
+    assert '"stage": "connect"' not in r.stderr  # nothing was computed
+    assert os.path.islink(tmp_path / "a") and os.path.islink(tmp_path / "b")
