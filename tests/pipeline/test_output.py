@@ -144,7 +144,7 @@ def test_timeout_holds_the_output_too(duck_project, tmp_path):
 
 
 def test_a_loop_of_symlinks_is_refused_before_anything_is_computed(duck_project, tmp_path):
-    """Before, the run computed, then failed to stat the loop: "a bug in csframe"."""
+    """Before, the run computed, then replaced one of the links with a file."""
     (tmp_path / "a").symlink_to(tmp_path / "b")
     (tmp_path / "b").symlink_to(tmp_path / "a")
     r = expect(run(duck_project.path, "-o", tmp_path / "a", "--log-format", "json", stdout=subprocess.DEVNULL), 2,
