@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from ..errors import CsframeError, RunInterrupted, RunTimeoutError, UsageError
+from ..errors import CsframeError, OutputError, RunInterrupted, RunTimeoutError, UsageError
 
 _DEBUG_ENV = "CSFRAME_DEBUG"
 REPORTER = "csframe.reporter"  # click context meta: the command's Reporter (report.py), if any
@@ -134,6 +134,12 @@ def common(fn: Callable) -> Callable:
             raise
         except KeyboardInterrupt as e:  # SIGINT, SIGTERM, SIGHUP: exit 128 + its number
             fail(interrupted(e), debug)
+        except BrokenPipeError:  # `csframe list | head`: the reader left (compute says so itself: compute.py)
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, sys.stdout.fileno())  # what is left in stdout's buffer goes nowhere, not to a traceback
+            os.close(null)
+            fail(OutputError("cannot write the output: stdout: the reader closed it (broken pipe)",
+                             hint="Whatever reads csframe's stdout closed it before the end."), debug)
         except Exception as e:  # noqa: BLE001 - the single place errors become exit codes
             fail(interrupted(e) if stop_signal(e) is not None else e, debug)
 

@@ -151,3 +151,15 @@ def test_a_loop_of_symlinks_is_refused_before_anything_is_computed(duck_project,
                "a loop of symbolic links")
     assert '"stage": "connect"' not in r.stderr  # nothing was computed
     assert os.path.islink(tmp_path / "a") and os.path.islink(tmp_path / "b")
+
+
+def test_other_commands_say_so_too_when_the_reader_left(duck_project):
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        r = subprocess.run(argv("list", project=duck_project.path), stdout=write, stderr=subprocess.PIPE, text=True,
+                           env=env(), timeout=120)
+    finally:
+        os.close(write)
+    expect(r, 1, "cannot write the output: stdout: the reader closed it")
+    assert "Exception ignored" not in r.stderr and "bug" not in r.stderr
