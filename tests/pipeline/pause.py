@@ -8,6 +8,7 @@ from __future__ import annotations
 __all__ = ["PauseAtWrite", "paused_project", "wait_for_file"]
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from csframe.core.hookspecs import hookimpl
 MODULE = "csframe_test_pause"
 _SOURCE = '''"""A csframe test plugin: pauses a write at its uncommitted stage (tests/pipeline/pause.py)."""
 import json
+import re
 import time
 from pathlib import Path
 
@@ -53,13 +55,12 @@ def paused_project(engine, dest: Path, *, seconds: float = 0.0, marker: Path | N
     (dest / f"{MODULE}.py").write_text(_SOURCE.format(
         seconds=seconds, marker=str(marker) if marker else None, release=str(release) if release else None))
     text = (engine.path / "csframe.toml").read_text()
-    plugins = "[plugins]\ndisable = []\n"
-    assert plugins in text, text
-    text = text.replace(plugins, f'{plugins}modules = ["{MODULE}"]\n')
+    assert "modules" not in text, text
+    modules = f'modules = ["{MODULE}"]\n'
+    text = text.replace("[plugins]\n", f"[plugins]\n{modules}") if "[plugins]\n" in text else f"{text}\n[plugins]\n{modules}"
     if engine.name == "duckdb":
-        relative = 'database = "demo.duckdb"'
-        assert relative in text, text
-        text = text.replace(relative, f"database = {json.dumps(str(engine.path / 'demo.duckdb'))}")
+        text, n = re.subn(r"(?m)^database = .*$", f"database = {json.dumps(str(engine.path / 'demo.duckdb'))}", text)
+        assert n == 1, text
     (dest / "csframe.toml").write_text(text)
     return dest
 
