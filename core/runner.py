@@ -3,8 +3,8 @@ pre-flight ``check_target`` right after, so a target that cannot be written fail
 anything is computed), check the sources, compile, execute, and write the rows to a target
 table (where the adapter's write calls ``writeback.write_stage``, the plugins'
 ``csframe_write_stage`` hook is called) — timed, reported to an observer (with a ``warning``
-event for each of the result's warnings), and held to the run's time limit. :meth:`Session.run` and :meth:`Session.compute`
-go through here."""
+event for each of the result's warnings), and held to the run's time limit.
+:meth:`Session.run` and :meth:`Session.compute` go through here."""
 
 from __future__ import annotations
 

@@ -57,7 +57,10 @@ def paused_project(engine, dest: Path, *, seconds: float = 0.0, marker: Path | N
     text = (engine.path / "csframe.toml").read_text()
     assert "modules" not in text, text
     modules = f'modules = ["{MODULE}"]\n'
-    text = text.replace("[plugins]\n", f"[plugins]\n{modules}") if "[plugins]\n" in text else f"{text}\n[plugins]\n{modules}"
+    if "[plugins]\n" in text:
+        text = text.replace("[plugins]\n", f"[plugins]\n{modules}")
+    else:
+        text = f"{text}\n[plugins]\n{modules}"
     if engine.name == "duckdb":
         text, n = re.subn(r"(?m)^database = .*$", f"database = {json.dumps(str(engine.path / 'demo.duckdb'))}", text)
         assert n == 1, text

@@ -26,7 +26,8 @@ def rows_in(path, table: str = "cs_metrics") -> int | None:
     import duckdb
 
     with duckdb.connect(str(path / "demo.duckdb"), read_only=True) as con:
-        if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[0]:
+        found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()
+        if not found[0]:
             return None
         return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
