@@ -164,3 +164,11 @@ def test_other_commands_say_so_too_when_the_reader_left(duck_project):
         os.close(write)
     expect(r, 1, "cannot write the output: stdout: the reader closed it")
     assert "Exception ignored" not in r.stderr and "bug" not in r.stderr
+
+
+def test_a_closed_stderr_does_not_fail_the_run(duck_project):
+    """`2>&-` with --log-format json: before, writing the first event failed the run (exit 1)."""
+    cmd = " ".join(f"'{a}'" for a in argv(*ARGS, "--log-format", "json", project=duck_project.path))
+    r = subprocess.run(["sh", "-c", f"exec {cmd} 2>&-"], stdout=subprocess.PIPE, text=True, env=env(), timeout=120)
+    assert r.returncode == 0
+    assert r.stdout.startswith("metric,variant,period_start,period_end,value\n") and len(r.stdout.splitlines()) == 4
