@@ -1,7 +1,8 @@
 """A run stopped by SIGTERM, SIGHUP or SIGINT while it writes its target table (paused by a
 test plugin at the write's uncommitted stage: rows staged, old rows deleted, nothing
-committed): it says so, exits 128 + the signal's number, the table holds what it held before,
-and nothing is left beside ``--output``. DuckDB and PostgreSQL, through the real command."""
+committed; BigQuery: rows staged, MERGE not sent): it says so, exits 128 + the signal's number,
+the table holds what it held before, and nothing is left beside ``--output``. Through the real
+command."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tests.pipeline.projects import RANGE
 from tests.pipeline.test_writeback import compute
 
 CASES = [("duckdb", signal.SIGTERM), ("duckdb", signal.SIGHUP), ("duckdb", signal.SIGINT),
-         ("postgres", signal.SIGTERM), ("postgres", signal.SIGHUP)]
+         ("postgres", signal.SIGTERM), ("postgres", signal.SIGHUP), ("bigquery", signal.SIGTERM)]
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def project(request, tmp_path):
     name = request.param
     if name == "duckdb":
         return request.getfixturevalue("duck_project").copy(tmp_path / "duck")
-    shared = request.getfixturevalue("pg_project")
+    shared = request.getfixturevalue("pg_project" if name == "postgres" else "bq_project")
     shared.query(f"DROP TABLE IF EXISTS {shared.table()}")
     return shared
 
@@ -109,3 +110,38 @@ def test_a_stop_signal_during_a_duckdb_query_is_the_signal_not_a_bug(duck_projec
     error = [e for e in json_lines(stderr) if e["event"] == "error"]
     assert error[0]["message"] == "interrupted by SIGTERM: nothing was written", stderr
     assert error[0]["exit_code"] == 143 and "bug" not in stderr
+
+
+def test_a_stop_signal_after_the_write_says_the_table_was_written(duck_project, tmp_path):
+    """The output (about 200 kB) goes to a pipe nobody reads, so the run waits in its output,
+    after its write has committed: a SIGTERM then says the rows were written, the output not."""
+    import subprocess
+
+    from tests.pipeline.commands import argv, env
+
+    engine = duck_project.copy(tmp_path / "duck")
+    args = ("compute", "-m", "mrr", "-m", "churn_rate", "-m", "new_customers", "--grain", "day", "--start",
+            "2023-01-01", "--end", "2025-01-01", "--format", "jsonl", "--target", "cs_metrics", "--log-format", "json")
+    read, write = os.pipe()  # kept open, never read: the run's output fills it and waits
+    try:
+        proc = subprocess.Popen(argv(*args, project=engine.path), stdout=write, stderr=subprocess.PIPE, text=True,
+                                env=env())
+        os.close(write)
+        try:
+            lines = []
+            for line in proc.stderr:  # the events, as they come
+                lines.append(line)
+                if '"stage_end", "stage": "write"' in line:
+                    break
+            os.kill(proc.pid, signal.SIGTERM)
+            lines += proc.stderr.readlines()
+            proc.wait(30)
+        finally:
+            proc.kill()
+    finally:
+        os.close(read)
+    stderr = "".join(lines)
+    assert proc.returncode == 143, stderr
+    error = [e for e in json_lines(stderr) if e["event"] == "error"]
+    assert error[0]["message"] == "interrupted by SIGTERM: the rows were written to cs_metrics; the output was not"
+    assert len(engine.rows()) == 3 * 731
