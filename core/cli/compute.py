@@ -11,7 +11,8 @@ import click
 
 from ..errors import OutputError, RunTimeoutError, UsageError, did_you_mean
 from ..periods import GRAINS
-from .app import REPORTER, Interrupted, cli, common, held_to, open_session, parse_params, stop_signal
+from .app import REPORTER, cli, common, open_session, parse_params
+from .stopping import Interrupted, held_to, stop_signal
 
 
 _GRACE_S = 2.0  # past the time limit, before the command stops a run its engine has not stopped
