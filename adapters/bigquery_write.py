@@ -62,9 +62,10 @@ from csframe.core.writeback import (
     create_table,
     merge_replacing,
     missing_schema,
-    pause_for_tests,
     retry_conflicts,
     target_table,
+    UNCOMMITTED,
+    write_stage,
 )
 from sqlglot import exp
 
@@ -243,7 +244,7 @@ def write_results(adapter: Any, name: str, columns: Sequence[tuple[str, str]], r
     staging_ref = dataset.table(staging_name)
     try:
         _stage(adapter, client, staging_ref, [(n, bigquery_type(t)) for n, t in columns], rows, name)
-        pause_for_tests()  # staged, nothing changed yet: the tests kill a writer or race two here
+        write_stage(UNCOMMITTED)  # staged, nothing changed yet: the tests kill a writer or race two here
         sql = merge_statement(table, staging, columns, keys)
         merge_with_retries(lambda: adapter._job(
             lambda: client.query(sql, job_config=adapter.statement_config(), location=adapter.location),

@@ -13,12 +13,17 @@ Any object with the shape of ``csframe.plugins.demo.Dataset`` will do (``tables`
 ``name``, ``columns`` of ``name`` and ``type``, and ``rows``); this module does not import the
 plugin, since adapters and plugins meet only in core. Nor does it import duckdb at run time: the
 connection is the caller's.
+
+The CSV files live in a directory ``csframe-load-<pid>-…`` of the temporary directory, removed
+when the load ends, however it ends — but for a process killed outright (SIGKILL, a crash):
+the next load removes the directories of processes that no longer run (:func:`_sweep`).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
@@ -220,6 +225,39 @@ def _in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
     return first == second
 
 
+_LOAD_PREFIX = "csframe-load-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it runs, as another user
+        return True
+    return True
+
+
+def _sweep(directory: str) -> None:
+    """Remove the load directories (``csframe-load-<pid>-…``) in ``directory`` that a process
+    left when it was killed outright: this user's, of a process that no longer runs."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        pid, dash, _ = name[len(_LOAD_PREFIX):].partition("-")
+        if not (name.startswith(_LOAD_PREFIX) and dash and pid.isdigit()) or int(pid) == os.getpid():
+            continue
+        path = os.path.join(directory, name)
+        try:
+            if os.lstat(path).st_uid != os.getuid() or _alive(int(pid)):
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def write_dataset(con: duckdb.DuckDBPyConnection, dataset: _DatasetLike, *, replace: bool = True) -> None:
     """Create every table of ``dataset`` in ``con`` and load its rows.
 
@@ -235,7 +273,8 @@ def write_dataset(con: duckdb.DuckDBPyConnection, dataset: _DatasetLike, *, repl
     if own_transaction:
         con.execute("BEGIN TRANSACTION")
     try:
-        with tempfile.TemporaryDirectory(prefix="csframe-load-") as folder:
+        _sweep(tempfile.gettempdir())
+        with tempfile.TemporaryDirectory(prefix=f"{_LOAD_PREFIX}{os.getpid()}-") as folder:
             for number, table in enumerate(tables):
                 con.execute(_create_sql(table, replace))
                 if not table.rows:

@@ -44,9 +44,10 @@ from csframe.core.writeback import (
     delete_matching,
     insert_from,
     missing_schema,
-    pause_for_tests,
     retry_conflicts,
     target_table,
+    UNCOMMITTED,
+    write_stage,
 )
 
 from .duckdb_io import write_dataset
@@ -198,7 +199,7 @@ def _write_once(con: Any, table: exp.Table, name: str, columns: Sequence[tuple[s
                           replace=False)
         with limited(con, deadline):
             con.execute(delete_matching(table, staging, keys).sql(_DIALECT))
-        pause_for_tests()
+        write_stage(UNCOMMITTED)
         with limited(con, deadline):
             con.execute(insert_from(table, staging, columns).sql(_DIALECT))
         con.execute(exp.Drop(tables=[staging.copy()], kind="TABLE").sql(_DIALECT))

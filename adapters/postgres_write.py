@@ -36,8 +36,9 @@ from csframe.core.writeback import (
     delete_matching,
     insert_from,
     missing_schema,
-    pause_for_tests,
     target_table,
+    UNCOMMITTED,
+    write_stage,
 )
 
 _DIALECT = "postgres"
@@ -160,7 +161,7 @@ def write_results(con: Any, name: str, columns: Sequence[tuple[str, str]], rows:
             for row in rows:
                 copy.write_row(row)
         cur.execute(delete_matching(table, staging, keys).sql(_DIALECT))
-        pause_for_tests()
+        write_stage(UNCOMMITTED)
         local_timeout(cur, deadline, configured_ms)  # the time left after the delete
         cur.execute(insert_from(table, staging, columns).sql(_DIALECT))
     return len(rows)

@@ -16,6 +16,8 @@ __all__ = [
     "EngineUnavailableError",
     "RunTimeoutError",
     "MissingDependencyError",
+    "OutputError",
+    "RunInterrupted",
     "did_you_mean",
 ]
 
@@ -91,6 +93,21 @@ class RunTimeoutError(MetricFailedError):
 
 class MissingDependencyError(UsageError):
     """An optional library is not installed; the message names the extra to install (exit 2)."""
+
+
+class OutputError(CsframeError):
+    """The result could not be written where it goes (a closed stdout, a full disk; exit 1)."""
+
+    exit_code = 1
+
+
+class RunInterrupted(CsframeError):
+    """A run stopped by a signal (SIGINT, SIGTERM, SIGHUP): exit 128 + the signal's number."""
+
+    def __init__(self, message: str, *, signum: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.signum = signum
+        self.exit_code = 128 + signum
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:

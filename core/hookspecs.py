@@ -90,3 +90,20 @@ class CsframeSpec:
         :param project: the :class:`csframe.core.project.Project` being used (read-only).
         :return: nothing.
         """
+
+    @hookspec
+    def csframe_write_stage(self, stage: str, table: str, engine: str) -> None:
+        """Called by a run that writes a table (``compute --target``) at a point of its write,
+        in the writing process and thread; the write goes on when every implementation returns.
+
+        :param stage: ``"uncommitted"``: the rows are staged and the old rows of the run's keys
+            deleted, inside the write's transaction, nothing committed yet (BigQuery, whose
+            statements commit one by one: the rows are loaded into the staging table and the one
+            ``MERGE`` not yet sent). A run stopped here (an error, a signal, a kill) leaves the
+            table as it was; other readers see the old rows.
+        :param table: the target table, as given to ``--target``.
+        :param engine: the adapter's name (``duckdb``, ``postgres``, ``bigquery``, …).
+        :return: nothing. Keep it short: the write holds its transaction (and its locks) while
+            this runs. An exception it raises fails the run, and nothing is written. (csframe's
+            tests pause here to stop a writer, or race two, at that point.)
+        """

@@ -1,9 +1,10 @@
 """One run of a plan, stage by stage: connect (with retries; with a target, the adapter's
 pre-flight ``check_target`` right after, so a target that cannot be written fails before
 anything is computed), check the sources, compile, execute, and write the rows to a target
-table — timed, reported to an observer (with a ``warning`` event for each of the result's
-warnings), and held to the run's time limit. :meth:`Session.run` and :meth:`Session.compute`
-go through here."""
+table (where the adapter's write calls ``writeback.write_stage``, the plugins'
+``csframe_write_stage`` hook is called) — timed, reported to an observer (with a ``warning``
+event for each of the result's warnings), and held to the run's time limit.
+:meth:`Session.run` and :meth:`Session.compute` go through here."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from .plan import Plan
 from .result import Result
 from .retry import RetryPolicy, retry
 from .session import mapping_error
-from .writeback import TARGET_COLUMNS, TARGET_KEY, target_rows, target_table
+from .writeback import TARGET_COLUMNS, TARGET_KEY, stage_calls, target_rows, target_table
 
 
 def writer_of(adapter: Any, table: str) -> Any:
@@ -151,7 +152,10 @@ def run_plan(session: Any, plan: Plan, *, target: str | None = None, deadline: D
             current = "write"
             with _stage(stages, deadline, "write") as info:
                 out = target_rows(result, computed_at)
-                written = again(lambda: write(target, TARGET_COLUMNS, out, TARGET_KEY), "write")
+                hook = session.plugins.pm.hook.csframe_write_stage
+                engine = getattr(adapter, "NAME", type(adapter).__name__)
+                with stage_calls(lambda stage: hook(stage=stage, table=target, engine=engine)):
+                    written = again(lambda: write(target, TARGET_COLUMNS, out, TARGET_KEY), "write")
                 info["rows"] = written
                 info["table"] = target
         for message in result.warnings:  # once the run has succeeded, as the CLI prints them

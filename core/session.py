@@ -363,17 +363,19 @@ class Session:
     def compute(self, metrics: Sequence[str | Key], *, grain: str = "month", start: str | dt.date | None = None,
                 end: str | dt.date | None = None, by: Sequence[str] = (), lenient: bool = False,
                 params: Mapping[str, Any] | None = None, target: str | None = None, timeout: float | None = None,
-                observer: Any = None, retries: int = 3) -> Result:
+                observer: Any = None, retries: int = 3, deadline: Any = None) -> Result:
         """Compute metrics (names, ``name:variant`` or keys) and return the long result.
 
         ``target``: also replace the run's rows in that table (write-back); ``timeout``:
-        seconds the run may take (planning to writing); ``observer``: receives the run's
-        events (:mod:`csframe.core.observe`); ``retries``: tries after a transient
-        connection failure, with backoff."""
+        seconds the run may take (planning to writing), or ``deadline``: a
+        :class:`~csframe.core.deadline.Deadline` already running (the command's, which
+        started before the project was loaded); ``observer``: receives the run's events
+        (:mod:`csframe.core.observe`); ``retries``: tries after a transient connection
+        failure, with backoff."""
         from .deadline import Deadline
         from .observe import Stages
 
-        deadline, stages = Deadline.of(timeout), Stages(observer)
+        deadline, stages = deadline or Deadline.of(timeout), Stages(observer)
         with stages.stage("plan"):
             keys = [m if isinstance(m, tuple) else self.graph.parse_key(m) for m in metrics]
             request = self.request(keys, grain=grain, start=start, end=end, by=by, lenient=lenient)

@@ -52,16 +52,19 @@ __all__ = [
     "merge_replacing",
     "fingerprints_query",
     "csframe_version",
-    "pause_for_tests",
+    "UNCOMMITTED",
+    "write_stage",
+    "stage_calls",
 ]
 
+import contextlib
+import contextvars
 import datetime as dt
 import decimal
 import json
-import os
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import attrs
@@ -93,7 +96,9 @@ _NULLABLE = {"value"}
 FAMILIES: dict[str, str] = {"VARCHAR": "text", "DATE": "date", "DOUBLE": "floating", "TIMESTAMP": "timestamp"}
 _PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 _CATALOG = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")  # a BigQuery project id may have hyphens: my-project
-PAUSE_ENV = "CSFRAME_TEST_WRITE_PAUSE"
+UNCOMMITTED = "uncommitted"  # the stage of csframe_write_stage (hookspecs.py) the adapters report
+_STAGE_CALL: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar("csframe_write_stage",
+                                                                                         default=None)
 
 
 def _ident(name: str) -> exp.Identifier:
@@ -346,18 +351,21 @@ def fingerprints_query(table: exp.Table) -> exp.Select:
             .order_by(exp.column("metric", table="l"), exp.column("variant", table="l")))
 
 
-def pause_for_tests() -> None:
-    """Pause where ``$CSFRAME_TEST_WRITE_PAUSE`` says, if set: adapters call this between the
-    delete and the insert of a write, inside its transaction (BigQuery: with the rows staged,
-    before the MERGE), so tests can kill a writer or race two of them at that point. A number
-    is seconds to sleep; ``until:PATH`` waits until PATH exists (at most 120 s), so a test
-    releases the writer when it is ready. Unset (always, outside tests) it does nothing."""
-    value = os.environ.get(PAUSE_ENV)
-    if not value:
-        return
-    if value.startswith("until:"):
-        release, deadline = value[len("until:"):], time.monotonic() + 120
-        while not os.path.exists(release) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return
-    time.sleep(float(value))
+def write_stage(stage: str) -> None:
+    """Report that the write of this run has reached ``stage`` (:data:`UNCOMMITTED`: an
+    adapter calls this between the delete and the insert of its write, inside its
+    transaction; BigQuery: with the rows staged, before the MERGE). The run turns it into the
+    ``csframe_write_stage`` hook (:func:`stage_calls`); outside a run it does nothing."""
+    call = _STAGE_CALL.get()
+    if call is not None:
+        call(stage)
+
+
+@contextlib.contextmanager
+def stage_calls(call: Callable[[str], None]) -> Iterator[None]:
+    """Within the block (this thread or task), :func:`write_stage` calls ``call(stage)``."""
+    token = _STAGE_CALL.set(call)
+    try:
+        yield
+    finally:
+        _STAGE_CALL.reset(token)

@@ -13,7 +13,8 @@ from typing import Any
 
 import click
 
-from ..errors import CsframeError, UsageError
+from ..errors import CsframeError, OutputError, UsageError
+from .stopping import catch_stop_signals, interrupted, received, stop_signal
 
 _DEBUG_ENV = "CSFRAME_DEBUG"
 REPORTER = "csframe.reporter"  # click context meta: the command's Reporter (report.py), if any
@@ -50,15 +51,16 @@ def common(fn: Callable) -> Callable:
             return fn(*args, project_dir=project_dir, **kwargs)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
-        except BrokenPipeError:  # `csframe compute | head`: the reader left; say nothing
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            sys.exit(1)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as e:  # SIGINT, SIGTERM, SIGHUP: exit 128 + its number
+            fail(interrupted(e), debug)
+        except BrokenPipeError:  # `csframe list | head`: the reader left (compute says so itself: compute.py)
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, sys.stdout.fileno())  # what is left in stdout's buffer goes nowhere, not to a traceback
+            os.close(null)
+            fail(OutputError("cannot write the output: stdout: the reader closed it (broken pipe)",
+                             hint="Whatever reads csframe's stdout closed it before the end."), debug)
         except Exception as e:  # noqa: BLE001 - the single place errors become exit codes
-            fail(e, debug)
+            fail(interrupted(e) if stop_signal(e) is not None else e, debug)
 
     return wrapper
 
@@ -129,6 +131,30 @@ def _load_commands() -> None:
         pass
 
 
+def _occupy_closed_std_fds() -> None:
+    """A standard stream closed at start (``csframe … >&-``) stays None in ``sys``; its file
+    descriptor is taken by /dev/null, so that no file csframe opens later (a database, a
+    temporary file) gets that number and receives what is meant for the stream."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+
+
 def main(argv: list[str] | None = None) -> None:
-    _load_commands()
-    cli.main(args=argv, prog_name="csframe")
+    _occupy_closed_std_fds()
+    catch_stop_signals()
+    try:
+        _load_commands()
+        cli.main(args=argv, prog_name="csframe")
+    except KeyboardInterrupt as e:  # before a command ran (loading plugins)
+        click.echo(f"error: {interrupted(e).message}", err=True)
+        sys.exit(interrupted(e).exit_code)
+    except SystemExit as e:  # click's own "Aborted!" (exit 1) for a signal while it parsed the command line
+        if received() is not None and e.code == 1:
+            sys.exit(128 + received())
+        raise

@@ -3,14 +3,19 @@ with ``--target``, into a table of the engine (write-back)."""
 
 from __future__ import annotations
 
+import errno
 import sys
 import time
 
 import click
 
-from ..errors import UsageError, did_you_mean
+from ..errors import OutputError, RunTimeoutError, UsageError, did_you_mean
 from ..periods import GRAINS
 from .app import REPORTER, cli, common, open_session, parse_params
+from .stopping import Interrupted, held_to, stop_signal
+
+
+_GRACE_S = 2.0  # past the time limit, before the command stops a run its engine has not stopped
 
 
 def _writer(session, fmt: str, output: str | None):
@@ -40,14 +45,22 @@ def _writer(session, fmt: str, output: str | None):
 class Output:
     """Where the result goes: stdout, or a file written whole. The file is made ready before
     anything is computed (:meth:`open`: a temporary file beside it, or the special file itself,
-    so that a place csframe cannot write fails first, exit 2), and :meth:`write` fills it and
-    renames it into place: nothing is written half-way."""
+    so that a place csframe cannot write fails first, exit 2; a closed stdout fails first too,
+    exit 1), and :meth:`write` fills it and renames it into place: nothing is written half-way.
+    An existing file keeps its permissions; a symlink stays one, and its target gets the
+    result (renamed into place beside the target). A failure to write (a full disk, a reader
+    that closed the pipe) is an :class:`OutputError` naming the output."""
 
     def __init__(self, writer, output: str | None) -> None:
         self.writer, self.output = writer, output
         self.binary = getattr(writer, "binary", False)
         self.file = None
         self.tmp: str | None = None
+        self.dest = output  # the file renamed over: the output, or the file its symlink points to
+
+    @property
+    def name(self) -> str:
+        return "stdout" if self.output in (None, "-") else str(self.output)
 
     def open(self) -> Output:
         import os
@@ -55,13 +68,20 @@ class Output:
 
         out = self.output
         if out in (None, "-"):
+            if sys.stdout is None:  # `csframe … >&-`
+                raise OutputError("cannot write the output: stdout is closed",
+                                  hint="Give --output PATH, or run csframe with its stdout open. Nothing was computed "
+                                       "or written.")
             return self
         mode = "wb" if self.binary else "w"
         try:
             if os.path.exists(out) and not os.path.isfile(out):  # /dev/null, a FIFO: write to it, never replace it
                 self.file = open(out, mode) if self.binary else open(out, mode, encoding="utf-8", newline="")
             else:
-                fd, self.tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(out)), prefix=".csframe-",
+                self.dest = os.path.realpath(out) if os.path.islink(out) else out
+                if os.path.islink(self.dest):  # realpath stops at a loop of symlinks
+                    raise UsageError(f"--output {out}: a loop of symbolic links", hint="Name a file.")
+                fd, self.tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(self.dest)), prefix=".csframe-",
                                                 suffix=".tmp")
                 self.file = os.fdopen(fd, mode) if self.binary else os.fdopen(fd, mode, encoding="utf-8", newline="")
         except OSError as e:
@@ -72,30 +92,68 @@ class Output:
     def write(self, result) -> None:
         import os
 
-        if self.file is None:
-            self.writer(result, sys.stdout)
-            return
         try:
+            if self.file is None:
+                self.writer(result, sys.stdout)
+                sys.stdout.flush()
+                return
             with self.file as f:
                 self.writer(result, f)
             if self.tmp is not None:
-                umask = os.umask(0)
-                os.umask(umask)
-                os.chmod(self.tmp, 0o666 & ~umask)  # as open() would have made it, not mkstemp's 0600
-                os.replace(self.tmp, self.output)
+                os.chmod(self.tmp, self._mode(self.dest))
+                os.replace(self.tmp, self.dest)
                 self.tmp = None
+        except OSError as e:
+            if self.file is None:  # what is left in stdout's buffer goes nowhere, not to a traceback at exit
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, sys.stdout.fileno())
+                os.close(null)
+            reason = "the reader closed it (broken pipe)" if isinstance(e, BrokenPipeError) else (e.strerror or str(e))
+            if self.file is None:
+                todo = "Whatever reads csframe's stdout closed it: give --output PATH, or keep the reader open."
+            elif e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+                todo = "Free some space, or name another --output."
+            else:
+                todo = "Name another --output."
+            raise OutputError(f"cannot write the output: {self.name}: {reason}", hint=todo) from None
         finally:
             self.discard()
+
+    @staticmethod
+    def _mode(path: str) -> int:
+        """The permissions of the file at ``path``, if one is there; else a new file's, as
+        open() would have made it (not mkstemp's 0600)."""
+        import os
+        import stat
+
+        try:
+            return stat.S_IMODE(os.stat(path).st_mode)
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            return 0o666 & ~umask
 
     def discard(self) -> None:
         """Leave no temporary file behind (a failed run writes nothing)."""
         import os
 
         if self.file is not None and not self.file.closed:
-            self.file.close()
+            try:
+                self.file.close()
+            except OSError:  # its buffer could not be written out (a full disk): it is thrown away anyway
+                pass
         if self.tmp is not None and os.path.exists(self.tmp):
             os.unlink(self.tmp)
         self.tmp = None
+
+
+def _what_was_written(target: str | None, result) -> str:
+    """For a run stopped half-way: what it wrote (nothing, or the target table's rows)."""
+    if target is None:
+        return "nothing was written"
+    if result is None:
+        return f"nothing was written; {target} holds what it held before (a write begun was rolled back)"
+    return f"the rows were written to {target}; the output was not"
 
 
 @cli.command()
@@ -125,6 +183,9 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, targ
     from ..observe import STAGES
     from .report import Reporter
 
+    from ..deadline import Deadline
+
+    deadline = Deadline.of(timeout)  # --timeout holds the whole command: load to output
     stages = tuple(s for s in STAGES if target is not None or s != "write")
     reporter = Reporter(log_format=log_format, quiet=quiet, progress=progress, stages=stages)
     click.get_current_context().meta[REPORTER] = reporter
@@ -156,11 +217,25 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, targ
             click.echo(f"{total:>16,} bytes  in all (nothing was run)")
             return
         sink = Output(writer, output).open()  # a file csframe cannot write fails before anything is computed
+        result = None
         try:
-            result = session.compute(keys, grain=grain, start=start, end=end, by=by, lenient=lenient,
-                                     params=parse_params(params), target=target, timeout=timeout,
-                                     observer=reporter, retries=retries)  # its warnings come as events
-            sink.write(result)
+            with held_to(deadline, "the run", grace=_GRACE_S):  # in case what the engine does is not stopped
+                result = session.compute(keys, grain=grain, start=start, end=end, by=by, lenient=lenient,
+                                         params=parse_params(params), target=target, deadline=deadline,
+                                         observer=reporter, retries=retries)  # its warnings come as events
+            with held_to(deadline, "output"):
+                sink.write(result)
+        except BaseException as e:
+            if stop_signal(e) is not None:  # a stop signal (app.py), or an engine's error it caused
+                stopped = Interrupted(stop_signal(e))
+                stopped.detail = _what_was_written(target, result)
+                raise stopped from e
+            if isinstance(e, RunTimeoutError) and result is not None and target is not None:
+                e.hint = f"The rows were written to {target} ({result.written} rows); the output was not. {e.hint}"
+            elif isinstance(e, OutputError):  # what the run wrote, then what to do
+                e.hint = (f"The rows were written to {target} ({result.written} rows); only the output is missing."
+                          if target is not None else "Nothing was written.") + f" {e.hint}"
+            raise
         finally:
             sink.discard()
         reporter.finish(result, target=target, written=result.written)

@@ -66,6 +66,8 @@ class Reporter:
 
     # -- output ----------------------------------------------------------------------------
     def _write(self, text: str) -> None:
+        if self.stream is None:  # stderr closed from the start (`2>&-`): nothing to say it to
+            return
         try:
             self.stream.write(text)
             self.stream.flush()

@@ -230,12 +230,13 @@ def test_the_staging_table_expires_holds_the_rows_and_the_target_is_untouched_un
     before = rows_of(adapter)
     seen = {}
 
-    def pause():  # where CSFRAME_TEST_WRITE_PAUSE sleeps: staged, MERGE not sent
+    def pause(stage):  # the write's uncommitted stage (csframe_write_stage): staged, MERGE not sent
+        assert stage == "uncommitted"
         (name,) = staging_tables(adapter)
         table = adapter.client.get_table(f"{adapter.project}.{adapter.dataset}.{name}")
         seen.update(expires=table.expires, staged=rows_of(adapter, name), target=rows_of(adapter))
 
-    monkeypatch.setattr(bw, "pause_for_tests", pause)
+    monkeypatch.setattr(bw, "write_stage", pause)
     new = [row(month=1, value=2.0, at=COMPUTED + dt.timedelta(hours=1)), row(month=2, value=None)]
     adapter.write_results("cs_metrics", TARGET_COLUMNS, new, TARGET_KEY)
     now = dt.datetime.now(dt.UTC)
@@ -254,7 +255,7 @@ def test_the_run_time_limit_holds_the_write(adapter, monkeypatch):
     assert 590_000 < timeout <= 600_000
     before = rows_of(adapter)
     adapter.set_deadline(Deadline(1.0))
-    monkeypatch.setattr(bw, "pause_for_tests", lambda: time.sleep(1.2))
+    monkeypatch.setattr(bw, "write_stage", lambda stage: time.sleep(1.2))
     with pytest.raises(RunTimeoutError, match="time limit"):
         adapter.write_results("cs_metrics", TARGET_COLUMNS, [row(month=1, value=2.0)], TARGET_KEY)
     adapter.set_deadline(None)

@@ -15,8 +15,7 @@ PG_ENV = "CSFRAME_PG_DSN"
 
 def env(extra: dict[str, str] | None = None) -> dict[str, str]:
     e = dict(os.environ)
-    for k in ("CSFRAME_DEBUG", "CSFRAME_TEST_WRITE_PAUSE"):
-        e.pop(k, None)
+    e.pop("CSFRAME_DEBUG", None)
     e.update(extra or {})
     return e
 

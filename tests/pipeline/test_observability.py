@@ -12,6 +12,7 @@ import time
 import pytest
 
 from tests.pipeline.commands import argv, cs, env, expect, json_lines, ok
+from tests.pipeline.pause import paused_project
 from tests.pipeline.projects import RANGE, unreachable_pg
 
 METRICS = ("-m", "mrr", "-m", "churn_rate")
@@ -81,8 +82,8 @@ def test_progress_as_plain_lines_when_not_a_terminal(duck_project):
 
 def test_a_long_run_shows_progress_without_being_asked(duck_project, tmp_path):
     engine = duck_project.copy(tmp_path / "duck")
-    r = ok(cs("compute", *METRICS, *RANGE, "--target", "cs_metrics", "--format", "csv", project=engine.path,
-              extra_env={"CSFRAME_TEST_WRITE_PAUSE": "2.5"}))
+    r = ok(cs("compute", *METRICS, *RANGE, "--target", "cs_metrics", "--format", "csv",
+              project=paused_project(engine, tmp_path / "paused", seconds=2.5)))
     lines = r.stderr.splitlines()
     assert lines[0].startswith("csframe: write … (running"), r.stderr  # once 2 s have passed
     assert lines[-1].startswith("csframe: done in") and "12 written to cs_metrics" in lines[-1]

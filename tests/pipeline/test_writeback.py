@@ -17,10 +17,10 @@ import time
 import pytest
 
 from tests.pipeline.commands import cs, expect, json_lines, ok, show, start
+from tests.pipeline.pause import PauseAtWrite, paused_project, wait_for_file
 from tests.pipeline.projects import RANGE
 
 METRICS = ("-m", "mrr", "-m", "churn_rate", "-m", "new_customers")
-PAUSE = "CSFRAME_TEST_WRITE_PAUSE"
 
 
 def compute(engine, *args, extra_env=None, table="cs_metrics", target=None):
@@ -114,13 +114,12 @@ def test_two_writers_at_once_leave_one_consistent_set(engine, tmp_path):
     meanwhile, and the first's MERGE then replaces the overlap; the last MERGE wins, key by
     key, whole."""
     ok(compute(engine, "--start", "2024-01-01", "--end", "2024-04-01"))  # the table exists, with earlier rows
-    release = tmp_path / "release-a"
+    release, paused = tmp_path / "release-a", tmp_path / "paused-a"
     a = start("compute", *METRICS, "--start", "2024-01-01", "--end", "2024-07-01", "--target", engine.table(),
-              "--format", "csv", "--log-format", "json", project=engine.path,
-              extra_env={**engine.env, PAUSE: f"until:{release}"})
+              "--format", "csv", "--log-format", "json", extra_env=engine.env,
+              project=paused_project(engine, tmp_path / "a", marker=paused, release=release))
     try:
-        a.wait_for(lambda line: '"stage_start", "stage": "write"' in line)
-        time.sleep(0.3 if engine.name != "bigquery" else 0)  # inside its transaction, paused after its delete
+        wait_for_file(paused, a)  # inside its transaction, paused after its delete (BigQuery: staged)
         b = start("compute", *METRICS, "--start", "2024-04-01", "--end", "2024-10-01", "--target", engine.table(),
                   "--format", "json", "--retries", "8", "--log-format", "json", project=engine.path,
                   extra_env=engine.env)
@@ -171,10 +170,14 @@ def test_duckdb_second_writer_without_retries_fails_cleanly(duck_project, tmp_pa
     engine = duck_project.copy(tmp_path / "duck")
     ok(compute(engine, *RANGE))
     before = engine.rows()
+    release, paused = tmp_path / "release-a", tmp_path / "paused-a"
     a = start("compute", *METRICS, *RANGE, "--target", engine.table(), "--format", "csv", "--log-format", "json",
-              project=engine.path, extra_env={PAUSE: "1.5"})
-    a.wait_for(lambda line: '"stage_start", "stage": "write"' in line)
-    b = compute(engine, "--start", "2024-03-01", "--end", "2024-09-01", "--retries", "0")
+              project=paused_project(engine, tmp_path / "a", marker=paused, release=release))
+    try:
+        wait_for_file(paused, a)
+        b = compute(engine, "--start", "2024-03-01", "--end", "2024-09-01", "--retries", "0")
+    finally:
+        release.touch()
     expect(b, 3, "in use by another process", "--retries")
     assert b.stdout == ""
     a.finish()
@@ -191,19 +194,17 @@ def _staging_tables(engine) -> dict:
                 if t.table_id.startswith("_csframe_stage_")}
 
 
-def test_writer_killed_inside_its_transaction_leaves_the_previous_rows(engine):
+def test_writer_killed_inside_its_transaction_leaves_the_previous_rows(engine, tmp_path):
     ok(compute(engine, *RANGE, "--by", "segment"))
     before = engine.rows()
     staged_before = _staging_tables(engine) if engine.name == "bigquery" else {}
+    paused = tmp_path / "paused"
     victim = start("compute", *METRICS, *RANGE, "--by", "segment", "--target", engine.table(), "--format", "csv",
-                   "--log-format", "json", project=engine.path, extra_env={**engine.env, PAUSE: "30"})
-    victim.wait_for(lambda line: '"stage_start", "stage": "write"' in line)
-    if engine.name == "bigquery":  # wait until it has staged its rows (a table, a load job); its MERGE waits
-        deadline = time.monotonic() + 20
-        while not any(t.num_rows for k, t in _staging_tables(engine).items() if k not in staged_before):
-            assert time.monotonic() < deadline, "the victim staged nothing"
-            time.sleep(0.1)
-    time.sleep(0.7)  # DuckDB, PostgreSQL: deleted, not yet inserted, not committed
+                   "--log-format", "json", extra_env=engine.env,
+                   project=paused_project(engine, tmp_path / "victim", marker=paused, release=tmp_path / "never"))
+    wait_for_file(paused, victim)  # DuckDB, PostgreSQL: deleted, not yet inserted, not committed
+    if engine.name == "bigquery":  # it has staged its rows (a table, a load job); its MERGE waits
+        assert any(t.num_rows for k, t in _staging_tables(engine).items() if k not in staged_before)
     if engine.name in ("postgres", "bigquery"):  # readers are not blocked by the writer, and see the old rows
         assert engine.rows() == before
     os.kill(victim.pid, signal.SIGKILL)
@@ -503,8 +504,9 @@ def test_two_writer_threads_of_one_process_take_turns_on_duckdb(duck_project, tm
         return found
 
     monkeypatch.setattr(duckdb_write, "is_conflict", spy)
-    monkeypatch.setenv(PAUSE, f"until:{release}")
     sessions = [Session.open(engine.path), Session.open(engine.path)]
+    for s in sessions:  # a writer that gets to its uncommitted stage waits there until the release
+        s.plugins.pm.register(PauseAtWrite(release))
     try:
         def write(s, start_, end):
             return lambda: s.compute(["mrr", "churn_rate", "new_customers"], start=start_, end=end,
@@ -584,7 +586,7 @@ def test_the_command_prints_each_warning_once(duck_project):
     assert ok(cs("compute", *TTV, "--format", "csv", "--quiet", project=duck_project.path)).stderr == ""
 
 
-def test_a_connection_lost_while_writing_is_opened_again_and_the_write_repeated(pg_project):
+def test_a_connection_lost_while_writing_is_opened_again_and_the_write_repeated(pg_project, tmp_path):
     """PostgreSQL terminates the writer's connection inside its transaction (after its delete):
     nothing was committed, so the run connects again and writes again, and says so; the table
     then holds the run's rows once each."""
@@ -592,13 +594,17 @@ def test_a_connection_lost_while_writing_is_opened_again_and_the_write_repeated(
     engine.query(f"DROP TABLE IF EXISTS {engine.table('lost')}")
     ok(compute(engine, *RANGE, table="lost"))
     before = engine.rows("lost")
+    release, paused = tmp_path / "release", tmp_path / "paused"
     run = start("compute", *METRICS, *RANGE, "--target", engine.table("lost"), "--format", "csv", "--log-format",
-                "json", project=engine.path, extra_env={**engine.env, PAUSE: "2"})
-    run.wait_for(lambda line: '"stage_start", "stage": "write"' in line)
-    time.sleep(0.7)  # deleted, paused, not committed
-    killed = engine.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
-                          f"AND state = 'idle in transaction' AND query LIKE '%{engine.schema}%lost%'")
-    assert killed == [(True,)], killed
+                "json", extra_env=engine.env,
+                project=paused_project(engine, tmp_path / "p", marker=paused, release=release))
+    try:
+        wait_for_file(paused, run)  # deleted, paused, not committed
+        killed = engine.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+                              f"AND state = 'idle in transaction' AND query LIKE '%{engine.schema}%lost%'")
+        assert killed == [(True,)], killed
+    finally:
+        release.touch()
     _, err = run.finish()
     assert run.returncode == 0, err
     retried = [e for e in json_lines(err) if e["event"] == "retry"]
