@@ -231,6 +231,20 @@ def test_parameterize_leaves_syntax_alone():
                     "JSON '{\"a\": 1}', r'raw', b'bytes' FROM t WHERE s = @p0 GROUP BY 1 ORDER BY 2 LIMIT 10")
 
 
+
+def test_parameterize_keeps_the_dialects_own_constants_as_literals():
+    """The 1000000 µs of a second that the dialect writes for EPOCH_SECONDS is no one's value: as
+    an INT64 parameter the emulator divides the NUMERIC in FLOAT64 (an event exactly window_days
+    after created_at then falls outside; tests/engine/test_engines_equal.py). Elsewhere, the same
+    number and the user's window_days are still parameters."""
+    from csframe.adapters.bigquery import parameterize
+
+    micros = "CAST(UNIX_MICROS(TIMESTAMP(e.occurred_at)) AS NUMERIC) / 1000000"
+    sql = f"SELECT {micros} <= 30 * 86400, x / 1000000, CAST(y AS NUMERIC) / 1000000, 'a' FROM t"
+    text, params = parameterize(sql)
+    assert text == f"SELECT {micros} <= @p0 * @p1, x / @p2, CAST(y AS NUMERIC) / @p2, @p3 FROM t"
+    assert params == [("p0", "INT64", 30), ("p1", "INT64", 86400), ("p2", "INT64", 1000000), ("p3", "STRING", "a")]
+
 def test_bigquerys_analyzer_accepts_the_parameterized_catalog(tmp_path, zetasql):  # noqa: F811
     """ZetaSQL (BigQuery's front end) on the whole catalog's query with the parameters declared
     by type: the same expression with @p in SELECT and GROUP BY still groups, and STRING
