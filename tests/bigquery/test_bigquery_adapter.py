@@ -30,15 +30,7 @@ from csframe.core.errors import DataContractError, EngineUnavailableError, Metri
 from csframe.core.project import Project, SourceBinding
 from csframe.core.session import Session
 from tests.support.bigquery_emulator import PROJECT, bq_emulator  # noqa: F401 - the fixture
-
-try:  # the dialect tests' ZetaSQL service (Google's analyzer), for the parameterized SQL
-    from tests.support.zetasql import zetasql  # noqa: F401
-except ImportError:
-    @pytest.fixture(scope="session")
-    def zetasql():
-        pytest.skip("tests/support/zetasql.py is not there")
-
-pytest.importorskip("google.cloud.bigquery", reason="the test extra installs google-cloud-bigquery")
+from tests.support.zetasql import zetasql  # noqa: F401 - Google's analyzer (ZetaSQL), for the parameterized SQL
 
 SOURCES = ("customers", "subscriptions", "invoices", "renewals", "costs")
 END = dt.date(2025, 1, 1)
