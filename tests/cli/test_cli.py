@@ -5,7 +5,9 @@ Every test runs the installed ``csframe`` console script and checks the exit cod
 the key parts of the message, and that stdout carries nothing but data.
 
 One demo project is built once for the module; small hand-made projects (see
-``tests/support/projects.py``) hold the exact rows a test needs.
+``tests/support/projects.py``) hold the exact rows a test needs. The rows that break the data
+contract are tried on the three engines (``tests/support/engines.py``): DuckDB, PostgreSQL and the
+BigQuery emulator.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.bigquery_emulator import bq_emulator  # noqa: F401 - the fixture engine_project uses
+from tests.support.engines import engine_project  # noqa: F401 - the fixture
 from tests.support.projects import make_project
 
 CSFRAME = shutil.which("csframe") or str(Path(sys.executable).parent / "csframe")
@@ -149,6 +153,20 @@ def bad(root):
             else:
                 rows = _subscriptions(_BAD[name][0])
             made[name] = make_project(root / f"bad_{name}", {"subscriptions": rows})
+        return made[name]
+
+    return build
+
+
+@pytest.fixture(scope="module")
+def bad_on(root, engine_project):  # noqa: F811
+    """bad_on(name) -> a project on each engine whose subscriptions break the contract as _BAD[name] says."""
+    made: dict[str, Path] = {}
+
+    def build(name: str) -> Path:
+        if name not in made:
+            made[name] = engine_project(root / f"bad_{engine_project.engine}_{name}",
+                                        {"subscriptions": _subscriptions(_BAD[name][0])})
         return made[name]
 
     return build
@@ -390,15 +408,16 @@ def test_compute_lenient_stdout_is_only_data(bad):
 # == exit 1: data that breaks the contract ===================================================
 
 @pytest.mark.parametrize("name", sorted(_BAD))
-def test_bad_data_exits_1_naming_source_column_and_key(bad, name):
-    r = expect(cs("compute", "-m", "mrr", *RANGE, "--format", "csv", project=bad(name)), 1, *_BAD[name][1])
+def test_bad_data_exits_1_naming_source_column_and_key(bad_on, name):
+    r = expect(cs("compute", "-m", "mrr", *RANGE, "--format", "csv", project=bad_on(name)), 1, *_BAD[name][1])
     assert r.stdout == ""
     assert "--lenient" in r.stderr
 
 
 @pytest.mark.parametrize("name", sorted(_BAD))
-def test_lenient_leaves_out_bad_rows_and_says_how_many(bad, name):
-    r = ok(cs("compute", "-m", "mrr", "-m", "customers", *RANGE, "--format", "json", "--lenient", project=bad(name)))
+def test_lenient_leaves_out_bad_rows_and_says_how_many(bad_on, name):
+    r = ok(cs("compute", "-m", "mrr", "-m", "customers", *RANGE, "--format", "json", "--lenient",
+              project=bad_on(name)))
     n = _BAD[name][2]
     assert re.search(rf"left out {n} row", r.stderr), show(r)
     v = by_key(json.loads(r.stdout), "metric", "period_start")
