@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 ENGINES = ("duckdb", "postgres", "bigquery")
-ProjectBuilder = Callable[[Path, Mapping[str, Any]], Path]
+ProjectBuilder = Callable[..., Path]
 
 
 def _toml_value(value: Any) -> str:
@@ -49,8 +49,9 @@ def _settings(request: pytest.FixtureRequest, engine: str, directory: Path, drop
 
 @pytest.fixture(scope="module", params=ENGINES)
 def engine_project(request: pytest.FixtureRequest) -> Iterator[ProjectBuilder]:
-    """build(directory, tables) -> a project directory on this engine (``request.param``) whose
-    csframe.toml maps a source to each table of ``tables`` (source → list of dicts)."""
+    """build(directory, tables, toml_extra="") -> a project directory on this engine (``request.param``)
+    whose csframe.toml maps a source to each table of ``tables`` (source → list of dicts), followed by
+    ``toml_extra``."""
     from csframe.core.project import Project, SourceBinding
     from csframe.core.session import Session
     from csframe.testing import load_rows
@@ -58,7 +59,7 @@ def engine_project(request: pytest.FixtureRequest) -> Iterator[ProjectBuilder]:
     engine = request.param
     drops: list[Callable[[], None]] = []
 
-    def build(directory: Path, tables: Mapping[str, Any]) -> Path:
+    def build(directory: Path, tables: Mapping[str, Any], toml_extra: str = "") -> Path:
         directory.mkdir(parents=True, exist_ok=True)
         settings = _settings(request, engine, directory, drops)
         dataset = load_rows(tables)
@@ -70,7 +71,7 @@ def engine_project(request: pytest.FixtureRequest) -> Iterator[ProjectBuilder]:
         lines = ["[adapter]", *(f"{k} = {_toml_value(v)}" for k, v in settings.items()), ""]
         for name in sources:
             lines += [f"[sources.{name}]", f"table = {_toml_value(name)}", ""]
-        (directory / "csframe.toml").write_text("\n".join(lines), encoding="utf-8")
+        (directory / "csframe.toml").write_text("\n".join(lines) + toml_extra, encoding="utf-8")
         return directory
 
     build.engine = engine  # type: ignore[attr-defined]
