@@ -165,8 +165,16 @@ def bad_on(root, engine_project):  # noqa: F811
 
     def build(name: str) -> Path:
         if name not in made:
-            made[name] = engine_project(root / f"bad_{engine_project.engine}_{name}",
-                                        {"subscriptions": _subscriptions(_BAD[name][0])})
+            if name == "missing_column":  # a table without mrr: not rows of the contract, so given typed
+                from csframe.core.dataset import Column, Dataset, Table
+
+                columns = (("subscription_id", "VARCHAR"), ("customer_id", "VARCHAR"), ("started_at", "TIMESTAMP"),
+                           ("ended_at", "TIMESTAMP"))
+                tables = Dataset((Table("subscriptions", tuple(Column(*c) for c in columns),
+                                        [tuple(r[c] for c, _ in columns) for r in _subscriptions()]),))
+            else:
+                tables = {"subscriptions": _subscriptions(_BAD[name][0])}
+            made[name] = engine_project(root / f"bad_{engine_project.engine}_{name}", tables)
         return made[name]
 
     return build
@@ -396,9 +404,9 @@ def test_compute_metric_and_all_together_is_usage(tiny):
     expect(cs("compute", "--all", "-m", "mrr", project=tiny), 2, "--all")
 
 
-def test_compute_lenient_stdout_is_only_data(bad):
+def test_compute_lenient_stdout_is_only_data(bad_on):
     """Warnings go to stderr; stdout parses as CSV with nothing else in it."""
-    r = ok(cs("compute", "-m", "mrr", *RANGE, "--format", "csv", "--lenient", project=bad("negative_mrr")))
+    r = ok(cs("compute", "-m", "mrr", *RANGE, "--format", "csv", "--lenient", project=bad_on("negative_mrr")))
     rows = parse_csv(r.stdout)
     assert rows[0] == ["metric", "variant", "period_start", "period_end", "value"]
     assert all(len(x) == 5 and x[0] == "mrr" for x in rows[1:])
@@ -428,18 +436,18 @@ def test_lenient_leaves_out_bad_rows_and_says_how_many(bad_on, name):
         assert v["customers", "2024-03-01"] == 2
 
 
-def test_a_zero_length_row_is_never_flagged(root):
+def test_a_zero_length_row_is_never_flagged(root, engine_project):  # noqa: F811
     # ended_at = started_at: "ignored everywhere, the data checks included", whatever its mrr
-    path = make_project(root / "zero_length", {"subscriptions": _subscriptions(
+    path = engine_project(root / f"zero_length_{engine_project.engine}", {"subscriptions": _subscriptions(
         dict(subscription_id="s6", customer_id="c6", started_at=T(2024, 2, 1), ended_at=T(2024, 2, 1), mrr=-5.0),
         dict(subscription_id="s5", customer_id="c5", started_at=T(2024, 2, 1), ended_at=T(2024, 2, 1), mrr=None))})
     r = ok(cs("compute", "-m", "mrr", *RANGE, "--format", "json", project=path))
-    assert r.stderr == ""
+    assert "warning" not in r.stderr  # nothing left out (a slow run shows its progress there)
     assert by_key(json.loads(r.stdout), "metric", "period_start")["mrr", "2024-02-01"] == 180
 
 
-def test_missing_column_exits_1_even_when_lenient(bad):
-    path = bad("missing_column")
+def test_missing_column_exits_1_even_when_lenient(bad_on):
+    path = bad_on("missing_column")
     r = expect(cs("compute", "-m", "mrr", *RANGE, project=path), 1, "subscriptions.mrr", "missing column")
     assert "customer_id" in r.stderr  # the columns it did find
     expect(cs("compute", "-m", "mrr", *RANGE, "--lenient", project=path), 1, "subscriptions.mrr", "missing column")
@@ -450,8 +458,8 @@ def test_missing_table_exits_1_naming_it(root, tiny):
     expect(cs("compute", "-m", "mrr", *RANGE, project=path), 1, "subscriptions", "subs_typo")
 
 
-def test_bad_rows_of_other_sources(root):
-    path = make_project(root / "bad_other", {
+def test_bad_rows_of_other_sources(root, engine_project):  # noqa: F811
+    path = engine_project(root / f"bad_other_{engine_project.engine}", {
         "subscriptions": _subscriptions(),
         "customers": _CUSTOMERS + [dict(customer_id="c1", created_at=T(2023, 12, 2), segment="ent")],
         "invoices": [dict(invoice_id="i1", customer_id="c1", paid_at=T(2024, 1, 5), amount=-3.0, kind="subscription")],

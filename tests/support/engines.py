@@ -50,8 +50,9 @@ def _settings(request: pytest.FixtureRequest, engine: str, directory: Path, drop
 @pytest.fixture(scope="module", params=ENGINES)
 def engine_project(request: pytest.FixtureRequest) -> Iterator[ProjectBuilder]:
     """build(directory, tables, toml_extra="") -> a project directory on this engine (``request.param``)
-    whose csframe.toml maps a source to each table of ``tables`` (source → list of dicts), followed by
-    ``toml_extra``."""
+    whose csframe.toml maps a source to each table of ``tables`` (source → list of dicts, typed by the
+    contract; or a :class:`~csframe.core.dataset.Dataset` as it is), followed by ``toml_extra``."""
+    from csframe.core.dataset import Dataset
     from csframe.core.project import Project, SourceBinding
     from csframe.core.session import Session
     from csframe.testing import load_rows
@@ -59,10 +60,10 @@ def engine_project(request: pytest.FixtureRequest) -> Iterator[ProjectBuilder]:
     engine = request.param
     drops: list[Callable[[], None]] = []
 
-    def build(directory: Path, tables: Mapping[str, Any], toml_extra: str = "") -> Path:
+    def build(directory: Path, tables: Mapping[str, Any] | Any, toml_extra: str = "") -> Path:
         directory.mkdir(parents=True, exist_ok=True)
         settings = _settings(request, engine, directory, drops)
-        dataset = load_rows(tables)
+        dataset = tables if isinstance(tables, Dataset) else load_rows(tables)
         sources = {t.name: SourceBinding(t.name, table=t.name) for t in dataset.tables}
         with Session.open(project=Project(dir=directory, adapter=dict(settings), sources=sources),
                           entry_points=False) as s:
