@@ -800,8 +800,8 @@ def test_check_ok_on_demo(demo):
         assert f"source {src}: ok" in r.stdout
 
 
-def test_check_bad_data(bad):
-    path = bad("negative_mrr")
+def test_check_bad_data(bad_on):
+    path = bad_on("negative_mrr")
     r = expect(cs("check", project=path), 1, "subscriptions.mrr", "negative", "s9")
     assert "source subscriptions: 1 problem" in r.stdout
     r = ok(cs("check", "--lenient", project=path))
@@ -832,8 +832,8 @@ def test_check_says_the_project_parameters_are_ok(root, tiny):
     assert "parameters: 1 set in csframe.toml — ok" in ok(cs("check", project=path)).stdout
 
 
-def test_check_missing_column(bad):
-    r = expect(cs("check", project=bad("missing_column")), 1, "subscriptions.mrr", "missing column")
+def test_check_missing_column(bad_on):
+    r = expect(cs("check", project=bad_on("missing_column")), 1, "subscriptions.mrr", "missing column")
     assert "Binder Error" not in r.stderr
 
 
