@@ -1,4 +1,6 @@
-"""The suite's fixtures (a DuckDB project, the PostgreSQL server) and its rule for CI: under
+"""The suite's fixtures (a DuckDB project, the PostgreSQL server), the servers every
+``csframe_case`` test of the suite runs on (this PostgreSQL server, and the session's BigQuery
+emulator whenever local-bigquery is installed, always in CI), and its rule for CI: under
 ``CI=true`` (``.ci/run`` exports it) every test runs on every engine, so a skip or an xfail,
 whether of a test, a fixture or a whole module, is reported as a failure, and the engines the
 test kit runs on cannot be narrowed (``CSFRAME_TEST_ENGINES``, ``--csframe-engines``)."""
@@ -15,9 +17,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.support.bigquery_emulator import Emulator, EmulatorUnavailable, bq_emulator  # noqa: E402, F401 - the fixture
 from tests.support.projects import make_project  # noqa: E402
 
 ALL_ENGINES = ("duckdb", "postgres", "bigquery")
+KIT = "csframe.testing"
 
 
 def _in_ci() -> bool:
@@ -25,6 +29,9 @@ def _in_ci() -> bool:
 
 
 def pytest_configure(config):
+    # once csframe declares the kit as a pytest11 entry point, pytest has loaded it already
+    if not config.pluginmanager.has_plugin(KIT):
+        config.pluginmanager.import_plugin(KIT)
     if not _in_ci():
         return
     named = config.getoption("csframe_engines", default=None) or os.environ.get("CSFRAME_TEST_ENGINES")
@@ -51,6 +58,33 @@ def _fail_the_skip(report) -> None:
         report.outcome = "failed"
         report.longrepr = (f"skipped under CI=true, where every test must run: {reason}. Install what it "
                            f"needs (.ci/run does) or fix the test; a skip is a failure in CI.")
+
+
+def _emulator_installed() -> bool:
+    try:
+        Emulator()
+    except EmulatorUnavailable:
+        return False
+    return True
+
+
+def pytest_csframe_default_engines(config, engines):
+    # bigquery by default whenever the emulator can be had; under CI=true a missing one fails
+    if "bigquery" not in engines and (_in_ci() or _emulator_installed()):
+        return [*engines, "bigquery"]
+    return None
+
+
+@pytest.fixture(scope="session")
+def csframe_pg_dsn(pg_dsn):
+    return pg_dsn
+
+
+@pytest.fixture(scope="session")
+def csframe_bigquery_endpoint(request):
+    # $CSFRAME_TEST_BIGQUERY_ENDPOINT, when set, names the server; else the session's emulator
+    endpoint = os.environ.get("CSFRAME_TEST_BIGQUERY_ENDPOINT", "").strip().rstrip("/")
+    return endpoint or request.getfixturevalue("bq_emulator").endpoint
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -106,3 +106,26 @@ def test_ci_run_sets_ci_and_never_narrows_the_engines(tmp_path):
     r = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30,
                        env={**env, "CSFRAME_TEST_ENGINES": "duckdb"})
     assert r.stdout.strip() == "CI=true ENGINES=unset", (setup, r.stdout, r.stderr)
+
+
+KIT_CASE = '''
+def test_a_case(csframe_case):
+    pass
+'''
+
+
+def test_under_ci_a_kit_case_anywhere_in_the_suite_runs_on_the_three_engines(tmp_path):
+    """tests/conftest.py gives every csframe_case test bigquery too under CI=true (not only tests/kit's), even
+    with no emulator installed: its fixture then fails, it is never left out of the collection."""
+    (tmp_path / "conftest.py").write_text(
+        "from tests.conftest import csframe_bigquery_endpoint, csframe_pg_dsn, pg_dsn, "
+        "pytest_csframe_default_engines  # noqa\n")
+    (tmp_path / "test_it.py").write_text(KIT_CASE)
+    base = {k: v for k, v in os.environ.items() if k not in ("CI", "PYTEST_ADDOPTS") and not k.startswith("CSFRAME_")}
+    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-q",
+                        "--collect-only", str(tmp_path)], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                       env={**base, "PYTHONPATH": str(ROOT), "CI": "true",
+                            "CSFRAME_BQ_EMULATOR_DIR": str(tmp_path / "no-emulator")})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert [line.rsplit("::", 1)[1] for line in r.stdout.splitlines() if "::" in line] == [
+        "test_a_case[duckdb]", "test_a_case[postgres]", "test_a_case[bigquery]"], r.stdout
