@@ -333,7 +333,8 @@ def test_compute_csv_header_order_and_null_is_empty(tiny):
     assert rows[0] == ["metric", "variant", "period_start", "period_end", "value"]
     assert ["churn_rate", "lost_over_start", "2024-01-01", "2024-02-01", ""] in rows
     assert ["mrr", "default", "2024-03-01", "2024-04-01", "130"] in rows
-    assert r.stderr == ""
+    # nothing said but the progress of a run that took over 2 s (a loaded machine)
+    assert all(line.startswith("csframe: ") for line in r.stderr.splitlines()), r.stderr
 
 
 def test_compute_json_is_one_array_with_ordered_keys_and_null(tiny):
