@@ -18,7 +18,10 @@ rendered (re-rendering a parsed tree would not: it drops ``NUMERIC(P, S)``, for 
 Equal values share one parameter, so an expression repeated in GROUP BY stays the same
 expression. Literals that are syntax rather than values stay: INTERVAL counts, DATE_TRUNC and
 EXTRACT units, format strings, window frame offsets, LIMIT/OFFSET, GROUP BY/ORDER BY ordinals,
-type parameters, JSON literals, and raw/byte strings.
+type parameters, JSON literals, and raw/byte strings. So do the fixed constants the dialect writes
+itself (:func:`_is_dialect_constant`: the 1000000 µs of a second in ``EPOCH_SECONDS``): they are
+no one's value, and as an INT64 parameter the divisor of a NUMERIC makes the emulator compute the
+seconds in FLOAT64, so that an event exactly ``window_days`` after ``created_at`` fell outside.
 
 Only queries are sent (one SELECT/WITH statement; a script, DDL or DML is refused before it
 leaves): BigQuery has no read-only session to enforce what PostgreSQL's READ ONLY does. The one
@@ -66,10 +69,21 @@ _TYPED_KINDS = {"DATE": "DATE", "DATETIME": "DATETIME", "TIMESTAMP": "TIMESTAMP"
                 "DECIMAL": "NUMERIC", "BIGNUMERIC": "BIGNUMERIC", "BIGDECIMAL": "BIGNUMERIC"}
 _NUMBER = re.compile(r"^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _PARAM_NAME = re.compile(r"^p(\d+)$")
+_MICROS_PER_SECOND = "1000000"
+
+
+def _is_dialect_constant(node: exp.Literal) -> bool:
+    """A fixed constant of the SQL the dialect's transforms write: the 1000000 of
+    ``CAST(UNIX_MICROS(…) AS NUMERIC) / 1000000`` (bigquery_dialect's EPOCH_SECONDS). No value
+    from a user is written there: a parameter's literal stands where the definition put it."""
+    parent = node.parent
+    return (isinstance(parent, exp.Div) and node.arg_key == "expression" and not node.is_string
+            and node.this == _MICROS_PER_SECOND and isinstance(parent.this, exp.Cast)
+            and isinstance(parent.this.this, exp.UnixMicros))
 
 
 def _is_value_position(node: exp.Literal) -> bool:
-    if node.arg_key in _SYNTAX_ARGS:
+    if node.arg_key in _SYNTAX_ARGS or _is_dialect_constant(node):
         return False
     parent = node.parent
     if isinstance(parent, (exp.Group, exp.Ordered)):  # ordinals: GROUP BY 1, ORDER BY 1

@@ -1,5 +1,13 @@
+"""The suite's fixtures (a DuckDB project, the PostgreSQL server), the servers every
+``csframe_case`` test of the suite runs on (this PostgreSQL server, and the session's BigQuery
+emulator whenever local-bigquery is installed, always in CI), and its rule for CI: under
+``CI=true`` (``.ci/run`` exports it) every test runs on every engine, so a skip or an xfail,
+whether of a test, a fixture or a whole module, is reported as a failure, and the engines the
+test kit runs on cannot be narrowed (``CSFRAME_TEST_ENGINES``, ``--csframe-engines``)."""
+
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -9,7 +17,86 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.support.bigquery_emulator import Emulator, EmulatorUnavailable, bq_emulator  # noqa: E402, F401 - the fixture
 from tests.support.projects import make_project  # noqa: E402
+
+ALL_ENGINES = ("duckdb", "postgres", "bigquery")
+KIT = "csframe.testing"
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI") == "true"
+
+
+def pytest_configure(config):
+    # once csframe declares the kit as a pytest11 entry point, pytest has loaded it already
+    if not config.pluginmanager.has_plugin(KIT):
+        config.pluginmanager.import_plugin(KIT)
+    if not _in_ci():
+        return
+    named = config.getoption("csframe_engines", default=None) or os.environ.get("CSFRAME_TEST_ENGINES")
+    if named and set(ALL_ENGINES) - {n.strip() for n in named.split(",")}:
+        raise pytest.UsageError(f"CI=true runs the tests on every engine ({', '.join(ALL_ENGINES)}): unset "
+                                f"CSFRAME_TEST_ENGINES and --csframe-engines (they name {named!r})")
+
+
+def _skip_reason(report) -> str:
+    if hasattr(report, "wasxfail"):
+        return f"xfail: {report.wasxfail or 'no reason given'}"
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:  # (path, line, "Skipped: why")
+        return f"{longrepr[2]} ({longrepr[0]}:{longrepr[1]})"
+    return str(longrepr)
+
+
+def _fail_the_skip(report) -> None:
+    """Under CI=true a skipped (or xfailed) report becomes a failure that says why it skipped."""
+    if _in_ci() and report.skipped:
+        reason = _skip_reason(report)
+        if hasattr(report, "wasxfail"):
+            del report.wasxfail
+        report.outcome = "failed"
+        report.longrepr = (f"skipped under CI=true, where every test must run: {reason}. Install what it "
+                           f"needs (.ci/run does) or fix the test; a skip is a failure in CI.")
+
+
+def _emulator_installed() -> bool:
+    try:
+        Emulator()
+    except EmulatorUnavailable:
+        return False
+    return True
+
+
+def pytest_csframe_default_engines(config, engines):
+    # bigquery by default whenever the emulator can be had; under CI=true a missing one fails
+    if "bigquery" not in engines and (_in_ci() or _emulator_installed()):
+        return [*engines, "bigquery"]
+    return None
+
+
+@pytest.fixture(scope="session")
+def csframe_pg_dsn(pg_dsn):
+    return pg_dsn
+
+
+@pytest.fixture(scope="session")
+def csframe_bigquery_endpoint(request):
+    # $CSFRAME_TEST_BIGQUERY_ENDPOINT, when set, names the server; else the session's emulator
+    endpoint = os.environ.get("CSFRAME_TEST_BIGQUERY_ENDPOINT", "").strip().rstrip("/")
+    return endpoint or request.getfixturevalue("bq_emulator").endpoint
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    _fail_the_skip(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    outcome = yield
+    _fail_the_skip(outcome.get_result())  # a module-level importorskip or pytest.skip(allow_module_level=True)
 
 
 @pytest.fixture

@@ -30,15 +30,7 @@ from csframe.core.errors import DataContractError, EngineUnavailableError, Metri
 from csframe.core.project import Project, SourceBinding
 from csframe.core.session import Session
 from tests.support.bigquery_emulator import PROJECT, bq_emulator  # noqa: F401 - the fixture
-
-try:  # the dialect tests' ZetaSQL service (Google's analyzer), for the parameterized SQL
-    from tests.support.zetasql import zetasql  # noqa: F401
-except ImportError:
-    @pytest.fixture(scope="session")
-    def zetasql():
-        pytest.skip("tests/support/zetasql.py is not there")
-
-pytest.importorskip("google.cloud.bigquery", reason="the test extra installs google-cloud-bigquery")
+from tests.support.zetasql import zetasql  # noqa: F401 - Google's analyzer (ZetaSQL), for the parameterized SQL
 
 SOURCES = ("customers", "subscriptions", "invoices", "renewals", "costs")
 END = dt.date(2025, 1, 1)
@@ -230,6 +222,20 @@ def test_parameterize_leaves_syntax_alone():
                     "CAST(n AS NUMERIC(10, 2)), SUM(x) OVER (ORDER BY d ROWS BETWEEN 1 PRECEDING AND CURRENT ROW), "
                     "JSON '{\"a\": 1}', r'raw', b'bytes' FROM t WHERE s = @p0 GROUP BY 1 ORDER BY 2 LIMIT 10")
 
+
+
+def test_parameterize_keeps_the_dialects_own_constants_as_literals():
+    """The 1000000 µs of a second that the dialect writes for EPOCH_SECONDS is no one's value: as
+    an INT64 parameter the emulator divides the NUMERIC in FLOAT64 (an event exactly window_days
+    after created_at then falls outside; tests/engine/test_engines_equal.py). Elsewhere, the same
+    number and the user's window_days are still parameters."""
+    from csframe.adapters.bigquery import parameterize
+
+    micros = "CAST(UNIX_MICROS(TIMESTAMP(e.occurred_at)) AS NUMERIC) / 1000000"
+    sql = f"SELECT {micros} <= 30 * 86400, x / 1000000, CAST(y AS NUMERIC) / 1000000, 'a' FROM t"
+    text, params = parameterize(sql)
+    assert text == f"SELECT {micros} <= @p0 * @p1, x / @p2, CAST(y AS NUMERIC) / @p2, @p3 FROM t"
+    assert params == [("p0", "INT64", 30), ("p1", "INT64", 86400), ("p2", "INT64", 1000000), ("p3", "STRING", "a")]
 
 def test_bigquerys_analyzer_accepts_the_parameterized_catalog(tmp_path, zetasql):  # noqa: F811
     """ZetaSQL (BigQuery's front end) on the whole catalog's query with the parameters declared

@@ -27,13 +27,7 @@ from csframe.core.writeback import TARGET_COLUMNS, TARGET_KEY
 from sqlglot import exp
 
 from tests.support.bigquery_emulator import PROJECT, bq_emulator  # noqa: F401 - the fixture
-
-try:
-    from tests.support.zetasql import zetasql
-except ImportError:  # pragma: no cover
-    @pytest.fixture
-    def zetasql():
-        pytest.skip("tests/support/zetasql.py is not there")
+from tests.support.zetasql import zetasql  # noqa: F401 - Google's analyzer (ZetaSQL)
 
 BQ_TYPES = [(n, {"VARCHAR": "STRING", "DATE": "DATE", "DOUBLE": "FLOAT64", "TIMESTAMP": "DATETIME"}[t])
             for n, t in TARGET_COLUMNS]

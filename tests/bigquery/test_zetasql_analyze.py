@@ -178,11 +178,8 @@ def test_all_metrics_in_one_query_analyze(zetasql, catalogs, session, by, lenien
 @pytest.mark.parametrize("by", [(), ("segment",)], ids=["plain", "by"])
 def test_the_parameterized_text_analyzes(zetasql, catalogs, session, by):  # noqa: F811
     """What the adapter sends: the rendered SQL with its values as typed ``@p`` parameters."""
-    from csframe.adapters import bigquery
+    from csframe.adapters.bigquery import parameterize
 
-    parameterize = getattr(bigquery, "parameterize", None)
-    if parameterize is None:
-        pytest.skip("the BigQuery adapter sends the SQL as it is (no query parameters)")
     keys = [k for k in KEYS if not (by and _GRAPH.unsplittable_sources(k))]
     for grain in ("quarter",):
         plan = session.plan(session.request(keys, grain=grain, start=START, end=END, by=by))
@@ -290,8 +287,8 @@ def test_a_sources_own_sql_is_left_as_written(zetasql, tmp_path):  # noqa: F811
     keys = [k for k in KEYS if "events" in _GRAPH.resolve(k).sources]
     plan = s.plan(s.request(keys, grain="month", start=START, end=END))
     compiled, _ = s.compile(plan, "bigquery")
-    if not any(n.meta_get(USER_SQL) for n in compiled.query.walk()):
-        pytest.skip(f"the compiler does not mark a source's own SQL with meta[{USER_SQL!r}] yet")
+    assert any(n.meta_get(USER_SQL) for n in compiled.query.walk()), (
+        f"the compiler does not mark a source's own SQL with meta[{USER_SQL!r}]")
     sql = render(compiled.query, BigQueryAdapter, pretty=False)
     assert sqlglot.parse_one(USERS_EVENTS, read="bigquery").sql("bigquery") in sql
     assert_analyzes(zetasql, catalog, sql, "the metrics over events given as the user's SQL")

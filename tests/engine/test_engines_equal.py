@@ -8,6 +8,9 @@ relative 1e-9 with NULL = NULL — the metrics that always carry a dimension (``
 ``customer_id``, ``health_band``, ``article_id``), alone and beside ``--by segment``.
 BigQuery is the local-bigquery REST emulator driven through the official client (the values
 sent as query parameters); tests/bigquery/ says what it proves and what only ZetaSQL can.
+The window metrics (activation_rate, onboarding_completion_rate and its --by step) also on a few
+hand-made rows at the window's edge: an event exactly window_days after created_at counts, one
+microsecond later it does not, on all three engines.
 """
 
 from __future__ import annotations
@@ -130,3 +133,86 @@ def test_three_engines_agree_on_listed_features(sessions):
     a = _agree(sessions, ["feature_adoption_rate"], start="2024-01-01", by=("segment",),
                params={"features": "login, api_call, meeting"})
     assert {r[-2] for r in a.rows} == {"login", "api_call", "meeting"}
+
+
+# -- the window's edge: an event exactly window_days after created_at counts, one µs later not ------
+#
+# Customers created in January 2024 (default window_days = 30 → 2 592 000 s), and in February with
+# the window set to 1 day by the user (86 400 s). ``at(c, µs)`` is created_at + that many µs.
+#
+#   customer  created_at                    activated          onboarding_completed
+#   jan_a     2024-01-10 00:00:00           +30 d  (edge)      +30 d + 1 µs
+#   jan_b     2024-01-10 00:00:00           +30 d + 1 µs       +30 d  (edge)
+#   jan_c     2024-01-15 12:34:56.789012    +30 d  (edge)      +30 d  (edge)
+#   jan_d     2024-01-15 12:34:56.789012    +30 d + 1 µs       —
+#   jan_e     2024-01-20 08:00:00           +0     (counts)    —
+#   jan_f     2024-01-31 23:59:59.999999    −1 µs  (before)    —
+#   feb_g     2024-02-05 10:00:00.000001    +1 d   (edge)      —
+#   feb_h     2024-02-05 10:00:00.000001    +1 d + 1 µs        —
+#
+# January, window 30 d: activated a, c, e → 3 of 6; onboarded b, c → 2 of 6.
+# February, window 30 d: g and h → 2 of 2; window 1 d: g → 1 of 2.
+
+DAY_US = 86_400 * 1_000_000
+EDGE_CUSTOMERS = {
+    "jan_a": dt.datetime(2024, 1, 10), "jan_b": dt.datetime(2024, 1, 10),
+    "jan_c": dt.datetime(2024, 1, 15, 12, 34, 56, 789012), "jan_d": dt.datetime(2024, 1, 15, 12, 34, 56, 789012),
+    "jan_e": dt.datetime(2024, 1, 20, 8), "jan_f": dt.datetime(2024, 1, 31, 23, 59, 59, 999999),
+    "feb_g": dt.datetime(2024, 2, 5, 10, 0, 0, 1), "feb_h": dt.datetime(2024, 2, 5, 10, 0, 0, 1),
+}
+EDGE_EVENTS = [  # (customer, event, µs after created_at)
+    ("jan_a", "activated", 30 * DAY_US), ("jan_a", "onboarding_completed", 30 * DAY_US + 1),
+    ("jan_b", "activated", 30 * DAY_US + 1), ("jan_b", "onboarding_completed", 30 * DAY_US),
+    ("jan_c", "activated", 30 * DAY_US), ("jan_c", "onboarding_completed", 30 * DAY_US),
+    ("jan_d", "activated", 30 * DAY_US + 1),
+    ("jan_e", "activated", 0),
+    ("jan_f", "activated", -1),
+    ("feb_g", "activated", DAY_US), ("feb_h", "activated", DAY_US + 1),
+]
+JAN, FEB = dt.date(2024, 1, 1), dt.date(2024, 2, 1)
+
+
+@pytest.fixture(scope="module")
+def edge_sessions(tmp_path_factory, pg_dsn, bq_emulator):  # noqa: F811
+    from csframe.core.dataset import Column, Dataset, Table
+    from tests.support.postgres import fresh_schema
+
+    customers = Table("customers", (Column("customer_id", "VARCHAR"), Column("created_at", "TIMESTAMP")),
+                      list(EDGE_CUSTOMERS.items()))
+    events = Table("events", tuple(Column(n, t) for n, t in (("user_id", "VARCHAR"), ("customer_id", "VARCHAR"),
+                                                           ("name", "VARCHAR"), ("occurred_at", "TIMESTAMP"))),
+                   [(f"u_{c}", c, name, EDGE_CUSTOMERS[c] + dt.timedelta(microseconds=us)) for c, name, us in EDGE_EVENTS])
+    data = Dataset((customers, events))
+    tmp = tmp_path_factory.mktemp("edge")
+    bindings = {s: SourceBinding(s, table=s) for s in ("customers", "events")}
+    schema, drop = fresh_schema(pg_dsn)
+    adapters = {"duckdb": {"name": "duckdb", "database": "edge.duckdb"},
+                "postgres": {"name": "postgres", "dsn": pg_dsn, "schema": schema},
+                "bigquery": {"name": "bigquery", "project": PROJECT, "dataset": "window_edge",
+                             "api_endpoint": bq_emulator.endpoint}}
+    out = {}
+    for engine, adapter in adapters.items():
+        s = out[engine] = Session.open(project=Project(dir=tmp, adapter=adapter, sources=bindings), entry_points=False)
+        s.adapter().connect(write=True)
+        s.adapter().load_tables(data)
+    yield out
+    for s in out.values():
+        s.close()
+    drop()
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgres", "bigquery"])
+@pytest.mark.parametrize("metric,by,params,expected", [
+    ("activation_rate", (), None, {(JAN,): 3 / 6, (FEB,): 2 / 2}),
+    ("activation_rate", (), {"window_days": 1}, {(FEB,): 1 / 2}),
+    ("onboarding_completion_rate", (), None, {(JAN,): 2 / 6, (FEB,): 0 / 2}),
+    ("onboarding_completion_rate", ("step",), {"onboarding_steps": ("activated", "onboarding_completed")},
+     {(JAN, "activated"): 3 / 6, (JAN, "onboarding_completed"): 2 / 6,
+      (FEB, "activated"): 2 / 2, (FEB, "onboarding_completed"): 0 / 2}),
+], ids=["activation", "activation-window-1d", "onboarding", "onboarding-by-step"])
+def test_an_event_exactly_window_days_after_created_at_counts_one_microsecond_later_not(
+        edge_sessions, engine, metric, by, params, expected):
+    r = edge_sessions[engine].compute([metric], start="2024-01-01", end="2024-03-01", by=by, params=params)
+    got = {(row[2], *row[4:-1]): row[-1] for row in r.rows}
+    for key, value in expected.items():
+        assert got.get(key) == pytest.approx(value, rel=1e-12), f"{engine}: {metric} {key}: {got}"

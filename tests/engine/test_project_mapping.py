@@ -1,5 +1,6 @@
 """The project file's mapping on DuckDB: sources as tables or SQL, renamed columns,
-${ENV} expansion, absent optional columns, [variants], and --lenient's exclusions."""
+${ENV} expansion, absent optional columns, [variants]; and --lenient's exclusions on DuckDB,
+PostgreSQL and the BigQuery emulator."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 
 from csframe.core.errors import DataContractError, ProjectError
 from csframe.core.session import Session
+from tests.support.bigquery_emulator import bq_emulator  # noqa: F401 - the fixture engine_project uses
+from tests.support.engines import engine_project  # noqa: F401 - the fixture
 
 T = dt.datetime
 JAN, FEB = dt.date(2024, 1, 1), dt.date(2024, 2, 1)
@@ -82,7 +85,7 @@ def test_project_variants_choose_the_default(project):
     assert r.value("churn_rate", JAN) == pytest.approx(0.1, rel=1e-12)
 
 
-def test_lenient_leaves_out_bad_rows_and_says_how_many(project):
+def test_lenient_leaves_out_bad_rows_and_says_how_many(engine_project, tmp_path):  # noqa: F811
     subs = [
         dict(subscription_id="s1", customer_id="a", started_at=T(2024, 1, 1), ended_at=None, mrr=100.0, is_trial=False),
         dict(subscription_id="s2", customer_id="b", started_at=T(2024, 1, 1), ended_at=None, mrr=-5.0, is_trial=False),
@@ -91,14 +94,14 @@ def test_lenient_leaves_out_bad_rows_and_says_how_many(project):
         dict(subscription_id="s4", customer_id="d", started_at=T(2024, 1, 1), ended_at=T(2024, 3, 1), mrr=10.0, is_trial=False),
         dict(subscription_id="s4", customer_id="d", started_at=T(2024, 2, 1), ended_at=None, mrr=20.0, is_trial=False),
     ]
-    s = project({"subscriptions": subs})
-    with pytest.raises(DataContractError) as e:
-        s.compute(["mrr"], start="2024-01-01", end="2024-03-01")
-    text = str(e.value)
-    assert "subscriptions.mrr: negative mrr (1 row; e.g. (s2, 2024-01-01 00:00:00))" in text
-    assert "ended_at is before started_at" in text and "overlaps an earlier row" in text
-    assert e.value.exit_code == 1
-    r = s.compute(["mrr"], start="2024-01-01", end="2024-03-01", lenient=True)
+    with Session.open(engine_project(tmp_path / "p", {"subscriptions": subs})) as s:
+        with pytest.raises(DataContractError) as e:
+            s.compute(["mrr"], start="2024-01-01", end="2024-03-01")
+        text = str(e.value)
+        assert "subscriptions.mrr: negative mrr (1 row; e.g. (s2, 2024-01-01 00:00:00))" in text
+        assert "ended_at is before started_at" in text and "overlaps an earlier row" in text
+        assert e.value.exit_code == 1
+        r = s.compute(["mrr"], start="2024-01-01", end="2024-03-01", lenient=True)
     assert r.value("mrr", JAN) == 110  # a 100 + d 10
     assert r.value("mrr", FEB) == 110
     assert sorted(r.warnings) == sorted([

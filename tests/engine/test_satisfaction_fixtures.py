@@ -1,6 +1,7 @@
 """Every metric and variant of "Satisfaction and support" (metrics.md) on small fixtures whose
 values are worked out by hand below, computed through the whole pipeline on DuckDB (the catalog
-loaded as project modules: ``[plugins] modules = [...]``).
+loaded as project modules: ``[plugins] modules = [...]``); the survey scales and the rows that break
+the data contract also on PostgreSQL and the BigQuery emulator (``on_engine``).
 
 The main fixture (``RICH``, month grain, February and March 2024) holds:
 
@@ -32,6 +33,8 @@ from csframe.core.plugin_manager import DEFAULT_PLUGINS
 from csframe.core.session import Session
 from csframe.definitions.provenance import PROVENANCE
 from csframe.definitions.satisfaction import METRICS, NPS_REJECTED_READINGS
+from tests.support.bigquery_emulator import bq_emulator  # noqa: F401 - the fixture engine_project uses
+from tests.support.engines import engine_project  # noqa: F401 - the fixture
 from tests.support.projects import make_project
 
 T = dt.datetime
@@ -56,6 +59,21 @@ def open_session(directory, tables: dict, toml_extra: str = "") -> Session:
     adoption and satisfaction catalogs loaded as project modules."""
     data = {name: rows if rows else (COLUMNS[name], []) for name, rows in tables.items()}
     return Session.open(make_project(directory, data, toml_extra=MODULES + toml_extra))
+
+
+@pytest.fixture
+def on_engine(engine_project, tmp_path):  # noqa: F811
+    """on_engine(tables, toml_extra="") -> a Session over ``tables`` on each of the three engines."""
+    opened: list[Session] = []
+
+    def build(tables: dict, toml_extra: str = "") -> Session:
+        s = Session.open(engine_project(tmp_path / f"p{len(opened)}", tables, MODULES + toml_extra))
+        opened.append(s)
+        return s
+
+    yield build
+    for s in opened:
+        s.close()
 
 
 def check(value: float | None, expected: float | None) -> None:
@@ -311,67 +329,53 @@ def test_by_segment_of_kb_article_rating_is_a_usage_error(rich):
 # --------------------------------------------------------------------------------------------
 
 
-def test_a_score_outside_the_scale_is_bad_data(tmp_path):
-    tables = {"survey_responses": RICH["survey_responses"] + [answer("c9", "a", "csat", 6, T(2024, 2, 5))]}
-    s = open_session(tmp_path / "bad", tables)
-    try:
-        with pytest.raises(DataContractError, match="csat"):
-            s.compute(["csat"], start="2024-02-01", end="2024-03-01")
-        r = s.compute(["csat"], start="2024-02-01", end="2024-03-01", lenient=True)  # c9 is left out
-        check(r.value("csat", FEB), 13 / 4)
-        assert any("left out 1 row" in w for w in r.warnings)
-    finally:
-        s.close()
+def test_a_score_outside_the_scale_is_bad_data(on_engine):
+    s = on_engine({"survey_responses": RICH["survey_responses"] + [answer("c9", "a", "csat", 6, T(2024, 2, 5))]})
+    with pytest.raises(DataContractError, match="csat"):
+        s.compute(["csat"], start="2024-02-01", end="2024-03-01")
+    r = s.compute(["csat"], start="2024-02-01", end="2024-03-01", lenient=True)  # c9 is left out
+    check(r.value("csat", FEB), 13 / 4)
+    assert any("left out 1 row" in w for w in r.warnings)
 
 
-def test_csat_scale_from_the_project_file(tmp_path):
+def test_csat_scale_from_the_project_file(on_engine):
     tables = {"survey_responses": [answer("c1", "a", "csat", 8, T(2024, 2, 5)), answer("c2", "a", "csat", 10,
                                                                                         T(2024, 2, 6))]}
-    s = open_session(tmp_path / "scale", tables, toml_extra="[parameters]\ncsat_scale = [1, 10]\n")
-    try:
-        r = s.compute(["csat"], start="2024-02-01", end="2024-03-01")
-    finally:
-        s.close()
-    check(r.value("csat", FEB), 9)
+    s = on_engine(tables, toml_extra="[parameters]\ncsat_scale = [1, 10]\n")
+    check(s.compute(["csat"], start="2024-02-01", end="2024-03-01").value("csat", FEB), 9)
 
 
-def test_a_scale_given_for_the_run_reaches_the_data_checks(tmp_path):
+def test_a_scale_given_for_the_run_reaches_the_data_checks(on_engine):
     # csat_scale set by --param (the Python API's params) decides the check of every run reading
     # survey_responses, whether or not the run's metric reads the scale itself: csat:mean_score
     # and nps do not, yet a csat 8 is outside 1–5 and inside 1–10
     tables = {"survey_responses": [answer("c1", "a", "csat", 8, T(2024, 2, 5)), answer("c2", "a", "nps", 9,
                                                                                         T(2024, 2, 6))]}
-    s = open_session(tmp_path / "scale", tables)
-    try:
-        for metrics in (["csat:mean_score"], ["nps"]):
-            with pytest.raises(DataContractError, match="csat score outside 1–5"):
-                s.compute(metrics, start="2024-02-01", end="2024-03-01")
-            r = s.compute(metrics, start="2024-02-01", end="2024-03-01", params={"csat_scale": "1,10"})
-            assert r.rows
-        check(r.value("nps", FEB), 100)
-        with pytest.raises(DataContractError, match="csat score outside 2–3"):
-            s.compute(["nps"], start="2024-02-01", end="2024-03-01", params={"csat_scale": [2, 3]})
-    finally:
-        s.close()
+    s = on_engine(tables)
+    for metrics in (["csat:mean_score"], ["nps"]):
+        with pytest.raises(DataContractError, match="csat score outside 1–5"):
+            s.compute(metrics, start="2024-02-01", end="2024-03-01")
+        r = s.compute(metrics, start="2024-02-01", end="2024-03-01", params={"csat_scale": "1,10"})
+        assert r.rows
+    check(r.value("nps", FEB), 100)
+    with pytest.raises(DataContractError, match="csat score outside 2–3"):
+        s.compute(["nps"], start="2024-02-01", end="2024-03-01", params={"csat_scale": [2, 3]})
 
 
-def test_a_survey_score_or_a_rating_that_is_null_is_bad_data(tmp_path):
+def test_a_survey_score_or_a_rating_that_is_null_is_bad_data(on_engine):
     # a NULL score would count as a response (an NPS passive) and add nothing to the sum; a NULL
     # rating the same: bad data, which --lenient leaves out, saying how many
     tables = {"survey_responses": [answer("r1", "a", "nps", 6, T(2024, 2, 5)), answer("r2", "a", "nps", 9, T(2024, 2, 5)),
                                    {**answer("r3", "a", "nps", 0, T(2024, 2, 6)), "score": None},
                                    {**answer("r4", "a", "pmf", 0, T(2024, 2, 6)), "score": None}],  # not checked
               "kb_ratings": [rating("A", T(2024, 2, 1), 2), {**rating("A", T(2024, 2, 2), 0), "rating": None}]}
-    s = open_session(tmp_path / "nulls", tables)
-    try:
-        with pytest.raises(DataContractError, match=r"survey_responses.score: nps score outside 0–10 \(or NULL\) "
-                                                    r"\(1 row; e.g. r3\)"):
-            s.compute(["nps"], start="2024-02-01", end="2024-03-01")
-        with pytest.raises(DataContractError, match=r"kb_ratings.rating: is NULL; the contract requires a number"):
-            s.compute(["kb_article_rating"], start="2024-02-01", end="2024-03-01")
-        r = s.compute(["nps", "kb_article_rating"], start="2024-02-01", end="2024-03-01", lenient=True)
-    finally:
-        s.close()
+    s = on_engine(tables)
+    with pytest.raises(DataContractError, match=r"survey_responses.score: nps score outside 0–10 \(or NULL\) "
+                                                r"\(1 row; e.g. r3\)"):
+        s.compute(["nps"], start="2024-02-01", end="2024-03-01")
+    with pytest.raises(DataContractError, match=r"kb_ratings.rating: is NULL; the contract requires a number"):
+        s.compute(["kb_article_rating"], start="2024-02-01", end="2024-03-01")
+    r = s.compute(["nps", "kb_article_rating"], start="2024-02-01", end="2024-03-01", lenient=True)
     check(r.value("nps", FEB), 0)  # one promoter, one detractor: 100 (1 − 1) / 2
     check(r.value("kb_article_rating", FEB), 2)
     assert {w for w in r.warnings if "left out" in w} == {

@@ -11,13 +11,17 @@ Regenerate them (and delete the ones of metrics that are gone) with one command,
 
     python -m tests.snapshots.update
     # or: CSFRAME_UPDATE_SNAPSHOTS=1 pytest tests/test_sql_snapshots.py
+
+Never under ``CI=true``: there the snapshots are what the generated SQL is checked against, and a
+run that rewrote them would pass whatever the SQL became (:class:`RefusedInCI`).
 """
 
 from __future__ import annotations
 
-__all__ = ["DIALECTS", "GRAIN", "START", "END", "SNAPSHOTS", "UPDATE_ENV", "UPDATE_COMMAND",
-           "render_all", "stored", "write", "main"]
+__all__ = ["DIALECTS", "GRAIN", "START", "END", "SNAPSHOTS", "UPDATE_ENV", "UPDATE_COMMAND", "RefusedInCI",
+           "refuse_in_ci", "render_all", "stored", "write", "main"]
 
+import os
 import sys
 from pathlib import Path
 
@@ -26,6 +30,16 @@ GRAIN, START, END = "month", "2024-01-01", "2024-07-01"
 SNAPSHOTS = Path(__file__).resolve().parent
 UPDATE_ENV = "CSFRAME_UPDATE_SNAPSHOTS"
 UPDATE_COMMAND = "python -m tests.snapshots.update"
+
+
+class RefusedInCI(RuntimeError):
+    """The snapshots are not rewritten under CI=true."""
+
+
+def refuse_in_ci() -> None:
+    if os.environ.get("CI") == "true":
+        raise RefusedInCI(f"CI=true: the SQL snapshots are not rewritten in CI, they are what the SQL is checked "
+                          f"against. Run `{UPDATE_COMMAND}` on your machine and commit the files.")
 
 
 def _session():
@@ -90,7 +104,8 @@ def stored(dialect: str) -> dict[str, str]:
 
 
 def write(rendered: dict[str, dict[str, str]]) -> list[str]:
-    """Write every snapshot that changed and delete stale ones; return what changed."""
+    """Write every snapshot that changed and delete stale ones; return what changed. Refused under CI=true."""
+    refuse_in_ci()
     changed = []
     for dialect, files in rendered.items():
         folder = SNAPSHOTS / dialect
@@ -107,6 +122,11 @@ def write(rendered: dict[str, dict[str, str]]) -> list[str]:
 
 
 def main() -> int:
+    try:
+        refuse_in_ci()
+    except RefusedInCI as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     changed = write(render_all())
     for line in changed:
         print(line)

@@ -563,7 +563,7 @@ def test_edge_cases_occur_for_other_seeds(seed: int) -> None:
 
 
 def test_round_trip_through_duckdb(data: demo.Dataset) -> None:
-    duckdb = pytest.importorskip("duckdb")
+    import duckdb
     con = duckdb.connect(":memory:")
     write_dataset(con, data)
     for table in data:
@@ -584,7 +584,7 @@ def test_round_trip_through_duckdb(data: demo.Dataset) -> None:
 
 
 def test_write_replaces_or_refuses_existing_tables(data: demo.Dataset) -> None:
-    duckdb = pytest.importorskip("duckdb")
+    import duckdb
     con = duckdb.connect()
     small = demo.generate(customers=20, end=END, sources={"customers", "costs"})
     write_dataset(con, small)
@@ -596,7 +596,7 @@ def test_write_replaces_or_refuses_existing_tables(data: demo.Dataset) -> None:
 
 
 def test_writer_round_trips_awkward_values() -> None:
-    duckdb = pytest.importorskip("duckdb")
+    import duckdb
     columns = tuple(
         demo.Column(n, t)
         for n, t in [
@@ -654,7 +654,7 @@ def test_writer_round_trips_awkward_values() -> None:
 
 
 def test_a_failed_write_leaves_nothing_behind() -> None:
-    duckdb = pytest.importorskip("duckdb")
+    import duckdb
     con = duckdb.connect()
     good = demo.Table("good", (demo.Column("x", "INTEGER"),), [(1,)])
     bad = demo.Table("bad", (demo.Column("x", "INTEGER"),), [(1, 2)])
