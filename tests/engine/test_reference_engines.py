@@ -5,18 +5,17 @@ generated history at a time, on DuckDB.  Loading a history into PostgreSQL or th
 example would cost seconds each, so here hypothesis draws :data:`PER_GRAIN` histories per grain
 (month, quarter, week) up front, derandomized (the same histories on every run), and they are
 loaded into each engine once, side by side: history ``i`` of grain ``g`` keeps its rows under ids
-prefixed ``g-i:`` and its customers carry ``history = "g-i"`` in ``customers``.  Then, per engine
-and grain, csframe runs
+prefixed ``"{g}-{i:02d}:"`` and its customers carry ``history = "{g}-{i:02d}"`` in ``customers``.
+Then csframe runs, in one query each,
 
 * every revenue variant (all 40) over the union of all histories, no ``--by``: the union is a
   history too, and the four variants that read ``costs`` (which cannot be split) are checked here;
 * every variant but those four ``--by history``: each group is one drawn history, so one query
   computes every history at once (each checked at every grain, whichever grain drew it);
-* at month grain, ``--by history, segment`` (segments NULL included);
+* at month grain, ``--by history, segment`` (segments NULL included)
 
-on PostgreSQL each of these at each grain, on DuckDB and the (slow) emulator one per grain.
-
-and each group's numbers must satisfy the MRR identity and equal the reference run on that
+(on PostgreSQL each of these at each grain, on DuckDB and the slow emulator one per grain), and
+each group's numbers must satisfy the MRR identity and equal the reference run on that
 group's rows alone, relative 1e-9 (``tests/reference/engines.py`` says why that tolerance).
 """
 
