@@ -14,7 +14,7 @@ Then csframe runs, in one query each,
   computes every history at once (each checked at every grain, whichever grain drew it);
 * at month grain, ``--by history, segment`` (segments NULL included)
 
-(on PostgreSQL each of these at each grain, on DuckDB and the slow emulator one per grain), and
+(on PostgreSQL each of these at each grain, and year ``--by history``; on DuckDB and the slow emulator one per grain), and
 each group's numbers must satisfy the MRR identity and equal the reference run on that
 group's rows alone, relative 1e-9 (``tests/reference/engines.py`` says why that tolerance).
 """
@@ -125,7 +125,8 @@ def first_balances(data: dict[str, list[dict[str, Any]]], grain: str, by: tuple[
             for g, cs in members.items()}
 
 
-CASES = [(g, by) for g in GRAINS for by in ((), ("history",))] + [("month", ("history", "segment"))]
+CASES = ([(g, by) for g in GRAINS for by in ((), ("history",))] + [("month", ("history", "segment"))]
+         + [("year", ("history",))])  # the month histories' 1 January boundaries, at year grain
 # The emulator takes 10-20 s a query (its data checks alone ~5 s), so every engine runs one case
 # per grain, together every key (the ``costs`` ones in the week union), --by and --by two
 # dimensions; PostgreSQL (fast) runs every case.  DuckDB runs each history alone, example by
