@@ -23,6 +23,7 @@ tests/engine/test_reference_engines.py runs the same comparison on PostgreSQL an
 from __future__ import annotations
 
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -68,7 +69,8 @@ def check_history(grain: str, data: dict[str, list[dict]], by: tuple[str, ...] =
     session = load(grain, data)
     result = session.compute(list(keys), grain=grain, start=starts[0], end=periods[-1][1].date(), by=by)
     got = eng.got_values(result, by)
-    assert sorted({k[2] for k in got}) == starts
+    # --by: "each distinct value among customers gets its rows", so no customers rows, no rows
+    assert sorted({k[2] for k in got}) == (starts if data["customers"] or not by else [])
 
     if by:
         groups = {tuple(c[d] for d in by) for c in data["customers"]}
@@ -89,37 +91,49 @@ _SETTINGS = settings(deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.g
                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-@settings(_SETTINGS, max_examples=40)
+@settings(_SETTINGS, max_examples=35)
 @given(data=strat.revenue_data("month"))
 def test_identity_and_reference_month(data):
     check_history("month", data)
 
 
-@settings(_SETTINGS, max_examples=40)
+@settings(_SETTINGS, max_examples=35)
 @given(data=strat.revenue_data("quarter"))
 def test_identity_and_reference_quarter(data):
     check_history("quarter", data)
 
 
-@settings(_SETTINGS, max_examples=35)
+@settings(_SETTINGS, max_examples=30)
 @given(data=strat.revenue_data("week"))
 def test_identity_and_reference_week(data):
     check_history("week", data)
 
 
-@settings(_SETTINGS, max_examples=15)
+@settings(_SETTINGS, max_examples=10)
 @given(data=strat.revenue_data("month"))
 def test_identity_and_reference_month_by_segment(data):
     check_history("month", data, ("segment",))
 
 
-@settings(_SETTINGS, max_examples=10)
+@settings(_SETTINGS, max_examples=8)
 @given(data=strat.revenue_data("quarter"))
 def test_identity_and_reference_quarter_by_segment(data):
     check_history("quarter", data, ("segment",))
 
 
-@settings(_SETTINGS, max_examples=10)
+@settings(_SETTINGS, max_examples=8)
 @given(data=strat.revenue_data("week"))
 def test_identity_and_reference_week_by_segment(data):
     check_history("week", data, ("segment",))
+
+
+def test_by_segment_without_customers_rows_gives_no_rows():
+    """Found by a long run of the property above: every customer without a ``customers`` row
+    leaves no group at all, so a split run has no rows (and the whole still counts them)."""
+    row = {"subscription_id": "s", "customer_id": "c", "started_at": strat.RANGE_START, "ended_at": None,
+           "mrr": Decimal("10.00"), "is_trial": False}
+    data = {"subscriptions": [row], "invoices": [], "renewals": [], "costs": [], "customers": []}
+    check_history("month", data, ("segment",))
+    check_history("month", data)
+    result = load("month", data).compute(["mrr"], start="2024-01-01", end="2024-02-01")
+    assert [r[-1] for r in result.rows] == [10]
