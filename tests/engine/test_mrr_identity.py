@@ -31,7 +31,6 @@ from hypothesis import HealthCheck, Phase, given, settings
 
 from csframe.core.session import Session
 from tests.reference import engines as eng
-from tests.reference import revenue as ref
 from tests.reference import strategies as strat
 from tests.support.projects import make_project
 
@@ -72,14 +71,7 @@ def check_history(grain: str, data: dict[str, list[dict]], by: tuple[str, ...] =
     # --by: "each distinct value among customers gets its rows", so no customers rows, no rows
     assert sorted({k[2] for k in got}) == (starts if data["customers"] or not by else [])
 
-    if by:
-        groups = {tuple(c[d] for d in by) for c in data["customers"]}
-        members = {g: {c["customer_id"] for c in data["customers"] if tuple(c[d] for d in by) == g} for g in groups}
-        m_first = {g: float(ref.Ledger(r for r in data["subscriptions"] if r["customer_id"] in members[g])
-                            .M(periods[0][0])) for g in groups}
-    else:
-        m_first = {(): float(ref.Ledger(data["subscriptions"]).M(periods[0][0]))}
-    errors = eng.identity_errors(got, m_first, starts)
+    errors = eng.identity_errors(got, eng.first_balances(data, periods[0][0], by), starts)
     assert not errors, "\n".join(errors)
 
     want = eng.reference_values(periods, grain, data, keys, by)

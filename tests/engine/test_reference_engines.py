@@ -30,7 +30,6 @@ from hypothesis import HealthCheck, Phase, given, settings
 from csframe.core.project import Project, SourceBinding
 from csframe.core.session import Session
 from tests.reference import engines as eng
-from tests.reference import revenue as ref
 from tests.reference import strategies as strat
 from tests.support.bigquery_emulator import PROJECT, bq_emulator  # noqa: F401 - the fixture
 
@@ -115,16 +114,6 @@ def reference(data: dict[str, list[dict[str, Any]]], grain: str, by: tuple[str, 
     return _WANT[(grain, by)]
 
 
-def first_balances(data: dict[str, list[dict[str, Any]]], grain: str, by: tuple[str, ...]) -> dict[Any, float]:
-    """M(start of the first period) per group, from the reference: the identity's starting point."""
-    first = strat.periods_for(grain)[0][0]
-    members: dict[Any, set[Any]] = {}
-    for c in data["customers"]:
-        members.setdefault(tuple(c[d] for d in by), set()).add(c["customer_id"])
-    return {g: float(ref.Ledger(r for r in data["subscriptions"] if not by or r["customer_id"] in cs).M(first))
-            for g, cs in members.items()}
-
-
 CASES = ([(g, by) for g in GRAINS for by in ((), ("history",))] + [("month", ("history", "segment"))]
          + [("year", ("history",))])  # the month histories' 1 January boundaries, at year grain
 # The emulator takes 10-20 s a query (its data checks alone ~5 s), so every engine runs one case
@@ -144,7 +133,7 @@ def test_identity_and_reference_on_every_engine(sessions, data, engine, grain, b
     got = eng.got_values(result, by)
     assert sorted({k[2] for k in got}) == starts
 
-    errors = eng.identity_errors(got, first_balances(data, grain, by), starts)
+    errors = eng.identity_errors(got, eng.first_balances(data, periods[0][0], by), starts)
     assert not errors, f"{engine}: {len(errors)} identity failures:\n" + "\n".join(errors[:20])
     wrong = eng.mismatches(got, reference(data, grain, by))
     assert not wrong, f"{engine}: {len(wrong)} values differ from the reference:\n" + "\n".join(wrong[:30])

@@ -33,6 +33,7 @@ __all__ = [
     "same",
     "got_values",
     "reference_values",
+    "first_balances",
     "identity_errors",
     "mismatches",
 ]
@@ -125,6 +126,14 @@ def reference_values(periods: Sequence[tuple[dt.datetime, dt.datetime]], grain: 
             if (metric, variant) in wanted:
                 out[(metric, variant, start, group)] = value
     return out
+
+
+def first_balances(data: Mapping[str, list[dict[str, Any]]], first: dt.datetime, by: Sequence[str] = (),
+                   ) -> dict[Group, float]:
+    """M(first) per ``--by`` group, from the reference: where the identity's chain of periods starts."""
+    groups = _groups(data, by) if by else {(): None}
+    return {g: float(ref.Ledger(r for r in data["subscriptions"] if members is None or r["customer_id"] in members)
+                     .M(first)) for g, members in groups.items()}
 
 
 def identity_errors(got: Mapping[tuple[str, str, dt.date, Group], float | None], m_first: Mapping[Group, float],
