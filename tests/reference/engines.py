@@ -7,9 +7,12 @@ histories at once) share what is here: the canonical tables typed as the contrac
 per ``--by`` group, the MRR identity on csframe's own numbers, and the comparison.
 
 Numbers are compared at relative 1e-9 with no absolute slack, except that an expected 0 accepts
-|got| ≤ 1e-12.  The reference is exact (Fractions); csframe returns a float (its DECIMAL sums
-converted, its ratios and month lengths computed in floating point on some engines), so the
-tolerance is the float rounding of a single result, not of money sums, which are exact.
+|got| ≤ 1e-12.  Why a tolerance at all: the reference is exact (Fractions), but csframe's
+``value`` column is a DOUBLE, so a value arrives rounded to a float (money sums are exact DECIMAL
+in the engine, then converted once; ratios, durations in months and products such as
+``arpa_x_lifespan`` take a few float roundings, ~1e-15 relative each).  1e-9 is far above that
+and far below any real mistake (a cent in a million).  The MRR identity is checked on csframe's
+own floats, to 1e-9 absolute: a handful of amounts of at most ~10^4 with two decimals.
 """
 
 from __future__ import annotations
