@@ -83,37 +83,37 @@ _SETTINGS = settings(deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.g
                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-@settings(_SETTINGS, max_examples=35)
+@settings(_SETTINGS, max_examples=25)
 @given(data=strat.revenue_data("month"))
 def test_identity_and_reference_month(data):
     check_history("month", data)
 
 
-@settings(_SETTINGS, max_examples=35)
+@settings(_SETTINGS, max_examples=25)
 @given(data=strat.revenue_data("quarter"))
 def test_identity_and_reference_quarter(data):
     check_history("quarter", data)
 
 
-@settings(_SETTINGS, max_examples=30)
+@settings(_SETTINGS, max_examples=20)
 @given(data=strat.revenue_data("week"))
 def test_identity_and_reference_week(data):
     check_history("week", data)
 
 
-@settings(_SETTINGS, max_examples=10)
+@settings(_SETTINGS, max_examples=8)
 @given(data=strat.revenue_data("month"))
 def test_identity_and_reference_month_by_segment(data):
     check_history("month", data, ("segment",))
 
 
-@settings(_SETTINGS, max_examples=8)
+@settings(_SETTINGS, max_examples=6)
 @given(data=strat.revenue_data("quarter"))
 def test_identity_and_reference_quarter_by_segment(data):
     check_history("quarter", data, ("segment",))
 
 
-@settings(_SETTINGS, max_examples=8)
+@settings(_SETTINGS, max_examples=6)
 @given(data=strat.revenue_data("week"))
 def test_identity_and_reference_week_by_segment(data):
     check_history("week", data, ("segment",))
