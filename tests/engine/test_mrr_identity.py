@@ -22,6 +22,7 @@ tests/engine/test_reference_engines.py runs the same comparison on PostgreSQL an
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -129,3 +130,21 @@ def test_by_segment_without_customers_rows_gives_no_rows():
     check_history("month", data)
     result = load("month", data).compute(["mrr"], start="2024-01-01", end="2024-02-01")
     assert [r[-1] for r in result.rows] == [10]
+
+
+def test_by_segment_groups_with_nothing_get_zero_and_null():
+    """A segment whose only customer never paid, and the NULL segment of a customer without rows:
+    every period has their rows, 0 for counts and sums, NULL for ratios (data-contract.md, --by)."""
+    row = {"subscription_id": "s", "customer_id": "c", "started_at": strat.RANGE_START, "ended_at": None,
+           "mrr": Decimal("10.00"), "is_trial": False}
+    customers = [{"customer_id": c, "created_at": strat.RANGE_START, "segment": s, "history": None}
+                 for c, s in (("c", "smb"), ("ghost", "ent"), ("c2", None))]
+    data = {"subscriptions": [row], "invoices": [], "renewals": [], "costs": [], "customers": customers}
+    check_history("month", data, ("segment",))
+    got = eng.got_values(load("month", data).compute(["mrr", "churn_rate"], start="2024-01-01", end="2024-02-01",
+                                                     by=("segment",)), ("segment",))
+    jan = dt.date(2024, 1, 1)
+    assert got == {("mrr", "default", jan, ("smb",)): 10, ("mrr", "default", jan, ("ent",)): 0,
+                   ("mrr", "default", jan, (None,)): 0, ("churn_rate", "lost_over_start", jan, ("smb",)): 0,
+                   ("churn_rate", "lost_over_start", jan, ("ent",)): None,
+                   ("churn_rate", "lost_over_start", jan, (None,)): None}
