@@ -38,6 +38,7 @@ __all__ = [
     "invoices_for",
     "renewals_for",
     "costs_rows",
+    "customers_for",
     "revenue_data",
 ]
 
@@ -232,9 +233,32 @@ def costs_rows(grain: str = "month") -> st.SearchStrategy[list[dict[str, Any]]]:
     return st.lists(one, max_size=15)
 
 
+SEGMENTS = ("smb", "mid", "ent")
+
+
+def customers_for(customers: list[Any], grain: str = "month", *, missing: bool = True,
+                  ) -> st.SearchStrategy[list[dict[str, Any]]]:
+    """A ``customers`` row per customer, ``segment`` one of SEGMENTS or NULL; with ``missing``,
+    some customers have no row at all (they belong to no ``--by`` group)."""
+    segment = st.sampled_from((*SEGMENTS, None))
+    present = st.sampled_from((True, True, True, False)) if missing else st.just(True)
+
+    @st.composite
+    def rows(draw: st.DrawFn) -> list[dict[str, Any]]:
+        out = []
+        for c in customers:
+            if draw(present):
+                out.append({"customer_id": c, "created_at": draw(instants(grain)), "segment": draw(segment),
+                            "history": None})
+        return out
+
+    return rows()
+
+
 @st.composite
 def revenue_data(draw: st.DrawFn, grain: str = "month") -> dict[str, list[dict[str, Any]]]:
-    """All four revenue sources at once, invoices and renewals for the same customers."""
+    """All four revenue sources at once, invoices and renewals for the same customers, and
+    ``customers`` rows for them (see :func:`customers_for`)."""
     subscriptions = draw(subscription_histories(grain))
     customers = customers_of(subscriptions)
     return {
@@ -242,4 +266,5 @@ def revenue_data(draw: st.DrawFn, grain: str = "month") -> dict[str, list[dict[s
         "invoices": draw(invoices_for(customers, grain)),
         "renewals": draw(renewals_for(customers, grain)),
         "costs": draw(costs_rows(grain)),
+        "customers": draw(customers_for(customers, grain)),
     }

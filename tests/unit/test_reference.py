@@ -23,10 +23,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 try:
+    from tests.reference import engines as eng
     from tests.reference import revenue as ref
     from tests.reference import strategies as strat
 except ImportError:  # pytest's default import mode does not put the repository root on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from tests.reference import engines as eng
     from tests.reference import revenue as ref
     from tests.reference import strategies as strat
 
@@ -405,6 +407,87 @@ def test_cac_crc_net_of_cac_and_ltv_to_cac() -> None:
     out = ref.revenue_metrics([(MAR, APR)], "month", rows, costs=costs)
     assert out[("customer_acquisition_cost", "default", date(2024, 3, 1))] is None
     assert out[("ltv_to_cac", "default", date(2024, 3, 1))] is None
+
+
+def test_arr_gross_expansion_cohort_retention_growth_and_net_renewal_mrr_by_hand() -> None:
+    # a stays at 100; b goes 100 -> 150 mid-February; c (60) leaves mid-February; d (40) and
+    # e (10) arrive mid-February.  S = {a, b, c}, E = {a, b, d, e}, A = {a, b, c, d, e}.
+    rows = [
+        sub("a", JAN, None, 100),
+        sub("b", JAN, MID_FEB, 100, subscription_id="b"), sub("b", MID_FEB, None, 150, subscription_id="b"),
+        sub("c", JAN, MID_FEB, 60),
+        sub("d", MID_FEB, None, 40),
+        sub("e", MID_FEB, None, 10),
+    ]
+    # M(start) = 260, M(end) = 300 = 260 + new 50 + expansion 50 - churned 60
+    assert feb(rows, "mrr") == 300
+    assert feb(rows, "arr") == 3_600  # 12 x 300
+    assert feb(rows, "expansion_rate", "gross_mrr") == pytest.approx(50 / 260)
+    assert feb(rows, "retention_rate", "cohort") == pytest.approx(2 / 3)  # |{a, b}| / |S|
+    assert feb(rows, "churn_rate", "lost_over_active") == pytest.approx(1 / 5)  # |{c}| / |A|
+    assert feb(rows, "customer_growth_rate") == pytest.approx(1 / 3)  # (4 - 3) / 3
+    # net_renewal_rate:mrr is net_revenue_retention: (260 + 50 - 0 - 60) / 260
+    assert feb(rows, "net_renewal_rate", "mrr") == pytest.approx(250 / 260)
+    assert feb(rows, "net_revenue_retention") == pytest.approx(250 / 260)
+    # cohort_net_change: S's MRR goes 260 -> 100 + 150 + 0 = 250
+    assert feb(rows, "expansion_rate", "cohort_net_change") == pytest.approx(-10 / 260)
+
+
+# ------------------------------------------------------------------------------------------
+# tests/reference/engines.py: the reference per --by group, the identity, the comparison
+# ------------------------------------------------------------------------------------------
+
+
+def test_reference_by_group_restricts_every_source_to_the_groups_customers() -> None:
+    data = {
+        "subscriptions": [sub("x", JAN, None, 10), sub("y", JAN, None, 20), sub("z", JAN, None, 30)],
+        "invoices": [inv("x", MID_FEB, 7), inv("z", MID_FEB, 5)],
+        "renewals": [{"contract_id": "k", "customer_id": "y", "due_at": date(2024, 2, 5), "value_up": 4,
+                      "renewed": True, "renewed_value": 6}],
+        "costs": [{"incurred_at": date(2024, 2, 5), "category": "retention", "amount": 30}],
+        # z has no customers row: it is in no group, but counts without --by
+        "customers": [{"customer_id": "x", "segment": "smb"}, {"customer_id": "y", "segment": None}],
+    }
+    keys = ["mrr:default", "arpu:invoiced", "net_renewal_rate:contracts"]
+    split = eng.reference_values(P_FEB, "month", data, keys, ("segment",))
+    assert split == {
+        ("mrr", "default", FEB_KEY, ("smb",)): 10, ("mrr", "default", FEB_KEY, (None,)): 20,
+        ("arpu", "invoiced", FEB_KEY, ("smb",)): 7, ("arpu", "invoiced", FEB_KEY, (None,)): 0,
+        ("net_renewal_rate", "contracts", FEB_KEY, ("smb",)): None,
+        ("net_renewal_rate", "contracts", FEB_KEY, (None,)): 1.5,
+    }
+    whole = eng.reference_values(P_FEB, "month", data, [*keys, "customer_retention_cost:default"])
+    assert whole[("mrr", "default", FEB_KEY, ())] == 60
+    assert whole[("arpu", "invoiced", FEB_KEY, ())] == 4  # 12 / 3 active
+    assert whole[("customer_retention_cost", "default", FEB_KEY, ())] == 10  # 30 / 3 kept
+    assert set(eng.COST_KEYS) == {"customer_acquisition_cost:default", "customer_retention_cost:default",
+                                  "customer_lifetime_value:net_of_cac", "ltv_to_cac:default"}
+    assert len(eng.ALL_KEYS) == 40 and len(eng.SPLIT_KEYS) == 36
+
+
+def test_identity_check_and_comparison_report_what_is_wrong() -> None:
+    p, q = date(2024, 2, 1), date(2024, 3, 1)
+
+    def period(m: float, new: float, churned: float, net_new: float) -> dict[tuple[str, str, date, Any], float]:
+        return {"mrr": m, "new_mrr": new, "churned_mrr": churned, "reactivation_mrr": 0, "expansion_mrr": 0,
+                "contraction_mrr": 0, "net_new_mrr": net_new}
+
+    def got(*values: dict[str, float]) -> dict[tuple[str, str, date, Any], float]:
+        return {(m, "default", d, ()): v for d, vals in zip((p, q), values) for m, v in vals.items()}
+
+    good = got(period(110, 20, 10, 10), period(100, 0, 10, -10))
+    assert eng.identity_errors(good, {(): 100}, [p, q]) == []
+    # March's mrr should be 110 - 10 = 100
+    assert len(eng.identity_errors(got(period(110, 20, 10, 10), period(90, 0, 10, -10)), {(): 100}, [p, q])) == 1
+    # net_new_mrr is not the sum of the movements
+    assert len(eng.identity_errors(got(period(110, 20, 10, 0), period(100, 0, 10, -10)), {(): 100}, [p, q])) == 1
+    want = dict(good)
+    assert eng.mismatches(good, want) == []
+    want[("arr", "default", p, ())] = 1_320
+    assert eng.mismatches(good, want) == [f"('arr', 'default', {p!r}, ()): csframe has no row, reference 1320"]
+    assert len(eng.mismatches({**good, ("mrr", "default", p, ()): 110 * (1 + 2e-9)}, dict(good))) == 1
+    assert eng.mismatches({**good, ("mrr", "default", p, ()): 110 * (1 + 5e-10)}, dict(good)) == []
+    assert len(eng.mismatches({**good, ("mrr", "default", p, ()): None}, dict(good))) == 1
 
 
 def test_unconfigured_sources_leave_their_metrics_out() -> None:
