@@ -185,7 +185,6 @@ class Session:
 
     def _relation_sql(self, name: str) -> str:
         from sqlglot import exp
-        import sqlglot
 
         b = self.project.sources[name]
         dialect = self._source_dialect()
@@ -193,10 +192,9 @@ class Session:
             from .compiler import source_table  # the same table the query reads
 
             return exp.select(exp.Star()).from_(source_table(b, dialect)).sql(dialect)
-        try:
-            return sqlglot.parse_one(b.sql, read=dialect).sql(dialect)
-        except sqlglot.errors.ParseError as e:
-            raise ProjectError(f"sources.{name}.sql: does not parse as {dialect} SQL: {e}") from None
+        from .source_names import source_query  # one read-only query, as the query reads it
+
+        return source_query(b, dialect).sql(dialect)
 
     def inspect_sources(self, names: Iterable[str], by: Sequence[str] = ()) -> tuple[list[contract_checks.Problem], dict[str, set[str]]]:
         """Missing tables and columns of the configured sources, and absent optional columns."""
