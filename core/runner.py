@@ -110,6 +110,7 @@ def run_plan(session: Any, plan: Plan, *, target: str | None = None, deadline: D
                 raise DataContractError(
                     "the sources break the data contract:\n  " + "\n  ".join(map(str, problems)),
                     problems=tuple(problems), hint="Fix the mapping under [sources] in csframe.toml, or the tables.")
+            plan = again(lambda: session.dimension_names(plan), "check")  # --by as the source spells it
             bad = again(lambda: session.check_data(plan.sources, plan.parameters, absent), "check")
             if bad and not plan.lenient:
                 raise DataContractError(

@@ -118,15 +118,32 @@ class Session:
                              hint="Map [sources.customers] in csframe.toml.")
         reserved = set(source("customers").column_names)
         for i, d in enumerate(by):
-            if d in reserved:
+            if d.lower() in reserved:
                 raise UsageError(f"--by {d}: {d} is a key column of customers, not a dimension")
-            if d in RESULT_COLUMNS:
+            if d.lower() in RESULT_COLUMNS:
                 raise UsageError(f"--by {d}: {d} is a name of csframe's own ({', '.join(RESULT_COLUMNS)}), so it "
                                  "cannot name a dimension",
                                  hint=f"Give the column another name in [sources.customers] sql = \"SELECT *, {d} AS "
                                       f"customer_{d} FROM …\", and use --by customer_{d}.")
-            if d in by[:i]:
-                raise UsageError(f"--by {d}: named twice", hint="Name each dimension once.")
+            if d.lower() in (b.lower() for b in by[:i]):
+                raise UsageError(f"--by {d}: named twice (names of dimensions are case-insensitive)",
+                                 hint="Name each dimension once.")
+
+    def dimension_names(self, plan: Plan) -> Plan:
+        """``plan`` with each ``--by`` name spelled as csframe writes it, whatever case it was
+        typed in: the name it is mapped under in ``[sources.customers] columns`` (``segment``
+        for ``columns = { segment = "Seg" }``), else the customers column's own name as the
+        source has it (``--by SEGMENT`` reads and writes ``segment``). One spelling per
+        dimension, so the rows of ``--by SEGMENT`` and ``--by segment`` are the same rows."""
+        if not plan.by:
+            return plan
+        binding = self.project.sources["customers"]
+        mapped = {k.lower(): k for k in binding.columns if k not in source("customers").column_names}
+        names = [mapped.get(d.lower(), d) for d in plan.by]
+        if any(n not in binding.columns for n in names):
+            columns = self.adapter().relation_columns(self._relation_sql("customers"))
+            names = [n if n in binding.columns else _column_named(n, columns) for n in names]
+        return plan if tuple(names) == plan.by else attrs.evolve(plan, by=tuple(names))
 
     def scans(self, plan: Plan, dialect: str, absent: Mapping[str, Iterable[str]] | None = None) -> dict[str, SourceScan]:
         absent = absent or {}
@@ -296,6 +313,7 @@ class Session:
 
             raise DataContractError("the sources break the data contract:\n  " + "\n  ".join(map(str, problems)),
                                     problems=tuple(problems))
+        plan = self.dimension_names(plan)
         out = [(f"data-contract checks of {src.name}", adapter.dry_run(sql))
                for src, _, _, sql in self.check_queries(plan.sources, plan.parameters, absent)]
         _, sql = self.compile(plan, absent=absent)
@@ -338,6 +356,18 @@ class Session:
 
         values = resolve_parameters(self.registry, self.graph, keys, self.project.parameters, params or {})
         return fingerprints(self.registry, self.graph, keys, values)
+
+
+def _column_named(name: str, columns: Sequence[str]) -> str:
+    """The column of ``columns`` that ``name`` names: the same text, else the one equal to it
+    ignoring case (a usage error when several are); ``name`` itself when none is."""
+    if name in columns:
+        return name
+    same = [c for c in columns if c.lower() == name.lower()]
+    if len(same) > 1:
+        raise UsageError(f"--by {name}: customers has {len(same)} columns of that name in different cases "
+                         f"({', '.join(sorted(same))})", hint="Name one with its exact case.")
+    return same[0] if same else name
 
 
 def configured_sources(project: Project) -> list[str]:
