@@ -110,6 +110,7 @@ class Session:
         plan = build_plan(self.registry, self.graph, request, values)
         if plan.by:
             self._check_dimensions(plan.by)
+            plan = self._mapped_dimensions(plan)
         return plan
 
     def _check_dimensions(self, by: Sequence[str]) -> None:
@@ -129,18 +130,26 @@ class Session:
                 raise UsageError(f"--by {d}: named twice (names of dimensions are case-insensitive)",
                                  hint="Name each dimension once.")
 
+    def _mapped_dimensions(self, plan: Plan) -> Plan:
+        """``plan`` with each ``--by`` name that a ``[sources.customers] columns`` key names,
+        whatever its case, spelled as that key."""
+        binding = self.project.sources.get("customers")
+        if not plan.by or binding is None:
+            return plan
+        mapped = {k.lower(): k for k in binding.columns if k not in source("customers").column_names}
+        names = tuple(mapped.get(d.lower(), d) for d in plan.by)
+        return plan if names == plan.by else attrs.evolve(plan, by=names)
+
     def dimension_names(self, plan: Plan) -> Plan:
         """``plan`` with each ``--by`` name spelled as csframe writes it, whatever case it was
         typed in: the name it is mapped under in ``[sources.customers] columns`` (``segment``
         for ``columns = { segment = "Seg" }``), else the customers column's own name as the
         source has it (``--by SEGMENT`` reads and writes ``segment``). One spelling per
         dimension, so the rows of ``--by SEGMENT`` and ``--by segment`` are the same rows."""
-        if not plan.by:
-            return plan
-        binding = self.project.sources["customers"]
-        mapped = {k.lower(): k for k in binding.columns if k not in source("customers").column_names}
-        names = [mapped.get(d.lower(), d) for d in plan.by]
-        if any(n not in binding.columns for n in names):
+        plan = self._mapped_dimensions(plan)
+        binding = self.project.sources["customers"] if plan.by else None
+        names = list(plan.by)
+        if binding is not None and any(n not in binding.columns for n in names):
             columns = self.adapter().relation_columns(self._relation_sql("customers"))
             names = [n if n in binding.columns else _column_named(n, columns) for n in names]
         return plan if tuple(names) == plan.by else attrs.evolve(plan, by=tuple(names))
