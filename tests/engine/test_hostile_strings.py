@@ -29,7 +29,7 @@ import re
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from csframe.core.dataset import Column, Dataset, Table
@@ -297,6 +297,9 @@ def test_hostile_strings_are_values_never_sql(engines, engine_name):
     checked = []
 
     @SETTINGS
+    @example(v=NASTY[0], target="x; DROP TABLE events")  # the issue's probe
+    @example(v="a\x00b", target="t\x00")  # NUL: PostgreSQL text cannot hold it
+    @example(v="x" * 100_000, target="'" * 100)
     @given(v=HOSTILE, target=st.one_of(st.sampled_from(NASTY), st.text(min_size=1, max_size=40)).filter(
         lambda t: not re.fullmatch(r"[A-Za-z0-9_$.-]+", t)))  # not a table name: each is refused
     def run(v: str, target: str) -> None:
@@ -336,3 +339,47 @@ def test_search_path_schema_is_a_quoted_identifier(pg_dsn):
         assert _run(engine, sources, "activation_rate", params={"activation_event": "activated"}) == 0.5
     finally:
         engine.drop()
+
+
+# -- BigQuery's analyzer: identifiers --------------------------------------------------------------
+# BigQuery (and its emulator) names tables and columns more strictly than a user string, so the
+# identifier paths are proven on Google's own analyzer (ZetaSQL): a catalog declares a table
+# named v with a column named v, and customers with a dimension column named v; the query
+# csframe compiles for BigQuery — events read from table v, its name column mapped to v, split
+# --by v, v also the activation_event — must resolve every name (as it is, quoted), with the
+# values as the adapter sends them (query parameters).
+
+from tests.support.zetasql import zetasql  # noqa: E402,F401 - the fixture
+
+
+@SETTINGS
+@example(v=NASTY[0])
+@example(v="x" * 100_000)
+@given(v=HOSTILE.filter(lambda v: "." not in v and v.lower() not in (
+    "customer_id", "created_at", "user_id", "occurred_at", "metric", "variant", "period_start", "period_end", "value",
+    "grp") and "\x00" not in v))
+def _analyzes(zetasql, v):  # noqa: F811
+    from csframe.adapters.bigquery import parameterize
+
+    catalog = zetasql.register_catalog({
+        "customers": [("customer_id", "STRING"), ("created_at", "DATETIME"), (v, "STRING")],
+        v: [("user_id", "STRING"), ("customer_id", "STRING"), (v, "STRING"), ("occurred_at", "DATETIME")],
+    })
+    quoted = '"' + v.replace('"', '""') + '"'
+    sources = {"customers": SourceBinding("customers", table="customers"),
+               "events": SourceBinding("events", table=quoted, columns={"name": v})}
+    s = Session.open(project=Project(dir=None, adapter={"name": "bigquery", "project": PROJECT, "dataset": "d"},
+                                     sources=sources), entry_points=False)
+    try:
+        request = s.request([s.graph.parse_key("activation_rate")], **JAN, by=[v])
+        _, sql = s.compile(s.plan(request, {"activation_event": v if v.strip() else "activated"}))  # no blank name
+    finally:
+        s.close()
+    text, params = parameterize(sql)
+    assert v in [value for _, _, value in params] or not v.strip(), "the value is a query parameter"
+    error = zetasql.analyze(text, catalog, params={name: kind for name, kind, _ in params})
+    assert error is None, (v[:80], error)
+
+
+def test_hostile_identifiers_resolve_in_bigquerys_analyzer(zetasql):  # noqa: F811
+    _analyzes(zetasql)
