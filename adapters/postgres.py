@@ -14,6 +14,9 @@ from csframe.core.hookspecs import hookimpl
 
 
 _PG_TYPES = {"DOUBLE": "DOUBLE PRECISION", "VARCHAR": "TEXT"}
+# again in each transaction: a source's own SQL may call set_config() and turn it off for the
+# session while an earlier query of the run reads it
+_STANDARD_STRINGS = "SET LOCAL standard_conforming_strings = on"
 
 
 def _host_of(dsn: str) -> str:
@@ -143,6 +146,7 @@ class PostgresAdapter:
         try:
             with con.transaction(), con.cursor() as cur:
                 cur.execute("SET TRANSACTION READ ONLY")
+                cur.execute(_STANDARD_STRINGS)
                 local_timeout(cur, self.deadline, self.timeout_ms)
                 cur.execute(sql)
                 return cur.fetchall()
@@ -162,6 +166,7 @@ class PostgresAdapter:
         try:
             with con.transaction(), con.cursor() as cur:
                 cur.execute("SET TRANSACTION READ ONLY")
+                cur.execute(_STANDARD_STRINGS)
                 local_timeout(cur, self.deadline, self.timeout_ms)
                 cur.execute(f"SELECT * FROM ({relation_sql}) AS t LIMIT 0")
                 return [d.name for d in cur.description]

@@ -383,3 +383,14 @@ def _analyzes(zetasql, v):  # noqa: F811
 
 def test_hostile_identifiers_resolve_in_bigquerys_analyzer(zetasql):  # noqa: F811
     _analyzes(zetasql)
+
+
+def test_a_source_query_cannot_turn_standard_conforming_strings_off(pg_dsn, pg_schema):
+    """A ``sql`` source that calls set_config() turns the setting off for the session while the
+    run's checks read it; every query csframe sends still runs with it on (SET LOCAL)."""
+    engine = Postgres(pg_dsn, pg_schema, scs_off=False)
+    engine.load([_customers("dim"), _events("activated")])
+    sources = {"customers": SourceBinding("customers", sql="SELECT *, set_config('standard_conforming_strings', "
+                                                            "'off', false) AS x FROM customers"),
+               "events": SourceBinding("events", table="events")}
+    assert _run(engine, sources, "activation_rate", params={"activation_event": "nosuchevent\\' OR TRUE --"}) == 0.0
