@@ -394,3 +394,22 @@ def test_a_source_query_cannot_turn_standard_conforming_strings_off(pg_dsn, pg_s
                                                             "'off', false) AS x FROM customers"),
                "events": SourceBinding("events", table="events")}
     assert _run(engine, sources, "activation_rate", params={"activation_event": "nosuchevent\\' OR TRUE --"}) == 0.0
+
+
+def test_postgres_reads_a_source_s_columns_read_only(pg_dsn, pg_schema):
+    """Reading a source's columns (``SELECT * FROM (<source>) AS t LIMIT 0``) runs in a READ ONLY
+    transaction, like every other query: an IMMUTABLE function, which PostgreSQL evaluates while
+    it plans the query, sees ``transaction_read_only`` on."""
+    import psycopg
+
+    engine = Postgres(pg_dsn, pg_schema, scs_off=False)
+    engine.load([_customers("dim")])
+    with psycopg.connect(pg_dsn, autocommit=True) as con:
+        con.execute(f'CREATE FUNCTION "{pg_schema}".read_only() RETURNS text IMMUTABLE LANGUAGE plpgsql AS $$ '
+                    "BEGIN IF current_setting('transaction_read_only') <> 'on' THEN "
+                    "RAISE EXCEPTION 'not read only'; END IF; RETURN 'yes'; END $$")
+    s = engine.session({"customers": SourceBinding("customers", sql="SELECT *, read_only() AS ro FROM customers")})
+    try:
+        assert "ro" in s.adapter().relation_columns(s._relation_sql("customers"))
+    finally:
+        s.close()
