@@ -20,7 +20,7 @@ import attrs
 from . import contract_checks
 from .compiler import OUTPUT_COLUMNS, Compiled, SourceScan, compile_plan
 from .contract import SOURCES, source
-from .errors import MetricFailedError, ProjectError, UsageError, did_you_mean
+from .errors import MetricFailedError, UsageError, did_you_mean
 from .graph import Graph, Key
 from .periods import default_range, grain as to_grain
 from .parameters import checked_overrides, resolve_parameters

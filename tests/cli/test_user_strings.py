@@ -5,7 +5,6 @@ dimension whatever its case."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest
@@ -13,7 +12,6 @@ import pytest
 from tests.cli.test_cli import RANGE, _CUSTOMERS, _subscriptions, cs, expect, ok, parse_csv
 from tests.support.projects import make_project
 
-T = dt.datetime
 
 
 @pytest.fixture(scope="module")
