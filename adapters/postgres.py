@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from csframe.core.errors import EngineUnavailableError, MetricFailedError, ProjectError, RunTimeoutError
+from csframe.core.errors import EngineUnavailableError, MetricFailedError, ProjectError, RunTimeoutError, UsageError
 from csframe.core.hookspecs import hookimpl
 from csframe.core.settings import want_int, want_str
 
@@ -18,6 +18,9 @@ from .postgres_dialect import TRANSFORMS
 
 _MAX_TIMEOUT_MS = 2_147_483_647  # PostgreSQL's statement_timeout is an int4 of milliseconds
 _PG_TYPES = {"DOUBLE": "DOUBLE PRECISION", "VARCHAR": "TEXT"}
+# again in each transaction: a source's own SQL may call set_config() and turn it off for the
+# session while an earlier query of the run reads it
+_STANDARD_STRINGS = "SET LOCAL standard_conforming_strings = on"
 
 
 def _host_of(dsn: str) -> str:
@@ -51,6 +54,15 @@ def _lost(error: Exception, con: Any) -> bool:
     state = getattr(error, "sqlstate", None) or ""
     return isinstance(error, psycopg.OperationalError) and (
         state.startswith("08") or state in _LOST_STATES or (con is not None and con.closed))
+
+
+def _refuse_nul(sql: str) -> None:
+    """PostgreSQL text cannot hold the NUL character: a value with one is refused (exit 2)
+    before it is sent, rather than failing in the driver."""
+    if "\x00" in sql:
+        raise UsageError("postgres cannot store the NUL character (\\x00) in text: a --param value, --by name, "
+                         "column mapping or table name of this run contains one",
+                         hint="Remove the NUL character from the value (PostgreSQL text never holds it).")
 
 
 class PostgresAdapter:
@@ -101,8 +113,15 @@ class PostgresAdapter:
             # csframe's one query has many CTEs whose row estimates multiply into huge costs,
             # which makes PostgreSQL JIT-compile it for seconds; the query itself runs in ms.
             cur.execute("SET jit = off")
+            # csframe's SQL writes strings as standard literals ('it''s', a backslash is a
+            # backslash): with standard_conforming_strings off (a database or role setting) a
+            # backslash in a value would escape its closing quote and the rest run as SQL
+            cur.execute("SET standard_conforming_strings = on")
             if self.schema:
-                cur.execute("SELECT set_config('search_path', %s, false)", (f'"{self.schema}",public',))
+                from psycopg import sql
+
+                path = sql.SQL(", ").join([sql.Identifier(str(self.schema)), sql.Identifier("public")])
+                cur.execute("SELECT set_config('search_path', %s, false)", (path.as_string(self.con),))
             if self.timeout_ms:
                 cur.execute("SELECT set_config('statement_timeout', %s, false)", (str(self.timeout_ms),))
 
@@ -128,10 +147,12 @@ class PostgresAdapter:
 
         from .postgres_write import local_timeout, timed_out
 
+        _refuse_nul(sql)
         con = self._require()
         try:
             with con.transaction(), con.cursor() as cur:
                 cur.execute("SET TRANSACTION READ ONLY")
+                cur.execute(_STANDARD_STRINGS)
                 local_timeout(cur, self.deadline, self.timeout_ms)
                 cur.execute(sql)
                 return cur.fetchall()
@@ -150,9 +171,12 @@ class PostgresAdapter:
 
         from .postgres_write import local_timeout, timed_out
 
+        _refuse_nul(relation_sql)
         con = self._require()
         try:
             with con.transaction(), con.cursor() as cur:
+                cur.execute("SET TRANSACTION READ ONLY")
+                cur.execute(_STANDARD_STRINGS)
                 local_timeout(cur, self.deadline, self.timeout_ms)
                 cur.execute(f"SELECT * FROM ({relation_sql}) AS t LIMIT 0")
                 return [(d.name, d.type_display) for d in cur.description]

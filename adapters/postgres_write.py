@@ -21,7 +21,7 @@ right type families, read from ``pg_attribute``
 
 from __future__ import annotations
 
-__all__ = ["check_target", "existing_columns", "write_results", "local_timeout", "is_transient", "timed_out"]
+__all__ = ["pg_target", "check_target", "existing_columns", "write_results", "local_timeout", "is_transient", "timed_out"]
 
 from collections.abc import Sequence
 from typing import Any
@@ -43,6 +43,7 @@ from csframe.core.writeback import (
 
 _DIALECT = "postgres"
 _STAGING = "csframe_staging"
+_MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL truncates a longer name
 # SQLSTATEs of connection failures that trying again will not fix: bad password or
 # authorisation, unknown database or role, bad connection parameters
 _PERMANENT = {"28000", "28P01", "3D000", "42704", "08P01"}
@@ -119,13 +120,26 @@ def _check(cur: Any, table: exp.Table, columns: Sequence[tuple[str, str]], name:
         check_shape(name, existing, columns, lambda t: _SPELLED.get(t, t))
 
 
+def pg_target(name: str) -> exp.Table:
+    """``name`` as a target table (:func:`csframe.core.writeback.target_table`); a part longer
+    than PostgreSQL's 63 bytes is a usage error: PostgreSQL would cut it silently, and two
+    long names that differ after byte 63 would name the same table."""
+    table = target_table(name)
+    for part in (table.catalog, table.db, table.name):
+        if part and len(part.encode("utf-8")) > _MAX_IDENTIFIER_BYTES:
+            raise UsageError(f"--target {name}: {part[:20]}… is {len(part.encode('utf-8'))} bytes long; PostgreSQL "
+                             f"names are at most {_MAX_IDENTIFIER_BYTES} bytes (it would cut the name silently)",
+                             hint=f"Use a table name of at most {_MAX_IDENTIFIER_BYTES} characters.")
+    return table
+
+
 def check_target(con: Any, name: str, columns: Sequence[tuple[str, str]], deadline: Any = None,
                  configured_ms: int = 0) -> None:
     """The pre-flight of a run that writes ``name``: a missing schema or an existing table of
     another shape is a usage error (exit 2). Read-only: nothing is created or locked."""
     import psycopg
 
-    table = target_table(name)
+    table = pg_target(name)
     try:
         with con.transaction(), con.cursor() as cur:
             cur.execute("SET TRANSACTION READ ONLY")
@@ -141,7 +155,7 @@ def write_results(con: Any, name: str, columns: Sequence[tuple[str, str]], rows:
                   keys: Sequence[str], deadline: Any = None, configured_ms: int = 0) -> int:
     from psycopg import sql
 
-    table = target_table(name)
+    table = pg_target(name)
     parts = [p for p in (table.catalog, table.db, table.name) if p]
     ident = sql.Identifier(*parts)
     staging = exp.Table(this=exp.to_identifier(_STAGING, quoted=True))

@@ -25,6 +25,7 @@ from .formula import WHOLE_PREFIX, bind_placeholders, bottom_up, expand_macros, 
 from .graph import Key
 from .plan import Plan
 from .project import SourceBinding
+from .source_names import TABLE_HINT, source_query, table_parts
 from .registry import Registry
 
 OUTPUT_COLUMNS = ("metric", "variant", "period_start", "period_end")
@@ -86,14 +87,14 @@ def _cte(name: str, query: exp.Query, step: str) -> tuple[str, exp.Query, str]:
 
 
 def source_table(binding: SourceBinding, dialect: str) -> exp.Table:
-    """The table a source is mapped to, every part quoted: the name is taken literally."""
-    try:
-        table = exp.to_table(binding.table, dialect=dialect)
-    except sqlglot.errors.ParseError:
-        raise ProjectError(f"sources.{binding.name}.table: {binding.table!r} is not a table name") from None
-    for part in table.parts:
-        part.set("quoted", True)
-    return table
+    """The table a source is mapped to, every part quoted: the name is taken literally.
+    ``table`` is a dotted identifier only (:func:`csframe.core.source_names.table_parts`)."""
+    parts = table_parts(binding.table) if isinstance(binding.table, str) else None
+    if parts is None:
+        raise ProjectError(f"sources.{binding.name}.table: {str(binding.table)[:80]!r} is not a table name",
+                           hint=TABLE_HINT)
+    ident = [exp.to_identifier(p, quoted=True) for p in reversed(parts)] + [None, None]
+    return exp.Table(this=ident[0], db=ident[1], catalog=ident[2])
 
 
 def source_scan(src: Source, scan: SourceScan, by: tuple[str, ...] = (), grouped: bool = False,
@@ -107,12 +108,7 @@ def source_scan(src: Source, scan: SourceScan, by: tuple[str, ...] = (), grouped
     if b.table is not None:
         from_: exp.Expression = source_table(b, scan.dialect).as_("t")
     else:
-        try:
-            inner = sqlglot.parse_one(b.sql, read=scan.dialect)
-        except sqlglot.errors.ParseError as e:
-            raise ProjectError(f"sources.{src.name}.sql: does not parse as {scan.dialect} SQL: {e}") from None
-        if not isinstance(inner, exp.Query):
-            raise ProjectError(f"sources.{src.name}.sql: must be a SELECT")
+        inner = source_query(b, scan.dialect)
         inner.meta["user_sql"] = True  # written in the engine's dialect: dialect transforms leave it alone
         from_ = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("t")))
     selects: list[exp.Expression] = []

@@ -110,6 +110,7 @@ def run_plan(session: Any, plan: Plan, *, target: str | None = None, deadline: D
             problems, absent = again(lambda: session.inspect_sources(plan.sources, plan.by), "check")
             if problems:
                 raise mapping_error(problems)
+            plan = again(lambda: session.dimension_names(plan), "check")  # --by as the source spells it
             checked = again(lambda: session.check_data(plan.sources, plan.parameters, absent), "check")
             bad = [p for p in checked if p.severity == "error"]
             if bad and not plan.lenient:

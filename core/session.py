@@ -128,6 +128,7 @@ class Session:
         plan = build_plan(self.registry, self.graph, request, values)
         if plan.by:
             self._check_dimensions(plan.by)
+            plan = self._mapped_dimensions(plan)
         return plan
 
     def _check_dimensions(self, by: Sequence[str]) -> None:
@@ -136,15 +137,40 @@ class Session:
                              hint="Map [sources.customers] in csframe.toml.")
         reserved = set(source("customers").column_names)
         for i, d in enumerate(by):
-            if d in reserved:
+            if d.lower() in reserved:
                 raise UsageError(f"--by {d}: {d} is a key column of customers, not a dimension")
-            if d in RESULT_COLUMNS:
+            if d.lower() in RESULT_COLUMNS:
                 raise UsageError(f"--by {d}: {d} is a name of csframe's own ({', '.join(RESULT_COLUMNS)}), so it "
                                  "cannot name a dimension",
                                  hint=f"Give the column another name in [sources.customers] sql = \"SELECT *, {d} AS "
                                       f"customer_{d} FROM …\", and use --by customer_{d}.")
-            if d in by[:i]:
-                raise UsageError(f"--by {d}: named twice", hint="Name each dimension once.")
+            if d.lower() in (b.lower() for b in by[:i]):
+                raise UsageError(f"--by {d}: named twice (names of dimensions are case-insensitive)",
+                                 hint="Name each dimension once.")
+
+    def _mapped_dimensions(self, plan: Plan) -> Plan:
+        """``plan`` with each ``--by`` name that a ``[sources.customers] columns`` key names,
+        whatever its case, spelled as that key."""
+        binding = self.project.sources.get("customers")
+        if not plan.by or binding is None:
+            return plan
+        mapped = {k.lower(): k for k in binding.columns if k not in source("customers").column_names}
+        names = tuple(mapped.get(d.lower(), d) for d in plan.by)
+        return plan if names == plan.by else attrs.evolve(plan, by=names)
+
+    def dimension_names(self, plan: Plan) -> Plan:
+        """``plan`` with each ``--by`` name spelled as csframe writes it, whatever case it was
+        typed in: the name it is mapped under in ``[sources.customers] columns`` (``segment``
+        for ``columns = { segment = "Seg" }``), else the customers column's own name as the
+        source has it (``--by SEGMENT`` reads and writes ``segment``). One spelling per
+        dimension, so the rows of ``--by SEGMENT`` and ``--by segment`` are the same rows."""
+        plan = self._mapped_dimensions(plan)
+        binding = self.project.sources["customers"] if plan.by else None
+        names = list(plan.by)
+        if binding is not None and any(n not in binding.columns for n in names):
+            columns = self.adapter().relation_columns(self._relation_sql("customers"))
+            names = [n if n in binding.columns else _column_named(n, columns) for n in names]
+        return plan if tuple(names) == plan.by else attrs.evolve(plan, by=tuple(names))
 
     def scans(self, plan: Plan, dialect: str, absent: Mapping[str, Iterable[str]] | None = None) -> dict[str, SourceScan]:
         absent = absent or {}
@@ -210,7 +236,6 @@ class Session:
 
     def _relation_sql(self, name: str) -> str:
         from sqlglot import exp
-        import sqlglot
 
         b = self.project.sources[name]
         dialect = self._source_dialect()
@@ -218,10 +243,9 @@ class Session:
             from .compiler import source_table  # the same table the query reads
 
             return exp.select(exp.Star()).from_(source_table(b, dialect)).sql(dialect)
-        try:
-            return sqlglot.parse_one(b.sql, read=dialect).sql(dialect)
-        except sqlglot.errors.ParseError as e:
-            raise ProjectError(f"sources.{name}.sql: does not parse as {dialect} SQL: {e}") from None
+        from .source_names import source_query  # one read-only query, as the query reads it
+
+        return source_query(b, dialect).sql(dialect)
 
     def inspect_sources(self, names: Iterable[str], by: Sequence[str] = ()) -> tuple[list[contract_checks.Problem], dict[str, set[str]]]:
         """Missing tables and columns of the configured sources (mistakes of the project file,
@@ -354,6 +378,7 @@ class Session:
         problems, absent = self.inspect_sources(plan.sources, plan.by)
         if problems:
             raise mapping_error(problems)
+        plan = self.dimension_names(plan)
         out = [(f"data-contract checks of {src.name}", adapter.dry_run(sql))
                for src, _, _, sql in self.check_queries(plan.sources, plan.parameters, absent)]
         _, sql = self.compile(plan, absent=absent)
@@ -411,6 +436,18 @@ def mapping_error(problems: Sequence[contract_checks.Problem]) -> ProjectError:
         "the project file maps sources to tables or columns that do not exist:\n  " + "\n  ".join(map(str, problems)),
         hint="Fix those keys of csframe.toml (or create the tables and columns); "
              "a column named otherwise is mapped with [sources.<name>] columns = { canonical = \"yours\" }.")
+
+
+def _column_named(name: str, columns: Sequence[str]) -> str:
+    """The column of ``columns`` that ``name`` names: the same text, else the one equal to it
+    ignoring case (a usage error when several are); ``name`` itself when none is."""
+    if name in columns:
+        return name
+    same = [c for c in columns if c.lower() == name.lower()]
+    if len(same) > 1:
+        raise UsageError(f"--by {name}: customers has {len(same)} columns of that name in different cases "
+                         f"({', '.join(sorted(same))})", hint="Name one with its exact case.")
+    return same[0] if same else name
 
 
 def configured_sources(project: Project) -> list[str]:
