@@ -13,6 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from ..errors import CsframeError, UsageError
 from ..frames import require
 
 IMAGE_FORMATS = ("png", "svg")
@@ -63,7 +64,11 @@ def write_image(nodes: list[str], edges: list[tuple[str, str]], fmt: str, output
     import matplotlib
 
     target = Path(output)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as e:
+        raise UsageError(f"--output {output}: cannot write there ({e.strerror})",
+                         hint="Name a file in a directory you can write to.") from None
     try:
         with os.fdopen(fd, "wb") as f, matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "csframe"}):
             # svg: labels as text (searchable), no creation date: the same graph gives the same file
@@ -72,6 +77,10 @@ def write_image(nodes: list[str], edges: list[tuple[str, str]], fmt: str, output
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp's file is private; an image is not
         os.replace(tmp, target)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise CsframeError(f"--output {output}: could not write the image ({e.strerror or e})",
+                           hint="Nothing was written; free some space or choose another place.") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

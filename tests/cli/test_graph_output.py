@@ -70,7 +70,8 @@ def test_a_failed_drawing_leaves_no_file(project, tmp_path, monkeypatch):
     monkeypatch.setattr(Figure, "savefig", broken_savefig)
     out = tmp_path / "ltv.png"
     r = _invoke(project, "--format", "png", "--output", str(out))
-    assert r.exit_code == 1 and "No space left on device" in r.output, r.output
+    assert r.exit_code == 1, r.output
+    assert "could not write the image (No space left on device)" in r.output and "bug" not in r.output, r.output
     assert _leftovers(tmp_path) == []
 
 
@@ -95,3 +96,10 @@ def test_a_reader_that_left_is_named(project, fmt):
     assert p.wait(timeout=120) == 1, err
     assert "broken pipe" in err and "--format png --output FILE" in err, err
     assert "Traceback" not in err and err.count("error:") == 1, err
+
+
+def test_an_output_where_nothing_can_be_written(project):
+    expect(cs("graph", "ltv_to_cac", "--format", "svg", "-o", "/proc/ltv.svg", project=project), 2,
+           "--output /proc/ltv.svg: cannot write there", "Name a file")
+    expect(cs("graph", "ltv_to_cac", "--format", "svg", "-o", "/nonexistent/ltv.svg", project=project), 2,
+           "directory /nonexistent does not exist")
