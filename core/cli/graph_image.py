@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..errors import CsframeError, UsageError
+from ..errors import CsframeError, MissingDependencyError, UsageError
 from ..frames import require
 
 IMAGE_FORMATS = ("png", "svg")
@@ -21,8 +21,6 @@ _EXTRA_HINT = "pip install 'csframe[graph]'  (matplotlib and networkx; no graphv
 
 
 def _modules():
-    from ..errors import MissingDependencyError
-
     try:
         nx = require("networkx", "graph --format png/svg")
         require("matplotlib", "graph --format png/svg")

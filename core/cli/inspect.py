@@ -12,7 +12,7 @@ from ..errors import CsframeError, UsageError
 from ..left_out import describe
 from ..periods import GRAINS
 from .app import cli, common, open_session, parse_params
-from .graph_image import IMAGE_FORMATS
+from .graph_image import IMAGE_FORMATS, write_image
 
 
 @cli.command("list")
@@ -216,8 +216,8 @@ def _echo_to_pipe(text: str) -> None:
 def graph(project_dir, metric, fmt, output):
     """The dependency graph of one metric or of all, as text, DOT (pipe it to `dot -Tpng`), or a png/svg image."""
     if fmt in IMAGE_FORMATS and output in (None, "-"):
-        raise UsageError(f"--format {fmt} writes an image file: give --output FILE",
-                         hint=f"e.g. csframe graph {metric or ''} --format {fmt} --output graph.{fmt}".replace("  ", " "))
+        example = " ".join(["csframe graph", *([metric] if metric else []), f"--format {fmt} --output graph.{fmt}"])
+        raise UsageError(f"--format {fmt} writes an image file: give --output FILE", hint=f"e.g. {example}")
     if fmt not in IMAGE_FORMATS and output is not None:
         raise UsageError(f"--output is for --format png or svg; --format {fmt} writes to stdout",
                          hint=f"Redirect it: csframe graph ... --format {fmt} > FILE")
@@ -230,8 +230,6 @@ def graph(project_dir, metric, fmt, output):
         else:
             keys = [(rv.metric, rv.variant.name) for rv in s.registry.all_variants()]
         if fmt in IMAGE_FORMATS:
-            from .graph_image import write_image
-
             variants = [f"{k[0]}:{k[1]}" for key in keys for k in s.graph.resolve(key).variants]
             write_image(variants, _edges(s, keys), fmt, output)
             click.echo(f"wrote {output}", err=True)
