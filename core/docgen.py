@@ -133,11 +133,13 @@ def cli_reference() -> str:
 
     _load_commands()
     out = ["# CLI reference", "", "Generated from the commands' `--help` by `python -m csframe.core.docgen docs`.", ""]
-    ctx = click.Context(cli, info_name="csframe", terminal_width=100, max_content_width=100)
+    # the group's own context settings (-h beside --help), as `csframe` itself runs with
+    settings = {**cli.context_settings, "terminal_width": 100, "max_content_width": 100}
+    ctx = click.Context(cli, info_name="csframe", **settings)
     out += ["## `csframe`", "", "```", cli.get_help(ctx), "```", ""]
     for name in sorted(cli.commands):
         cmd = cli.commands[name]
-        sub = click.Context(cmd, info_name=name, parent=ctx, terminal_width=100, max_content_width=100)
+        sub = click.Context(cmd, info_name=name, parent=ctx, **settings)
         out += [f"## `csframe {name}`", "", "```", cmd.get_help(sub), "```", ""]
     return "\n".join(out)
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import click
 
-from ..errors import UsageError
+from ..errors import CsframeError, UsageError
 from ..left_out import describe
 from ..periods import GRAINS
 from .app import cli, common, open_session, parse_params
+from .graph_image import IMAGE_FORMATS, write_image
 
 
 @cli.command("list")
@@ -162,8 +165,8 @@ def sql(project_dir, metric, dialect, grain, start, end, by, params):
         click.echo(text)
 
 
-def _dot(s, keys) -> list[str]:
-    lines = ["digraph csframe {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
+def _edges(s, keys) -> list[tuple[str, str]]:
+    """The graph's edges, from a variant or node to what it reads, sorted."""
     edges: set[tuple[str, str]] = set()
     for key in keys:
         for k in s.graph.resolve(key).variants:
@@ -178,31 +181,69 @@ def _dot(s, keys) -> list[str]:
                 edges.add((f"node {n}", f"node {dep}"))
             for src in s.registry.nodes[n].parsed.sources:
                 edges.add((f"node {n}", f"source {src}"))
-    for a, b in sorted(edges):
+    return sorted(edges)
+
+
+def _dot(s, keys) -> list[str]:
+    lines = ["digraph csframe {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
+    for a, b in _edges(s, keys):
         lines.append(f'  "{a}" -> "{b}";')
     lines.append("}")
     return lines
 
 
+def _echo_to_pipe(text: str) -> None:
+    """Write ``text`` to stdout; when the reader has gone (``| dot`` where graphviz is not
+    installed), say so instead of failing silently."""
+    try:
+        click.echo(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # nothing more to write there, not even at exit
+        raise CsframeError("the program reading the graph stopped before the end (broken pipe)",
+                           hint="Is it installed (graphviz's `dot`)? Without graphviz: "
+                                "csframe graph --format png --output FILE (pip install 'csframe[graph]').") from None
+
+
 @cli.command()
 @click.argument("metric", required=False)
-@click.option("--format", "fmt", type=click.Choice(["text", "dot"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "dot", *IMAGE_FORMATS]), default="text", show_default=True,
+              help="png and svg are drawn by csframe itself (no graphviz needed; the `graph` extra) into --output.")
+@click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Where to write a png or svg image (text and dot go to stdout).")
 @common
-def graph(project_dir, metric, fmt):
-    """The dependency graph of one metric or of all, as text or DOT (pipe DOT to `dot -Tpng`)."""
+def graph(project_dir, metric, fmt, output):
+    """The dependency graph of one metric or of all, as text, DOT (pipe it to `dot -Tpng`), or a png/svg image."""
+    if fmt in IMAGE_FORMATS and output in (None, "-"):
+        example = " ".join(["csframe graph", *([metric] if metric else []), f"--format {fmt} --output graph.{fmt}"])
+        raise UsageError(f"--format {fmt} writes an image file: give --output FILE", hint=f"e.g. {example}")
+    if fmt not in IMAGE_FORMATS and output is not None:
+        raise UsageError(f"--output is for --format png or svg; --format {fmt} writes to stdout",
+                         hint=f"Redirect it: csframe graph ... --format {fmt} > FILE")
+    if output is not None and not Path(output).resolve().parent.is_dir():
+        raise UsageError(f"--output {output}: directory {Path(output).resolve().parent} does not exist",
+                         hint="Create it first.")
     with open_session(project_dir) as s:
         if metric:
             keys = [s.graph.parse_key(metric)]
         else:
             keys = [(rv.metric, rv.variant.name) for rv in s.registry.all_variants()]
-        if fmt == "dot":
-            click.echo("\n".join(_dot(s, keys)))
+        if fmt in IMAGE_FORMATS:
+            variants = [f"{k[0]}:{k[1]}" for key in keys for k in s.graph.resolve(key).variants]
+            write_image(variants, _edges(s, keys), fmt, output)
+            click.echo(f"wrote {output}", err=True)
             return
+        if fmt == "dot":
+            _echo_to_pipe("\n".join(_dot(s, keys)))
+            return
+        lines = []
         for key in keys:
             r = s.graph.resolve(key)
-            click.echo("\n".join(_tree(s, key)))
-            click.echo(f"  nodes: {' → '.join(r.nodes) or '—'}")
-            click.echo(f"  sources: {', '.join(r.sources) or '—'}")
+            lines += _tree(s, key)
+            lines.append(f"  nodes: {' → '.join(r.nodes) or '—'}")
+            lines.append(f"  sources: {', '.join(r.sources) or '—'}")
+        _echo_to_pipe("\n".join(lines))
 
 
 @cli.command()

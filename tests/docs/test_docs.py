@@ -112,3 +112,18 @@ def test_scheduler_examples_on_the_page_are_the_files():
             diffs.append("".join(difflib.unified_diff(text.splitlines(True), actual.splitlines(True),
                                                       f"{where} (the block)", str(path.relative_to(DOCS.parent)))))
     assert not diffs, "blocks of schedulers.md differ from the files they show:\n" + "\n".join(diffs)
+
+
+def test_the_cli_reference_is_what_h_prints():
+    """Each command's section is what `csframe NAME -h` prints (-h and --help both listed)."""
+    from click.testing import CliRunner
+
+    from csframe.core.cli.app import _load_commands, cli
+
+    _load_commands()
+    text = (DOCS / "cli-reference.md").read_text(encoding="utf-8")
+    for name in [None, *cli.commands]:
+        r = CliRunner().invoke(cli, [name, "-h"] if name else ["-h"], prog_name="csframe", terminal_width=100)
+        assert r.exit_code == 0, r.output
+        assert "-h, --help" in r.output
+        assert f"```\n{r.output}```" in text, f"docs/cli-reference.md: csframe {name or ''} -h differs"
