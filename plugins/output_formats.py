@@ -120,7 +120,13 @@ def _unit_of(series: Any) -> str | None:
 
 
 def write_table(result, stream: TextIO) -> None:
-    """The long result as a table for a person: numbers formatted by unit, a ``unit`` column."""
+    """The long result as a table for a person: numbers formatted by unit, a ``unit`` column.
+    A result with ``value_columns`` (``compare``'s) is shown as it is, each of those columns
+    formatted by its unit."""
+    if getattr(result, "value_columns", None):
+        values = {result.columns.index(c): [unit] * len(result.rows) for c, unit in result.value_columns.items()}
+        render_table(list(result.columns), [list(row) for row in result.rows], values, stream)
+        return
     columns = list(result.columns)
     rows = [list(row) for row in result.rows]
     if "unit" not in columns:

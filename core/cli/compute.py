@@ -107,6 +107,8 @@ class Output:
 @click.option("--by", multiple=True, metavar="DIMENSION", help="Split by a customers column (repeat).")
 @click.option("--format", "fmt", default="table", show_default=True, help="table, csv, json, jsonl or parquet.")
 @click.option("--output", "-o", metavar="PATH", help="Write here instead of stdout ('-' = stdout; parquet needs a PATH).")
+@click.option("--with-units", is_flag=True,
+              help="csv, json, jsonl, parquet: add a unit column (the table always shows units).")
 @click.option("--target", metavar="TABLE", help="Also replace the run's rows in this table of the engine (created if absent).")
 @click.option("--lenient", is_flag=True, help="Leave out rows that break the data contract, with a warning.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Set a metric parameter (repeat).")
@@ -119,8 +121,8 @@ class Output:
 @click.option("--quiet", "-q", is_flag=True, help="Nothing on stderr but errors.")
 @click.option("--dry-run", is_flag=True, help="Report the bytes each query would process (BigQuery) and run nothing.")
 @common
-def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, target, lenient, params, timeout,
-            retries, log_format, progress, quiet, dry_run):
+def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, with_units, target, lenient, params,
+            timeout, retries, log_format, progress, quiet, dry_run):
     """Compute metrics and write a long-format result table."""
     from ..observe import STAGES
     from .report import Reporter
@@ -160,7 +162,10 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, targ
             result = session.compute(keys, grain=grain, start=start, end=end, by=by, lenient=lenient,
                                      params=parse_params(params), target=target, timeout=timeout,
                                      observer=reporter, retries=retries)  # its warnings come as events
-            sink.write(result)
+            sink.write(result.with_unit_column() if with_units else result)
         finally:
             sink.discard()
         reporter.finish(result, target=target, written=result.written)
+        if target is not None and not quiet and log_format == "text":
+            engine = session.project.adapter.get("name", "duckdb")
+            click.echo(f"csframe: wrote {result.written:,} rows to {target} ({engine})", err=True)
