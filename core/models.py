@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "UNITS",
+    "UNIT_MEANINGS",
     "DEPRECATED_UNITS",
     "Provenance",
     "Parameter",
@@ -27,11 +28,20 @@ from typing import Any
 
 import attrs
 
-UNITS = ("share", "multiple", "per_unit", "count", "money", "days", "hours", "months", "score")
-"""What a metric's number is, which decides how a table shows it: ``share`` a fraction of a
-whole (0.523 is shown ``52.30 %``), ``multiple`` one amount over another of the same kind
-(``3.5×``), ``per_unit`` an amount per customer, user or period (a plain number), ``count``,
-``money`` (two decimals), ``days``/``hours``/``months`` (``12.4 d``), ``score``."""
+UNIT_MEANINGS = {
+    "share": "a fraction of a whole: 0.523 is shown `52.30 %` in a table",
+    "multiple": "one amount over another of the same kind: shown `3.5×`",
+    "per_unit": "an amount per customer, user or period: a plain number (`0.52`)",
+    "count": "a number of things: no decimals (`1,204`)",
+    "money": "an amount of money, in the data's currency: two decimals (`5,888.66`)",
+    "days": "a duration in days: shown `12.4 d`",
+    "hours": "a duration in hours: shown `3.1 h`",
+    "months": "a duration in months: shown `28.0 mo`",
+    "score": "a point on a scale (nps −100…100, csat 1–5): a plain number",
+}
+"""What a metric's number is, which decides how a table shows it; csv, json, jsonl and
+parquet always hold the raw number (a share as the fraction)."""
+UNITS = tuple(UNIT_MEANINGS)
 DEPRECATED_UNITS = {"ratio": "share"}
 """Units older plugins declare, and the unit each now means (with a DeprecationWarning)."""
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
