@@ -66,7 +66,7 @@ def _unit(value: Any) -> Any:
         new = DEPRECATED_UNITS[value]
         warnings.warn(f"unit {value!r} is deprecated: it now reads as {new!r}; declare 'share' (a fraction shown "
                       "as %), 'multiple' (shown as 3.5×) or 'per_unit' (a plain number) instead",
-                      DeprecationWarning, stacklevel=4)
+                      DeprecationWarning, stacklevel=3)  # the plugin line that declared it
         return new
     return value
 

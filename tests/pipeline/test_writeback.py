@@ -54,7 +54,7 @@ def test_target_is_created_with_the_documented_schema(engine):
         assert grain == "month" and isinstance(start, dt.date) and end > start
         assert json.loads(dims).keys() == {"segment"} and json.loads(dims)["segment"] in segments
         assert dims == json.dumps(json.loads(dims), sort_keys=True, separators=(",", ":"))
-        assert unit in ("money", "ratio", "count") and len(fp) == 16 and version
+        assert unit in ("money", "share", "count") and len(fp) == 16 and version
         assert before <= computed_at <= dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(seconds=1)
     # the values are the command's own output
     printed = {(o["metric"], o["period_start"], o["segment"]): o["value"] for o in out}
