@@ -165,7 +165,8 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, with
             sink.write(result.with_unit_column() if with_units else result)
         finally:
             sink.discard()
-        reporter.finish(result, target=target, written=result.written)
-        if target is not None and not quiet and log_format == "text":
-            engine = session.project.adapter.get("name", "duckdb")
+        engine = session.project.adapter.get("name", "duckdb")
+        reporter.finish(result, target=target, written=result.written, engine=engine)
+        if target is not None and not quiet and log_format == "text" and not reporter.showing:
+            # (a run that showed progress ends with its "done" line, which says the same)
             click.echo(f"csframe: wrote {result.written:,} rows to {target} ({engine})", err=True)
