@@ -88,19 +88,19 @@ def format_series(values: list[Any], unit: str | None) -> list[str]:
     return out
 
 
-def render_table(columns: list[str], rows: list[list[Any]], values: dict[int, list[str | None]],
+def render_table(columns: list[str], rows: list[list[Any]], values: dict[int, list[tuple[Any, str | None]]],
                  stream: TextIO) -> None:
     """Write ``rows`` as an aligned text table. ``values`` maps the index of each number column
-    to the unit of each row's value in it: those columns are formatted by series (a run of one
-    unit and, for the long format, one metric variant) and right-aligned; a column that is empty
-    in every row (a dimension no row has) is left out."""
+    to, per row, the series its value belongs to (e.g. its metric variant) and its unit: those
+    columns are formatted series by series (:func:`format_series`) and right-aligned; a column
+    that is empty in every row (a dimension no row has) is left out."""
     cells = [["" if v is None else str(_cell(v)) for v in row] for row in rows]
-    for i, units in values.items():
-        series: dict[Any, list[int]] = {}
-        for r, row in enumerate(rows):
-            series.setdefault(units[r], []).append(r)
-        for unit, members in series.items():
-            for r, text in zip(members, format_series([rows[r][i] for r in members], _unit_of(unit))):
+    for i, series_of in values.items():
+        series: dict[tuple[Any, str | None], list[int]] = {}
+        for r, key in enumerate(series_of):
+            series.setdefault(key, []).append(r)
+        for (_, unit), members in series.items():
+            for r, text in zip(members, format_series([rows[r][i] for r in members], unit)):
                 cells[r][i] = text
     keep = [i for i in range(len(columns)) if i in values or any(row[i] is not None for row in rows) or not rows]
     head = [columns[i] for i in keep]
@@ -115,16 +115,12 @@ def render_table(columns: list[str], rows: list[list[Any]], values: dict[int, li
                                for k, (c, w) in enumerate(zip(r, widths))).rstrip() + "\n")
 
 
-def _unit_of(series: Any) -> str | None:
-    return series[-1] if isinstance(series, tuple) else series
-
-
 def write_table(result, stream: TextIO) -> None:
     """The long result as a table for a person: numbers formatted by unit, a ``unit`` column.
     A result with ``value_columns`` (``compare``'s) is shown as it is, each of those columns
     formatted by its unit."""
     if getattr(result, "value_columns", None):
-        values = {result.columns.index(c): [unit] * len(result.rows) for c, unit in result.value_columns.items()}
+        values = {result.columns.index(c): [(c, unit)] * len(result.rows) for c, unit in result.value_columns.items()}
         render_table(list(result.columns), [list(row) for row in result.rows], values, stream)
         return
     columns = list(result.columns)
@@ -134,7 +130,7 @@ def write_table(result, stream: TextIO) -> None:
         for row in rows:
             row.append(result.units.get((row[0], row[1])))
     vi = columns.index("value")
-    render_table(columns, rows, {vi: [(row[0], row[1], result.units.get((row[0], row[1]))) for row in rows]}, stream)
+    render_table(columns, rows, {vi: [((row[0], row[1]), result.units.get((row[0], row[1]))) for row in rows]}, stream)
 
 
 @hookimpl

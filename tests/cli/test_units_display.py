@@ -111,6 +111,7 @@ def test_the_table_shows_each_number_as_what_it_is(shop):
     ([3.5], "multiple", ["3.5×"]),
     ([3.5, 6.5698], "multiple", ["3.50×", "6.57×"]),  # one series, one number of decimals
     ([5888.6598, 1642183.3], "money", ["5,888.66", "1,642,183.30"]),
+    ([decimal.Decimal("5888.6598"), None], "money", ["5,888.66", "—"]),  # as a driver may return it
     ([1204, 7], "count", ["1,204", "7"]),
     ([12.44, 3], "days", ["12.4 d", "3.0 d"]),
     ([3.1], "hours", ["3.1 h"]),
