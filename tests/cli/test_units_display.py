@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import io
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -68,8 +70,6 @@ def shop(tmp_path_factory) -> Path:
 
 def _table(r) -> dict[tuple[str, str], list[str]]:
     """(metric, period_start) → the row's cells after the period, split on runs of 2+ spaces."""
-    import re
-
     out = {}
     for line in r.stdout.splitlines()[2:]:
         cells = re.split(r"\s{2,}", line.strip())
@@ -128,8 +128,6 @@ def test_the_table_leaves_out_a_dimension_no_row_has():
     result = Result(columns=("metric", "variant", "period_start", "period_end", "feature", "value"),
                     rows=(("mrr", "default", d(2024, 1, 1), d(2024, 2, 1), None, 5888.6598),),
                     units={("mrr", "default"): "money"})
-    import io
-
     out = io.StringIO()
     write_table(result, out)
     lines = out.getvalue().splitlines()
