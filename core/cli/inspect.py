@@ -152,6 +152,14 @@ def compare(project_dir, metric, grain, start, end, by, fmt, output, params):
                 click.echo(f"unavailable: {k[0]}:{k[1]} (needs {', '.join(s.missing_sources(k))})", err=True)
         if not available:
             raise UsageError(f"no variant of {name} can be computed with this project's sources")
+        if by:
+            for k in [k for k in available if s.graph.unsplittable_sources(k)]:
+                click.echo(f"warning: {k[0]}:{k[1]} is left out: its sources have no customer, so --by cannot "
+                           "split it", err=True)
+                available.remove(k)
+            if not available:
+                raise UsageError(f"no variant of {name} can be split by --by (their sources have no customer)",
+                                 hint="Compare it without --by.")
         writer = writer_for(s, fmt, output)  # a bad format or --output fails before anything is computed
         sink = Output(writer, output).open()
         try:

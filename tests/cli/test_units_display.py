@@ -202,6 +202,19 @@ def test_compare_by_a_dimension_as_csv_into_a_file(shop, tmp_path):
     expect(cs("compare", "churn_rate", "--format", "xml", project=shop), 2, "unknown format 'xml'")
 
 
+def test_compare_by_leaves_out_a_variant_by_cannot_split(shop):
+    r = ok(cs("compare", "ltv", "--by", "segment", "--start", "2024-02-01", "--end", "2024-03-01", "--format", "csv",
+              project=shop))
+    assert "net_of_cac is left out" in r.stderr and "--by cannot split it" in r.stderr  # it reads costs
+    rows = parse_csv(r.stdout)
+    assert rows[0] == ["period_start", "period_end", "segment", "arpa_x_lifespan"]  # the others need invoices
+    # smb: arpu:mrr 100 / 1 × lifespan 1 / (1 lost of 2) = 200; ent: no churn rate (S is empty)
+    assert rows[1:] == [["2024-02-01", "2024-03-01", "ent", ""], ["2024-02-01", "2024-03-01", "smb", "200"],
+                        ["2024-02-01", "2024-03-01", "", ""]]
+    expect(cs("compare", "cac", "--by", "segment", project=shop), 2, "no variant of customer_acquisition_cost",
+           "without --by")
+
+
 # == --target =================================================================================
 
 def test_target_ends_with_the_rows_written(shop, tmp_path):
