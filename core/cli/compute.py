@@ -37,6 +37,15 @@ def _writer(session, fmt: str, output: str | None):
     return writer
 
 
+def _with_units(writer):
+    """``writer`` writing the result with its ``unit`` column (``--with-units``)."""
+    def write(result, stream) -> None:
+        writer(result.with_unit_column(), stream)
+
+    write.binary = getattr(writer, "binary", False)  # type: ignore[attr-defined]
+    return write
+
+
 class Output:
     """Where the result goes: stdout, or a file written whole. The file is made ready before
     anything is computed (:meth:`open`: a temporary file beside it, or the special file itself,
@@ -137,6 +146,7 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, with
     with open_session(project_dir) as session:
         reporter.event("stage_end", stage="load", seconds=round(time.perf_counter() - started, 6))
         writer = _writer(session, fmt, output)  # a bad format fails before anything is computed or written
+        writer = _with_units(writer) if with_units else writer
         if all_:
             keys, missing = session.all_keys()
             if by:
@@ -162,7 +172,7 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, with
             result = session.compute(keys, grain=grain, start=start, end=end, by=by, lenient=lenient,
                                      params=parse_params(params), target=target, timeout=timeout,
                                      observer=reporter, retries=retries)  # its warnings come as events
-            sink.write(result.with_unit_column() if with_units else result)
+            sink.write(result)
         finally:
             sink.discard()
         engine = session.project.adapter.get("name", "duckdb")
