@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import hookspecs
 from .left_out import describe
+from .models import UNIT_MEANINGS
 
 
 def _cell(text: str) -> str:
@@ -29,7 +30,10 @@ def metric_reference() -> str:
     """docs/metrics.md: every built-in metric and variant, from the definitions."""
     reg = _registry()
     out = ["# Metric reference", "",
-           "Generated from the definitions by `python -m csframe.core.docgen docs`; do not edit by hand.", ""]
+           "Generated from the definitions by `python -m csframe.core.docgen docs`; do not edit by hand.", "",
+           "Units (what each number is; `compute`'s table formats by it, csv/json/jsonl/parquet hold the raw "
+           "number, and `--with-units` adds a `unit` column):", ""]
+    out += [f"- **{unit}** — {meaning}" for unit, meaning in UNIT_MEANINGS.items()] + [""]
     families: dict[str, list[str]] = {}
     for name, m in reg.metrics.items():
         families.setdefault(m.family, []).append(name)
@@ -37,8 +41,9 @@ def metric_reference() -> str:
         out += [f"## {family}", ""]
         for name in names:
             m = reg.metrics[name]
+            aliases = f" Also called: {', '.join(f'`{a}`' for a in m.aliases)}." if m.aliases else ""
             out += [f"### `{name}`", "", f"{m.description}. Unit: **{m.unit}**. Default variant: "
-                    f"`{reg.default_variant(name)}`. Plugin: `{reg.metric_plugin[name]}`.", ""]
+                    f"`{reg.default_variant(name)}`. Plugin: `{reg.metric_plugin[name]}`.{aliases}", ""]
             if m.parameters:
                 out.append("Parameters: " + "; ".join(f"`{p.name}` (default `{p.default!r}`): {p.description}"
                                                       for p in m.parameters) + ".")

@@ -44,7 +44,7 @@ class Graph:
     def parse_key(self, text: str) -> Key:
         """``metric`` or ``metric:variant`` → (metric, variant), checked."""
         name, _, variant = text.partition(":")
-        self.registry.metric(name)
+        name = self.registry.metric_name(name)  # an alias (nrr) names its metric
         variant = variant or self.default_variant(name)
         self.registry.registered_variant(name, variant)
         return (name, variant)

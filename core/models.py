@@ -8,6 +8,8 @@ from __future__ import annotations
 
 __all__ = [
     "UNITS",
+    "UNIT_MEANINGS",
+    "DEPRECATED_UNITS",
     "Provenance",
     "Parameter",
     "Example",
@@ -20,12 +22,28 @@ __all__ = [
 ]
 
 import re
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 
-UNITS = ("ratio", "count", "money", "days", "hours", "months", "score")
+UNIT_MEANINGS = {
+    "share": "a fraction of a whole: 0.523 is shown `52.30 %` in a table",
+    "multiple": "one amount over another of the same kind: shown `3.5×`",
+    "per_unit": "an amount per customer, user or period: a plain number (`0.52`)",
+    "count": "a number of things: no decimals (`1,204`)",
+    "money": "an amount of money, in the data's currency: two decimals (`5,888.66`)",
+    "days": "a duration in days: shown `12.4 d`",
+    "hours": "a duration in hours: shown `3.1 h`",
+    "months": "a duration in months: shown `28.0 mo`",
+    "score": "a point on a scale (nps −100…100, csat 1–5): a plain number",
+}
+"""What a metric's number is, which decides how a table shows it; csv, json, jsonl and
+parquet always hold the raw number (a share as the fraction)."""
+UNITS = tuple(UNIT_MEANINGS)
+DEPRECATED_UNITS = {"ratio": "share"}
+"""Units older plugins declare, and the unit each now means (with a DeprecationWarning)."""
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -40,6 +58,24 @@ def _check_name(instance: Any, attribute: attrs.Attribute, value: str) -> None:
 def _check_unit(instance: Any, attribute: attrs.Attribute, value: str | None) -> None:
     if value is not None and value not in UNITS:
         raise ValueError(f"unit {value!r} is not one of {', '.join(UNITS)}")
+
+
+def _unit(value: Any) -> Any:
+    """``ratio`` (before csframe told shares from multiples) still reads, as ``share``."""
+    if value in DEPRECATED_UNITS:
+        new = DEPRECATED_UNITS[value]
+        warnings.warn(f"unit {value!r} is deprecated: it now reads as {new!r}; declare 'share' (a fraction shown "
+                      "as %), 'multiple' (shown as 3.5×) or 'per_unit' (a plain number) instead",
+                      DeprecationWarning, stacklevel=3)  # the plugin line that declared it
+        return new
+    return value
+
+
+def _check_aliases(instance: Any, attribute: attrs.Attribute, value: tuple[str, ...]) -> None:
+    for alias in value:
+        _check_name(instance, attribute, alias)
+    if len(set(value)) != len(value) or instance.name in value:
+        raise ValueError(f"metric {instance.name!r} names an alias twice or as itself: {list(value)}")
 
 
 def _tuple(value: Any) -> tuple:
@@ -134,7 +170,7 @@ class Variant:
     formula: str
     provenance: tuple[str, ...] = attrs.field(converter=_tuple, default=())
     description: str = ""
-    unit: str | None = attrs.field(default=None, validator=_check_unit)
+    unit: str | None = attrs.field(default=None, converter=_unit, validator=_check_unit)
     examples: tuple[Example, ...] = attrs.field(converter=_tuple, default=())
     splits: dict[str, str] = attrs.field(factory=dict, converter=dict)
     """``--by KEY`` readings that are not customer dimensions: KEY → a formula over
@@ -145,10 +181,13 @@ class Variant:
 
 @attrs.frozen
 class Metric:
-    """A metric: a name, a unit and one or more variants, the first being the default."""
+    """A metric: a name, a unit and one or more variants, the first being the default.
+
+    ``aliases`` are other names people type for it (``nrr``): ``compute -m``, ``explain`` and
+    the other commands take them; results name the metric by its name."""
 
     name: str = attrs.field(validator=_check_name)
-    unit: str = attrs.field(validator=_check_unit)
+    unit: str = attrs.field(converter=_unit, validator=_check_unit)
     description: str
     variants: tuple[Variant, ...] = attrs.field(converter=_tuple)
     default_variant: str | None = None
@@ -165,6 +204,7 @@ class Metric:
     """Checks of the parameter values taken together, run before any variant of the metric is
     computed: each takes the run's values (name → value) and returns what is wrong, or None
     (e.g. customer_health_score's weights must sum to 1)."""
+    aliases: tuple[str, ...] = attrs.field(converter=_tuple, default=(), validator=_check_aliases)
 
     def __attrs_post_init__(self) -> None:
         if not self.variants:

@@ -52,6 +52,7 @@ class Registry:
 
     metrics: dict[str, Metric] = attrs.Factory(dict)
     metric_plugin: dict[str, str] = attrs.Factory(dict)
+    aliases: dict[str, str] = attrs.Factory(dict)  # alias → metric name
     variants: dict[tuple[str, str], RegisteredVariant] = attrs.Factory(dict)
     variant_order: dict[str, list[str]] = attrs.Factory(dict)
     defaults: dict[str, str] = attrs.Factory(dict)
@@ -62,16 +63,25 @@ class Registry:
     output_formats: dict[str, tuple[str, object]] = attrs.Factory(dict)
 
     # -- lookups -----------------------------------------------------------
-    def metric(self, name: str) -> Metric:
-        try:
-            return self.metrics[name]
-        except KeyError:
-            from .errors import UsageError
+    def metric_name(self, name: str) -> str:
+        """The metric ``name`` names: itself, or the metric it is an alias of (``nrr``)."""
+        if name in self.metrics:
+            return name
+        if name in self.aliases:
+            return self.aliases[name]
+        from .errors import UsageError
 
-            raise UsageError(
-                f"unknown metric {name!r}.{did_you_mean(name, self.metrics)}",
-                hint="`csframe list` shows every metric.",
-            ) from None
+        raise UsageError(
+            f"unknown metric {name!r}.{did_you_mean(name, [*self.metrics, *self.aliases])}",
+            hint="`csframe list` shows every metric and its aliases.",
+        )
+
+    def metric(self, name: str) -> Metric:
+        """The metric called ``name`` or aliased so (an unknown name is a usage error)."""
+        return self.metrics[self.metric_name(name)]
+
+    def aliases_of(self, metric: str) -> list[str]:
+        return [a for a, m in self.aliases.items() if m == metric]
 
     def variant_names(self, metric: str) -> list[str]:
         return list(self.variant_order[metric])
@@ -227,10 +237,24 @@ class Registrar:
                 f"{reg.metric_plugin[metric.name]!r}",
                 hint="Choose another name, or add a variant to the existing metric with registrar.variant().",
             )
+        for name in (metric.name, *metric.aliases):
+            if name in reg.aliases:
+                owner, taken = reg.aliases[name], f"an alias of metric {reg.aliases[name]!r}"
+            elif name != metric.name and name in reg.metrics:
+                owner, taken = name, "a metric's name"
+            else:
+                continue
+            what = "its name" if name == metric.name else f"its alias {name!r}"
+            raise PluginError(
+                f"plugin {self.plugin!r}: metric {metric.name!r}: {what} is already {taken}, registered by plugin "
+                f"{reg.metric_plugin[owner]!r}",
+                hint="Metric names and aliases are global: choose another.",
+            )
         for p in metric.parameters:
             self.parameter(p)
         reg.metrics[metric.name] = metric
         reg.metric_plugin[metric.name] = self.plugin
+        reg.aliases.update({a: metric.name for a in metric.aliases})
         reg.variant_order[metric.name] = []
         reg.defaults[metric.name] = metric.default
         for v in metric.variants:

@@ -29,6 +29,16 @@ class Result:
     fingerprints: dict[tuple[str, str], str] = attrs.field(factory=dict)
     timings: dict[str, float] = attrs.field(factory=dict)
     written: int | None = None  # rows written to --target, when there was one
+    value_columns: dict[str, str] = attrs.field(factory=dict)
+    """For a result that is not in the long format (``compare``'s side by side): the columns
+    that hold numbers, each with its unit; empty for the long format (``value``)."""
+
+    def with_unit_column(self) -> Result:
+        """The result with a last column ``unit``: each row's metric variant's unit."""
+        if "unit" in self.columns:
+            return self
+        return attrs.evolve(self, columns=(*self.columns, "unit"),
+                            rows=tuple((*row, self.units.get((row[0], row[1]))) for row in self.rows))
 
     def records(self) -> list[dict[str, Any]]:
         """Rows as dicts with ISO dates, for json and the Python API."""

@@ -81,7 +81,8 @@ def _single(name: str, unit: str, description: str, formula: str, provenance: tu
 
 
 def _durations(name: str, description: str, prefix: str, event: str, order: tuple[str, str],
-               provenance: dict[str, tuple[str, ...]], parameters: tuple[Parameter, ...]) -> Metric:
+               provenance: dict[str, tuple[str, ...]], parameters: tuple[Parameter, ...],
+               aliases: tuple[str, ...] = ()) -> Metric:
     """A metric in days with a ``mean`` and a ``median`` variant over ``<prefix>_*`` measures;
     both leave out the customers created in p yet to reach ``event``, and compute says how many."""
     left_out = LeftOut(f"customers_created - {prefix}_count",
@@ -100,20 +101,20 @@ def _durations(name: str, description: str, prefix: str, event: str, order: tupl
                           left_out=left_out),
     }
     return Metric(name, "days", description, tuple(variants[v] for v in order), parameters=parameters,
-                  family=FAMILY, cohort_note=(
+                  family=FAMILY, aliases=aliases, cohort_note=(
                       f"\"at all\": a customer counts once it reaches {event}, whenever that is, so a period's value "
                       "can change as data arrives"))
 
 
 METRICS: tuple[Metric, ...] = (
-    _single("trial_conversion_rate", "ratio",
+    _single("trial_conversion_rate", "share",
             "trials started in p that converted (at any time) / trials started in p",
             "trials_started_converted / trials_started", ("dock",), (
                 X("25 of 100 trials started converted", {"trials_started_converted": 25, "trials_started": 100}, 0.25),
                 X("no trial started", {"trials_started_converted": 0, "trials_started": 0}, None)),
             cohort_note="\"at all\": a trial counts as converted whenever it converts, so a period's value can rise "
                         "as data arrives"),
-    Metric("free_to_paid_conversion", "ratio", "conversions of free trials into paying customers", (
+    Metric("free_to_paid_conversion", "share", "conversions of free trials into paying customers", (
         Variant("over_trials", "trials_converted / trials_started", ("guide13", "podium"),
                 "trials with converted_at in p / trials started in p", examples=(
                     X("30 converted, 120 started", {"trials_converted": 30, "trials_started": 120}, 0.25),)),
@@ -122,7 +123,7 @@ METRICS: tuple[Metric, ...] = (
                     X("60 converted, 100 users", {"trials_converted": 60, "users_to_date": 100}, 0.60, "parative"),
                     X("no users", {"trials_converted": 0, "users_to_date": 0}, None))),
     ), family=FAMILY),
-    _single("activation_rate", "ratio",
+    _single("activation_rate", "share",
             "customers created in p with an activation_event within window_days days of created_at "
             "(created_at ≤ occurred_at ≤ created_at + window_days) / customers created in p",
             "customers_activated / customers_created", ("dock",), (
@@ -132,8 +133,8 @@ METRICS: tuple[Metric, ...] = (
     _durations("time_to_value", "days from created_at to the first value_event, over customers created in p that "
                "reached it (at any time; those yet to reach it are left out)", "time_to_value", "value_event",
                ("median", "mean"), {"median": ("dock", "guide13", "parative"), "mean": ("industry",)},
-               (VALUE_EVENT,)),
-    Metric("onboarding_completion_rate", "ratio",
+               (VALUE_EVENT,), aliases=("ttv",)),
+    Metric("onboarding_completion_rate", "share",
            "customers created in p with an onboarding_event within window_days days of created_at "
            "/ customers created in p", (
         Variant("default", "customers_onboarded_in_window / customers_created", ("dock", "parative"),
@@ -151,7 +152,7 @@ METRICS: tuple[Metric, ...] = (
     _single("active_users", "count",
             "distinct users with an event in p whose name is in active_events (default: any); month grain gives "
             "MAU, week WAU, day DAU", "period_active_users", ("dock", "parative"), parameters=(ACTIVE_EVENTS,)),
-    _single("stickiness", "ratio",
+    _single("stickiness", "share",
             "(Σ over the UTC days of p of that day's active users) / days in p / active_users of p",
             "active_user_days / days_in_period / period_active_users", ("parative",), (
                 X("mean daily active users 9,400; monthly 142,000",
@@ -159,7 +160,7 @@ METRICS: tuple[Metric, ...] = (
                   "industry", tolerance=1e-3),
                 X("nobody active", {"active_user_days": 0, "days_in_period": 31, "period_active_users": 0}, None)),
             parameters=(ACTIVE_EVENTS,)),
-    Metric("feature_adoption_rate", "ratio", "the share of the customers paying at the end of p that used each "
+    Metric("feature_adoption_rate", "share", "the share of the customers paying at the end of p that used each "
            "feature in p; always carries the dimension feature", (
         Variant("default", "feature_adopters / customers_end", ("dock",),
                 "customers in E with an event named f in p / |E|, one row per period and feature f in features "
@@ -170,7 +171,7 @@ METRICS: tuple[Metric, ...] = (
     ), parameters=(FEATURES,), family=FAMILY, cohort_note=(
         "the default feature list is every event name of the whole events source, so past periods gain a row "
         "(0) when a new event name first appears later")),
-    _single("engagement_rate", "ratio",
+    _single("engagement_rate", "share",
             "distinct users with an engagement_event (default: any) in p / users with created_at < p.end",
             "engaged_users / users_to_date", ("guide13",), (
                 X("300 of 1,200 users engaged", {"engaged_users": 300, "users_to_date": 1_200}, 0.25),),
@@ -184,6 +185,7 @@ METRICS: tuple[Metric, ...] = (
                     X("scores 90, 60, 0", {"health_score_mean": 50}, 50),),
                 splits={"customer_id": "health_customer_score", "health_band": "health_band_score_mean"}),
     ), parameters=HEALTH_WEIGHTS, checks=(_weights_sum_to_one,), family=FAMILY, cohort_note=_HEALTH_NOTE,
+        aliases=("health_score",),
         notes=("--by customer_id gives each customer's score (the customers of E in p); --by health_band the mean "
                f"score within each band: {_BANDS}; an empty band has no mean (NULL)",)),
     Metric("health_band_customers", "count", "customers of E in each health band; always carries the dimension "
@@ -193,7 +195,7 @@ METRICS: tuple[Metric, ...] = (
                 "every band in every period, 0 when empty", splits={"health_band": "health_band_customer_count"}),
     ), parameters=HEALTH_WEIGHTS, checks=(_weights_sum_to_one,), family=FAMILY, cohort_note=_HEALTH_NOTE),
     _single("referrals", "count", "referrals with referred_at in p", "referrals_made", ("parative",)),
-    _single("referral_rate", "ratio", "referrals in p / |E|", "referrals_made / customers_end", ("parative",), (
+    _single("referral_rate", "per_unit", "referrals in p / |E|", "referrals_made / customers_end", ("parative",), (
         X("20 referrals, 400 customers", {"referrals_made": 20, "customers_end": 400}, 0.05),
         X("no customers", {"referrals_made": 3, "customers_end": 0}, None))),
 )

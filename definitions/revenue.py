@@ -18,9 +18,9 @@ MOVEMENTS = "new_mrr + reactivation_mrr + expansion_mrr - contraction_mrr - chur
 
 
 def _single(name: str, unit: str, description: str, formula: str, provenance: tuple[str, ...] = ("industry",),
-            examples: tuple[X, ...] = ()) -> Metric:
+            examples: tuple[X, ...] = (), **kwargs) -> Metric:
     return Metric(name, unit, description, (Variant("default", formula, provenance, description, examples=examples),),
-                  family="revenue")
+                  family="revenue", **kwargs)
 
 
 METRICS: tuple[Metric, ...] = (
@@ -29,7 +29,7 @@ METRICS: tuple[Metric, ...] = (
     _single("churned_customers", "count", "|L|: customers paying at the start and not at the end", "churned_customers"),
     _single("reactivated_customers", "count", "|R|: paying at the end, not at the start, and paid before",
             "reactivated_customers"),
-    Metric("churn_rate", "ratio", "the share of customers lost", (
+    Metric("churn_rate", "share", "the share of customers lost", (
         Variant("lost_over_start", "churned_customers / customers_start", ("dock", "guide13"), "|L| / |S|", examples=(
             X("32 lost of 400", {"churned_customers": 32, "customers_start": 400}, 0.08, "dock"),
             X("10 of 100", {"churned_customers": 10, "customers_start": 100}, 0.10, "guide13"),
@@ -42,7 +42,7 @@ METRICS: tuple[Metric, ...] = (
                     X("10 lost; 90 at start and 10 more active", {"churned_customers": 10, "customers_start": 90,
                                                                    "active_not_at_start": 10}, 0.10),)),
     ), family="revenue"),
-    Metric("retention_rate", "ratio", "the share of customers kept", (
+    Metric("retention_rate", "share", "the share of customers kept", (
         Variant("end_minus_new", "(customers_end - new_customers) / customers_start", ("dock", "podium", "parative"),
                 "(|E| − |N|) / |S|", examples=(
                     X("500 at start, 43 new, 512 at end", {"customers_start": 500, "new_customers": 43,
@@ -61,7 +61,7 @@ METRICS: tuple[Metric, ...] = (
     _single("churned_mrr", "money", "Σ over L of B_c(p.start)", "churned_mrr"),
     _single("reactivation_mrr", "money", "Σ over R of B_c(p.end)", "reactivation_mrr"),
     _single("net_new_mrr", "money", "new + reactivation + expansion − contraction − churned", MOVEMENTS),
-    _single("quick_ratio", "ratio", "(new + reactivation + expansion) / (contraction + churned)",
+    _single("quick_ratio", "multiple", "(new + reactivation + expansion) / (contraction + churned)",
             "(new_mrr + reactivation_mrr + expansion_mrr) / (contraction_mrr + churned_mrr)", ("industry",), (
                 X("new 20k; expansion 8k; churned 5k; contraction 3k", {"new_mrr": 20_000, "reactivation_mrr": 0,
                   "expansion_mrr": 8_000, "churned_mrr": 5_000, "contraction_mrr": 3_000}, 3.5),)),
@@ -72,8 +72,8 @@ METRICS: tuple[Metric, ...] = (
                                          "active_not_at_start": 500}, 20.8, "dock"),)),
         Variant("mrr", "mrr_end / customers_end", ("industry",), "M(p.end) / |E| (ARPA)", examples=(
             X("five customers paying 1, 1, 3, 5, 5", {"mrr_end": 15, "customers_end": 5}, 3),)),
-    ), family="revenue"),
-    Metric("expansion_rate", "ratio", "growth of revenue from existing customers", (
+    ), family="revenue", aliases=("arpa",)),
+    Metric("expansion_rate", "share", "growth of revenue from existing customers", (
         Variant("gross_mrr", "expansion_mrr / mrr_start", ("agile",), "expansion MRR / M(p.start)"),
         Variant("cohort_net_change", "start_cohort_mrr_change / mrr_start", ("dock",),
                 "(Σ_{c∈S} B_c(p.end) − Σ_{c∈S} B_c(p.start)) / Σ_{c∈S} B_c(p.start); negative = contraction",
@@ -83,27 +83,28 @@ METRICS: tuple[Metric, ...] = (
                     X("10,000 / 100,000", {"upsell_invoiced_amount": 10_000, "invoiced_amount_previous": 100_000},
                       0.10, "parative"),)),
     ), family="revenue"),
-    _single("net_revenue_retention", "ratio", "(M(p.start) + expansion − contraction − churned) / M(p.start)",
+    _single("net_revenue_retention", "share", "(M(p.start) + expansion − contraction − churned) / M(p.start)",
             "(mrr_start + expansion_mrr - contraction_mrr - churned_mrr) / mrr_start", ("dock",), (
                 X("start 10.0M; contraction 0.6M; churned 0.9M; expansion 1.8M", {"mrr_start": 10_000_000,
-                  "contraction_mrr": 600_000, "churned_mrr": 900_000, "expansion_mrr": 1_800_000}, 1.03),)),
-    _single("gross_revenue_retention", "ratio", "(M(p.start) − contraction − churned) / M(p.start)",
+                  "contraction_mrr": 600_000, "churned_mrr": 900_000, "expansion_mrr": 1_800_000}, 1.03),),
+            aliases=("nrr", "ndr")),
+    _single("gross_revenue_retention", "share", "(M(p.start) − contraction − churned) / M(p.start)",
             "(mrr_start - contraction_mrr - churned_mrr) / mrr_start", ("industry",), (
                 X("start 10.0M; contraction 0.6M; churned 0.9M", {"mrr_start": 10_000_000,
-                  "contraction_mrr": 600_000, "churned_mrr": 900_000}, 0.85),)),
-    _single("net_mrr_churn_rate", "ratio", "(churned + contraction − expansion) / M(p.start); negative is good",
+                  "contraction_mrr": 600_000, "churned_mrr": 900_000}, 0.85),), aliases=("grr",)),
+    _single("net_mrr_churn_rate", "share", "(churned + contraction − expansion) / M(p.start); negative is good",
             "(churned_mrr + contraction_mrr - expansion_mrr) / mrr_start", ("parative",), (
                 X("MRR at start 100; churned 10; contraction 10; expansion 10", {"mrr_start": 100, "churned_mrr": 10,
                   "contraction_mrr": 10, "expansion_mrr": 10}, 0.10),)),
-    _single("revenue_churn_rate", "ratio", "(churned + contraction) / M(p.start)",
+    _single("revenue_churn_rate", "share", "(churned + contraction) / M(p.start)",
             "(churned_mrr + contraction_mrr) / mrr_start", ("parative",), (
                 X("MRR at start 100; churned 10; contraction 10", {"mrr_start": 100, "churned_mrr": 10,
                   "contraction_mrr": 10}, 0.20),)),
-    _single("renewal_rate", "ratio", "contracts due in p that renewed / contracts due in p",
+    _single("renewal_rate", "share", "contracts due in p that renewed / contracts due in p",
             "renewals_renewed / renewals_due", ("agile", "dock"), (
                 X("950 of 1000", {"renewals_renewed": 950, "renewals_due": 1000}, 0.95, "agile"),
                 X("98 of 100", {"renewals_renewed": 98, "renewals_due": 100}, 0.98, "dock"))),
-    Metric("net_renewal_rate", "ratio", "value kept at renewal", (
+    Metric("net_renewal_rate", "share", "value kept at renewal", (
         Variant("contracts", "renewal_value_renewed / renewal_value_up", ("parative",),
                 "Σ renewed_value / Σ value_up over contracts due in p", examples=(
                     X("1,000 up, 500 renewed + 200 expansion", {"renewal_value_renewed": 700,
@@ -111,9 +112,9 @@ METRICS: tuple[Metric, ...] = (
         Variant("mrr", "ref('net_revenue_retention')", ("dock",), "net_revenue_retention, through the dependency graph"),
     ), family="revenue"),
     _single("customer_acquisition_cost", "money", "acquisition costs incurred in p / |N|",
-            "acquisition_cost / new_customers", ("dock", "podium")),
+            "acquisition_cost / new_customers", ("dock", "podium"), aliases=("cac",)),
     _single("customer_retention_cost", "money", "retention costs incurred in p / |S ∩ E|",
-            "retention_cost / (customers_start - churned_customers)", ("agile", "dock")),
+            "retention_cost / (customers_start - churned_customers)", ("agile", "dock"), aliases=("crc",)),
     Metric("average_customer_lifespan", "months", "how long a customer pays, in months", (
         Variant("inverse_churn", "grain_months / ref('churn_rate', 'lost_over_start')", ("industry",),
                 "g / churn_rate:lost_over_start, g = the grain's length in months; NULL when churn is 0", examples=(
@@ -139,10 +140,10 @@ METRICS: tuple[Metric, ...] = (
                                                         "invoiced_customers_to_date": 1}, 2_400, "parative"),)),
         Variant("net_of_cac", "ref('customer_lifetime_value', 'arpa_x_lifespan') - ref('customer_acquisition_cost')",
                 ("guide13",), "customer_lifetime_value:arpa_x_lifespan − customer_acquisition_cost"),
-    ), family="revenue"),
-    _single("ltv_to_cac", "ratio", "customer_lifetime_value / customer_acquisition_cost (default variants)",
-            "ref('customer_lifetime_value') / ref('customer_acquisition_cost')"),
-    _single("customer_growth_rate", "ratio", "(|E| − |S|) / |S|", "(customers_end - customers_start) / customers_start",
+    ), family="revenue", aliases=("ltv", "clv", "cltv")),
+    _single("ltv_to_cac", "multiple", "customer_lifetime_value / customer_acquisition_cost (default variants)",
+            "ref('customer_lifetime_value') / ref('customer_acquisition_cost')", aliases=("ltv_cac",)),
+    _single("customer_growth_rate", "share", "(|E| − |S|) / |S|", "(customers_end - customers_start) / customers_start",
             ("dock", "parative")),
 )
 

@@ -79,7 +79,7 @@ METRICS: tuple[Metric, ...] = (
                     X("no response", {"csat_score_sum": 0, "csat_responses": 0}, None))),
         Variant("percent_satisfied", "csat_satisfied / csat_responses", ("podium",),
                 "csat responses with score ≥ csat_satisfied_min (default 4, scale 1–5) / csat responses",
-                unit="ratio", examples=(
+                unit="share", examples=(
                     X("100 responses, 60 of them 4 or 5", {"csat_satisfied": 60, "csat_responses": 100}, 0.60,
                       "industry"),)),
     ), parameters=(CSAT_SATISFIED_MIN, CSAT_SCALE), family=FAMILY),
@@ -88,7 +88,7 @@ METRICS: tuple[Metric, ...] = (
                 X("scores 2, 3, 7", {"ces_score_sum": 12, "ces_responses": 3}, 4),
                 X("no response", {"ces_score_sum": 0, "ces_responses": 0}, None)),
             parameters=(CES_SCALE,)),
-    Metric("first_contact_resolution_rate", "ratio", "the share of tickets created in p resolved at the first "
+    Metric("first_contact_resolution_rate", "share", "the share of tickets created in p resolved at the first "
            "contact", (
         Variant("single_contact", "tickets_resolved_first_contact / tickets_created", ("agile", "dock", "parative"),
                 "tickets created in p with resolved_at not null and contacts = 1 / tickets created in p", examples=(
@@ -101,14 +101,16 @@ METRICS: tuple[Metric, ...] = (
                     X("90 resolved, 15 of them reopened, of 100", {"tickets_created_resolved": 90,
                                                                    "tickets_resolved_reopened": 15,
                                                                    "tickets_created": 100}, 0.75),)),
-    ), family=FAMILY, cohort_note=_AT_ALL.format(what="a ticket counts as resolved whenever it is resolved")),
+    ), family=FAMILY, cohort_note=_AT_ALL.format(what="a ticket counts as resolved whenever it is resolved"),
+        aliases=("fcr",)),
     _hours("first_response_time", "hours from created_at to first_response_at, over tickets created in p that have "
            "a response", "first_response", ("guide13",),
-           cohort_note=_AT_ALL.format(what="a ticket counts once it has a response, whenever that is")),
+           cohort_note=_AT_ALL.format(what="a ticket counts once it has a response, whenever that is"),
+           aliases=("frt",)),
     _hours("time_to_resolution", "hours from created_at to resolved_at, over tickets resolved in p", "resolution",
-           ("parative",)),
+           ("parative",), aliases=("ttr",)),
     _single("support_tickets", "count", "tickets created in p", "tickets_created", ("parative",)),
-    Metric("tickets_per_customer", "ratio", "support load: tickets created in p per customer or per user", (
+    Metric("tickets_per_customer", "per_unit", "support load: tickets created in p per customer or per user", (
         Variant("per_customer", "tickets_created / customers_end", ("agile",), "tickets created in p / |E|",
                 examples=(X("50 tickets, 200 customers", {"tickets_created": 50, "customers_end": 200}, 0.25),
                           X("no customers", {"tickets_created": 5, "customers_end": 0}, None))),

@@ -1,12 +1,13 @@
 """The built-in output formats of ``csframe compute``: table, csv, json, jsonl.
 
 ``value`` is written as a plain number (integral values without a fraction) or empty /
-null; ``table`` shows ratios as percentages, the other formats never round.
+null; ``table`` is for a person: it formats each number by its unit (``52.30 %``, ``3.5×``,
+``5,888.66``, ``12.4 d``) and adds a ``unit`` column; the other formats never round.
 """
 
 from __future__ import annotations
 
-__all__ = ["format_value", "csframe_register_output_formats"]
+__all__ = ["format_value", "format_series", "render_table", "write_table", "csframe_register_output_formats"]
 
 import csv
 import datetime as dt
@@ -51,27 +52,85 @@ def write_jsonl(result, stream: TextIO) -> None:
         stream.write(json.dumps({c: _cell(v) for c, v in zip(result.columns, row)}) + "\n")
 
 
+_SUFFIX = {"share": " %", "multiple": "×", "days": " d", "hours": " h", "months": " mo"}
+# (fewest, most) decimals of a unit's values; money and durations show a fixed number
+_DECIMALS = {"share": (2, 2), "money": (2, 2), "days": (1, 1), "hours": (1, 1), "months": (1, 1),
+             "multiple": (1, 2), "per_unit": (0, 2), "score": (0, 2), "count": (0, 2)}
+
+
+def _decimals(values: list[float], unit: str | None) -> int:
+    """The fewest decimals (within the unit's bounds) that show every value as its most would."""
+    low, high = _DECIMALS.get(unit or "", (0, 4))
+    for d in range(low, high):
+        if all(round(v, high) == round(v, d) for v in values):
+            return d
+    return high
+
+
+def format_series(values: list[Any], unit: str | None) -> list[str]:
+    """How a table shows one series of values (a metric variant's rows): ``share`` as a
+    percentage (``52.30 %``), ``multiple`` as ``3.5×``, ``money`` with two decimals, durations
+    with their unit (``12.4 d``), the rest as plain numbers; every value of the series with the
+    same decimals; NULL as ``—``."""
+    numbers = [format_value(v) for v in values]
+    scale = 100 if unit == "share" else 1
+    present = [float(v) * scale for v in numbers if v is not None]
+    d = _decimals(present, unit)
+    out = []
+    for v in numbers:
+        if v is None:
+            out.append("—")
+            continue
+        text = f"{float(v) * scale:,.{d}f}"
+        if text.startswith("-") and not text.strip("-0.,"):
+            text = text[1:]  # -0.00: a tiny negative that rounds to zero is shown as zero
+        out.append(text + _SUFFIX.get(unit or "", ""))
+    return out
+
+
+def render_table(columns: list[str], rows: list[list[Any]], values: dict[int, list[tuple[Any, str | None]]],
+                 stream: TextIO) -> None:
+    """Write ``rows`` as an aligned text table. ``values`` maps the index of each number column
+    to, per row, the series its value belongs to (e.g. its metric variant) and its unit: those
+    columns are formatted series by series (:func:`format_series`) and right-aligned; a column
+    that is empty in every row (a dimension no row has) is left out."""
+    cells = [["" if v is None else str(_cell(v)) for v in row] for row in rows]
+    for i, series_of in values.items():
+        series: dict[tuple[Any, str | None], list[int]] = {}
+        for r, key in enumerate(series_of):
+            series.setdefault(key, []).append(r)
+        for (_, unit), members in series.items():
+            for r, text in zip(members, format_series([rows[r][i] for r in members], unit)):
+                cells[r][i] = text
+    keep = [i for i in range(len(columns)) if i in values or any(row[i] is not None for row in rows) or not rows]
+    head = [columns[i] for i in keep]
+    body = [[c[i] for i in keep] for c in cells]
+    right = {k for k, i in enumerate(keep) if i in values}
+    widths = [max([len(h)] + [len(r[k]) for r in body]) for k, h in enumerate(head)]
+    stream.write("  ".join(h.rjust(w) if k in right else h.ljust(w)
+                           for k, (h, w) in enumerate(zip(head, widths))).rstrip() + "\n")
+    stream.write("  ".join("-" * w for w in widths) + "\n")
+    for r in body:
+        stream.write("  ".join(c.rjust(w) if k in right else c.ljust(w)
+                               for k, (c, w) in enumerate(zip(r, widths))).rstrip() + "\n")
+
+
 def write_table(result, stream: TextIO) -> None:
-    vi = result.columns.index("value")
-    rows = []
-    for row in result.rows:
-        cells = ["" if v is None else str(_cell(v)) for v in row]
-        value = row[vi]
-        unit = result.units.get((row[0], row[1]))
-        if value is None:
-            cells[vi] = "—"
-        elif unit == "ratio":
-            cells[vi] = f"{value * 100:.2f} %"
-        elif isinstance(value, float) and not value.is_integer():
-            cells[vi] = f"{value:,.4f}".rstrip("0").rstrip(".")
-        else:
-            cells[vi] = f"{format_value(value):,}"
-        rows.append(cells)
-    widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(result.columns)]
-    line = "  ".join(c.ljust(w) for c, w in zip(result.columns, widths))
-    stream.write(line.rstrip() + "\n" + "  ".join("-" * w for w in widths) + "\n")
-    for r in rows:
-        stream.write("  ".join(c.rjust(w) if i == vi else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip() + "\n")
+    """The long result as a table for a person: numbers formatted by unit, a ``unit`` column.
+    A result with ``value_columns`` (``compare``'s) is shown as it is, each of those columns
+    formatted by its unit."""
+    if getattr(result, "value_columns", None):
+        values = {result.columns.index(c): [(c, unit)] * len(result.rows) for c, unit in result.value_columns.items()}
+        render_table(list(result.columns), [list(row) for row in result.rows], values, stream)
+        return
+    columns = list(result.columns)
+    rows = [list(row) for row in result.rows]
+    if "unit" not in columns:
+        columns.append("unit")
+        for row in rows:
+            row.append(result.units.get((row[0], row[1])))
+    vi = columns.index("value")
+    render_table(columns, rows, {vi: [((row[0], row[1]), result.units.get((row[0], row[1]))) for row in rows]}, stream)
 
 
 @hookimpl

@@ -42,6 +42,15 @@ def _writer(session, fmt: str, output: str | None):
     return writer
 
 
+def _with_units(writer):
+    """``writer`` writing the result with its ``unit`` column (``--with-units``)."""
+    def write(result, stream) -> None:
+        writer(result.with_unit_column(), stream)
+
+    write.binary = getattr(writer, "binary", False)  # type: ignore[attr-defined]
+    return write
+
+
 class Output:
     """Where the result goes: stdout, or a file written whole. The file is made ready before
     anything is computed (:meth:`open`: a temporary file beside it, or the special file itself,
@@ -165,6 +174,8 @@ def _what_was_written(target: str | None, result) -> str:
 @click.option("--by", multiple=True, metavar="DIMENSION", help="Split by a customers column (repeat).")
 @click.option("--format", "fmt", default="table", show_default=True, help="table, csv, json, jsonl or parquet.")
 @click.option("--output", "-o", metavar="PATH", help="Write here instead of stdout ('-' = stdout; parquet needs a PATH).")
+@click.option("--with-units", is_flag=True,
+              help="csv, json, jsonl, parquet: add a unit column (the table always shows units).")
 @click.option("--target", metavar="TABLE", help="Also replace the run's rows in this table of the engine (created if absent).")
 @click.option("--lenient", is_flag=True, help="Leave out rows that break the data contract, with a warning.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Set a metric parameter (repeat).")
@@ -177,8 +188,8 @@ def _what_was_written(target: str | None, result) -> str:
 @click.option("--quiet", "-q", is_flag=True, help="Nothing on stderr but errors.")
 @click.option("--dry-run", is_flag=True, help="Report the bytes each query would process (BigQuery) and run nothing.")
 @common
-def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, target, lenient, params, timeout,
-            retries, log_format, progress, quiet, dry_run):
+def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, with_units, target, lenient, params,
+            timeout, retries, log_format, progress, quiet, dry_run):
     """Compute metrics and write a long-format result table."""
     from ..observe import STAGES
     from .report import Reporter
@@ -196,6 +207,7 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, targ
     with open_session(project_dir) as session:
         reporter.event("stage_end", stage="load", seconds=round(time.perf_counter() - started, 6))
         writer = _writer(session, fmt, output)  # a bad format fails before anything is computed or written
+        writer = _with_units(writer) if with_units else writer
         if all_:
             keys, missing = session.all_keys()
             if by:
@@ -238,4 +250,8 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, targ
             raise
         finally:
             sink.discard()
-        reporter.finish(result, target=target, written=result.written)
+        engine = session.project.adapter.get("name", "duckdb")
+        reporter.finish(result, target=target, written=result.written, engine=engine)
+        if target is not None and not quiet and log_format == "text" and not reporter.showing:
+            # (a run that showed progress ends with its "done" line, which says the same)
+            click.echo(f"csframe: wrote {result.written:,} rows to {target} ({engine})", err=True)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ..errors import CsframeError, UsageError
 from ..left_out import describe
 from ..periods import GRAINS
+from ..result import Result
 from .app import cli, common, open_session, parse_params
 from .graph_image import IMAGE_FORMATS, write_image
 
@@ -18,15 +20,16 @@ from .graph_image import IMAGE_FORMATS, write_image
 @cli.command("list")
 @common
 def list_(project_dir):
-    """Every metric and variant: unit, default, sources, and whether this project can compute it."""
+    """Every metric and variant: unit, default, aliases, sources, and whether this project can compute it."""
     with open_session(project_dir) as s:
-        rows = [("metric", "variant", "unit", "default", "sources", "available")]
+        rows = [("metric", "variant", "unit", "default", "aliases", "sources", "available")]
         for name in s.registry.metrics:
             default = s.graph.default_variant(name)
-            for v in s.registry.variant_names(name):
+            for i, v in enumerate(s.registry.variant_names(name)):
                 key = (name, v)
                 lacks = s.missing_sources(key)
                 rows.append((name, v, s.registry.unit(*key), "*" if v == default else "",
+                             ", ".join(s.registry.aliases_of(name)) if i == 0 else "",
                              ", ".join(s.graph.resolve(key).sources),
                              "yes" if not lacks else "no: needs " + ", ".join(lacks)))
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -65,6 +68,8 @@ def explain(project_dir, metric, grain, no_sql):
         echo = click.echo
         echo(f"{key[0]}:{key[1]}  ({s.registry.unit(*key)})  — plugin {rv.plugin}")
         echo(f"  {m.description}")
+        if m.aliases:
+            echo(f"  also called: {', '.join(m.aliases)}")
         echo(f"  this variant: {v.description or v.formula}")
         echo(f"  formula: {v.formula}")
         if v.left_out is not None:
@@ -108,15 +113,39 @@ def explain(project_dir, metric, grain, no_sql):
             echo(sql)
 
 
+def _side_by_side(result: Result, keys: list, units: dict) -> Result:
+    """The long result of one metric's variants as one row per period (and group), one column
+    per variant."""
+    dims = list(result.columns[4:-1])
+    table: dict[tuple, dict[str, Any]] = {}
+    for row in result.rows:
+        table.setdefault((row[2], row[3], *row[4:-1]), {})[row[1]] = row[-1]
+    names = [k[1] for k in keys]
+    order = sorted(table, key=lambda group: tuple((v is None, "" if v is None else v) for v in group))
+    rows = tuple((*group, *[table[group].get(n) for n in names]) for group in order)
+    return Result(columns=("period_start", "period_end", *dims, *names), rows=rows,
+                  units={k: units[k] for k in keys}, grain=result.grain, fingerprints=result.fingerprints,
+                  value_columns={k[1]: units[k] for k in keys})
+
+
 @cli.command()
 @click.argument("metric")
 @click.option("--grain", type=click.Choice(GRAINS), default="month", show_default=True)
 @click.option("--start", metavar="YYYY-MM-DD")
 @click.option("--end", metavar="YYYY-MM-DD")
+@click.option("--by", multiple=True, metavar="DIMENSION", help="Split by a customers column (repeat).")
+@click.option("--format", "fmt", default="table", show_default=True, help="table, csv, json, jsonl or parquet.")
+@click.option("--output", "-o", metavar="PATH", help="Write here instead of stdout ('-' = stdout; parquet needs a PATH).")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE")
 @common
-def compare(project_dir, metric, grain, start, end, params):
-    """Every variant of one metric side by side over the periods, with the difference explained."""
+def compare(project_dir, metric, grain, start, end, by, fmt, output, params):
+    """Every variant of one metric side by side over the periods, with the difference explained.
+
+    The table (the default format) is formatted as compute's and followed by why the variants
+    differ; csv, json, jsonl and parquet hold the raw numbers, one column per variant."""
+    from .compute import Output
+    from .compute import _writer as writer_for
+
     with open_session(project_dir) as s:
         name = s.graph.parse_key(metric)[0]
         keys = [(name, v) for v in s.registry.variant_names(name)]
@@ -126,18 +155,24 @@ def compare(project_dir, metric, grain, start, end, params):
                 click.echo(f"unavailable: {k[0]}:{k[1]} (needs {', '.join(s.missing_sources(k))})", err=True)
         if not available:
             raise UsageError(f"no variant of {name} can be computed with this project's sources")
-        req = s.request(available, grain=grain, start=start, end=end)
-        result = s.run(s.plan(req, parse_params(params)))
-        table: dict = {}
-        for row in result.rows:
-            table.setdefault((row[2], row[3]), {})[row[1]] = row[-1]
-        header = ["period_start", "period_end", *[k[1] for k in available]]
-        lines = [header]
-        for (ps, pe), vals in sorted(table.items()):
-            lines.append([ps.isoformat(), pe.isoformat(), *["—" if vals.get(k[1]) is None else f"{vals[k[1]]:.6g}" for k in available]])
-        widths = [max(len(r[i]) for r in lines) for i in range(len(header))]
-        for r in lines:
-            click.echo("  ".join(c.rjust(w) if i > 1 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))))
+        if by:
+            for k in [k for k in available if s.graph.unsplittable_sources(k)]:
+                click.echo(f"warning: {k[0]}:{k[1]} is left out: its sources have no customer, so --by cannot "
+                           "split it", err=True)
+                available.remove(k)
+            if not available:
+                raise UsageError(f"no variant of {name} can be split by --by (their sources have no customer)",
+                                 hint="Compare it without --by.")
+        writer = writer_for(s, fmt, output)  # a bad format or --output fails before anything is computed
+        sink = Output(writer, output).open()
+        try:
+            req = s.request(available, grain=grain, start=start, end=end, by=by)
+            result = s.run(s.plan(req, parse_params(params)))
+            sink.write(_side_by_side(result, available, {k: s.registry.unit(*k) for k in available}))
+        finally:
+            sink.discard()
+        if fmt != "table":
+            return
         click.echo("")
         click.echo("why they differ:")
         for k in available:

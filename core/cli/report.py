@@ -168,7 +168,8 @@ class Reporter:
                     self._json("info", "run", status="ok", rows=len(result.rows), seconds=total,
                                timings=timings, **fields)
             elif self.showing and not self.quiet:
-                written = f", {fields['written']} written to {fields['target']}" if fields.get("target") else ""
+                written = (f", {fields['written']} written to {fields['target']} ({fields.get('engine')})"
+                           if fields.get("target") else "")
                 self._line(f"csframe: done in {total:.2f} s ({len(result.rows)} rows{written})")
 
     def fail(self, error: BaseException) -> bool:

@@ -114,7 +114,7 @@ METRIC = Metric(
             "${name}_power_users / ${name}_active_users",
             ("internal",),
             "power users over the users with any event in p (NULL when nobody was active)",
-            unit="ratio",
+            unit="share",
             examples=(
                 Example("30 power users of 120 active users",
                         {"${name}_power_users": 30, "${name}_active_users": 120}, 0.25, source="internal"),

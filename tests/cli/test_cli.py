@@ -361,11 +361,11 @@ def test_compute_jsonl_is_one_object_per_line(tiny):
 def test_compute_table_is_the_default(tiny):
     r = ok(cs("compute", "-m", "churn_rate", "-m", "mrr", *RANGE, project=tiny))
     lines = r.stdout.splitlines()
-    assert lines[0].split() == ["metric", "variant", "period_start", "period_end", "value"]
+    assert lines[0].split() == ["metric", "variant", "period_start", "period_end", "value", "unit"]
     assert set(lines[1].replace(" ", "")) == {"-"}
     march = [line for line in lines if line.split()[:3] == ["churn_rate", "lost_over_start", "2024-03-01"]]
-    assert march and "33.33 %" in march[0]  # ratios as percentages
-    assert any(line.startswith("mrr") and line.rstrip().endswith("130") for line in lines)
+    assert march and march[0].split()[-3:] == ["33.33", "%", "share"]  # shares as percentages
+    assert any(line.startswith("mrr") and line.split()[-2:] == ["130.00", "money"] for line in lines)
 
 
 def test_compute_output_file_leaves_stdout_empty(tiny, tmp_path):
@@ -715,7 +715,7 @@ def test_compare_shows_every_variant(tiny, demo):
     lines = r.stdout.splitlines()
     assert lines[0].split() == ["period_start", "period_end", *variants]
     march = [line.split() for line in lines if line.startswith("2024-03-01")]
-    assert march and march[0][2:] == ["0.333333"] * len(variants)
+    assert march and march[0][2:] == ["33.33", "%"] * len(variants)  # shares as percentages, as compute shows them
     jan = [line.split() for line in lines if line.startswith("2024-01-01")][0]
     assert jan[2] == "—"  # NULL
     assert "why they differ:" in r.stdout

@@ -33,7 +33,7 @@ PLUGIN = textwrap.dedent('''
             """,
             measures=(Measure("amount_by_kind", "invoices paid in p of this kind", key="kind"),),
         ))
-        registrar.metric(Metric("kind_share", "ratio", "share of the period's invoices of each kind", (
+        registrar.metric(Metric("kind_share", "share", "share of the period's invoices of each kind", (
             Variant("default", "amount_by_kind / invoiced_amount"),)))
         registrar.metric(Metric("invoice_total", "money", "invoices paid in p", (
             Variant("default", "invoiced_amount", splits={"kind": "amount_by_kind"}),)))

@@ -245,7 +245,7 @@ def test_defaults_and_units(rich):
         ("nps", "default"), ("csat", "mean_score"), ("first_contact_resolution_rate", "single_contact"),
         ("first_response_time", "mean"), ("time_to_resolution", "mean"), ("tickets_per_customer", "per_customer")]
     assert r.units[("csat", "mean_score")] == "score"
-    assert rich.registry.unit("csat", "percent_satisfied") == "ratio"
+    assert rich.registry.unit("csat", "percent_satisfied") == "share"
     assert r.units[("first_response_time", "mean")] == "hours"
     assert r.units[("nps", "default")] == "score"
 

@@ -29,6 +29,7 @@ def test_json_logs_one_object_per_line_with_the_timings_per_stage(duck_project, 
     assert ended == ["load", "plan", "connect", "check", "compile", "execute", "write"]
     run = events[-1]
     assert run["event"] == "run" and run["status"] == "ok" and run["rows"] == 12 and run["written"] == 12
+    assert run["engine"] == "duckdb"
     assert {"load", "plan", "compile", "execute", "write"} <= run["timings"].keys()
     assert all(isinstance(v, float) and v >= 0 for v in run["timings"].values())
     assert run["seconds"] >= sum(run["timings"].values()) * 0.9
@@ -86,7 +87,9 @@ def test_a_long_run_shows_progress_without_being_asked(duck_project, tmp_path):
               project=paused_project(engine, tmp_path / "paused", seconds=2.5)))
     lines = r.stderr.splitlines()
     assert lines[0].startswith("csframe: write … (running"), r.stderr  # once 2 s have passed
-    assert lines[-1].startswith("csframe: done in") and "12 written to cs_metrics" in lines[-1]
+    # the "done" line ends the run and says what the --target line would (so that one is not added)
+    assert lines[-1].startswith("csframe: done in") and "12 written to cs_metrics (duckdb)" in lines[-1]
+    assert not any(line.startswith("csframe: wrote") for line in lines)
 
 
 def test_progress_is_a_bar_on_a_terminal(duck_project):

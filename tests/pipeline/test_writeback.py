@@ -28,6 +28,16 @@ def compute(engine, *args, extra_env=None, table="cs_metrics", target=None):
               project=engine.path, extra_env={**engine.env, **(extra_env or {})})
 
 
+def test_target_ends_with_the_rows_written_the_table_and_the_engine(engine):
+    r = ok(compute(engine, *RANGE))
+    n = len(json.loads(r.stdout))
+    assert n == len(engine.rows())
+    last = r.stderr.splitlines()[-1]
+    # the line compute adds, or (when the run took long enough to show progress) the "done" line
+    assert last == f"csframe: wrote {n} rows to {engine.table()} ({engine.name})" or (
+        last.startswith("csframe: done in") and f", {n} written to {engine.table()} ({engine.name}))" in last), show(r)
+
+
 def keyed(rows):
     """(metric, variant, grain, period_start, dimensions) -> value."""
     return {r[:4] + (r[5],): r[6] for r in rows}
@@ -54,7 +64,7 @@ def test_target_is_created_with_the_documented_schema(engine):
         assert grain == "month" and isinstance(start, dt.date) and end > start
         assert json.loads(dims).keys() == {"segment"} and json.loads(dims)["segment"] in segments
         assert dims == json.dumps(json.loads(dims), sort_keys=True, separators=(",", ":"))
-        assert unit in ("money", "ratio", "count") and len(fp) == 16 and version
+        assert unit in ("money", "share", "count") and len(fp) == 16 and version
         assert before <= computed_at <= dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(seconds=1)
     # the values are the command's own output
     printed = {(o["metric"], o["period_start"], o["segment"]): o["value"] for o in out}

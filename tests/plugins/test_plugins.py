@@ -301,7 +301,7 @@ def test_project_module_adds_a_metric_and_a_variant(project, local_module):
     assert got.value("churn_rate", FEB, variant="lost_over_average") == pytest.approx(2 / 3)
     assert got.value("churn_rate", JAN, variant="lost_over_start") == pytest.approx(1 / 3)
     assert got.units[("net_customer_adds", "default")] == "count"
-    assert got.units[("churn_rate", "lost_over_average")] == "ratio"
+    assert got.units[("churn_rate", "lost_over_average")] == "share"  # the metric's unit
 
 
 def test_project_variant_chosen_under_variants(project, local_module):

@@ -128,7 +128,7 @@ def test_a_utf8_bom_is_accepted(root):
     assert (path / "csframe.toml").read_bytes().startswith(b"\xef\xbb\xbf")
     r = expect(cs("list", project=path), 0)
     assert [line.split()[:4] for line in r.stdout.splitlines() if line.startswith("churn_rate ") and "*" in line] \
-        == [["churn_rate", "net_loss", "ratio", "*"]], show(r)
+        == [["churn_rate", "net_loss", "share", "*"]], show(r)
 
 
 def test_a_file_that_is_not_utf8_is_exit_2(root):

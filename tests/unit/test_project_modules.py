@@ -55,9 +55,9 @@ def _reading(path) -> tuple[str, str]:
 
 def test_modules_a_project_module_imports_are_read_from_that_project(make):
     a = make("a", "customers_end - customers_start", "count")
-    b = make("b", "customers_end", "ratio")
+    b = make("b", "customers_end", "multiple")
     assert _reading(a) == ("customers_end - customers_start", "count")
-    assert _reading(b) == ("customers_end", "ratio")  # not a's team_formulas nor a's team_pkg
+    assert _reading(b) == ("customers_end", "multiple")  # not a's team_formulas nor a's team_pkg
     assert _reading(a) == ("customers_end - customers_start", "count")  # the same project twice
     assert not [m for m in PROJECT_MODULES if m in sys.modules]  # nothing of a project is left cached
     assert "colorsys" in sys.modules  # what comes from elsewhere is imported as ever
