@@ -238,18 +238,6 @@ def compile_formula(
     return tree.copy()
 
 
-def graph_closure(registry: Registry, key: Key, resolve_ref: Callable[[str, str | None], Key]) -> list[Key]:
-    """``key`` and every variant its formula references, transitively."""
-    out, todo = [], [key]
-    while todo:
-        k = todo.pop()
-        if k in out:
-            continue
-        out.append(k)
-        todo.extend(resolve_ref(r.metric, r.variant) for r in registry.variants[k].parsed.refs)
-    return out
-
-
 def _measures(registry: Registry, needed: list[str], dim: str | None) -> exp.Select:
     """The grid (or, for a keyed dimension, the rows of its first keyed node) with every
     needed measure joined on (grp, period_start[, dim])."""
@@ -336,7 +324,7 @@ def compile_plan(
         suffix = "" if dim is None else f"_by_{dim}"
         needed: list[str] = []
         for top in keys:
-            for k in graph_closure(registry, top, resolve_ref):
+            for k in reversed(plan.closure(top).variants):  # resolved once, by the planner
                 formula = registry.variants[k].formula(plan.split(top) if k == top else None)
                 needed.extend(m for m in formula.measures if m not in needed)
             if top in left_out:

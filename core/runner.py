@@ -98,7 +98,7 @@ def run_plan(session: Any, plan: Plan, *, target: str | None = None, deadline: D
         current = "compile"
         with _stage(stages, deadline, "compile"):
             compiled, sql = session.compile(plan, absent=absent)
-            prints = fingerprints(session.registry, session.graph, plan.keys, plan.parameters)
+            prints = fingerprints(session.registry, session.graph, plan.keys, plan.parameters, plan.closures)
         current = "execute"
         with _stage(stages, deadline, "execute") as info:
             try:

@@ -117,15 +117,18 @@ class Session:
         return Request(tuple(keys), g, start_d, end_d, tuple(by), lenient)
 
     def plan(self, request: Request, params: Mapping[str, Any] | None = None) -> Plan:
+        closures: dict = {}  # each (key, reading) resolved once, kept on the plan
         for key in request.keys:
-            lacks = self.missing_sources(key)
+            closures[(key, None)] = self.graph.resolve(key)
+            lacks = [s for s in closures[(key, None)].sources if s not in self.project.sources]
             if lacks:
                 raise UsageError(
                     f"metric {key[0]}:{key[1]} needs source(s) {', '.join(lacks)}, which this project does not configure",
                     hint=f"Map {', '.join('[sources.' + s + ']' for s in lacks)} in csframe.toml.",
                 )
-        values = resolve_parameters(self.registry, self.graph, request.keys, self.project.parameters, params or {})
-        plan = build_plan(self.registry, self.graph, request, values)
+        values = resolve_parameters(self.registry, self.graph, request.keys, self.project.parameters, params or {},
+                                    closures=closures)
+        plan = build_plan(self.registry, self.graph, request, values, closures)
         if plan.by:
             self._check_dimensions(plan.by)
         return plan
