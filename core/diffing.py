@@ -79,7 +79,7 @@ def against_table(session: Any, table: str, params: Mapping[str, Any] | None = N
 
     tree = target_table(table, flag="--against")
     policy, deadline = RetryPolicy(retries), Deadline.of(timeout)
-    profile = dialect_profile(session.registry, session.project.adapter.get("name", "duckdb"))
+    profile = dialect_profile(session.registry, session.project.adapter["name"])
     sql = render(fingerprints_query(tree), profile, pretty=False)
     adapter = session.adapter()
     ex = Execution(adapter, deadline, policy,

@@ -60,6 +60,7 @@ class Registry:
     parameters: dict[str, tuple[str, Parameter]] = attrs.Factory(dict)
     adapters: dict[str, tuple[str, object]] = attrs.Factory(dict)
     output_formats: dict[str, tuple[str, object]] = attrs.Factory(dict)
+    default_adapter: str | None = None  # the csframe_default_adapter hook's answer
 
     # -- lookups -----------------------------------------------------------
     def metric(self, name: str) -> Metric:
@@ -329,6 +330,12 @@ def build_registry(plugins) -> Registry:
 
     for impl in caller.csframe_register_adapters.get_hookimpls():
         call(impl, "csframe_register_adapters", register=register_into(reg.adapters, "adapter", impl.plugin_name))
+    default = caller.csframe_default_adapter(adapters=tuple(reg.adapters))
+    if default is not None and default not in reg.adapters:
+        errors.append(PluginError(f"csframe_default_adapter: {default!r} is no registered adapter",
+                                  hint=f"Adapters: {', '.join(reg.adapters) or 'none'}."))
+    else:
+        reg.default_adapter = default
     for impl in caller.csframe_register_output_formats.get_hookimpls():
         call(impl, "csframe_register_output_formats",
              register=register_into(reg.output_formats, "output format", impl.plugin_name))

@@ -48,7 +48,7 @@ def _examples(s) -> list:
 
     adapter = s.adapter()
     adapter.connect()
-    profile = dialect_profile(s.registry, s.project.adapter.get("name", "duckdb"))
+    profile = dialect_profile(s.registry, s.project.adapter["name"])
     outcomes = run_examples(s.registry, s.graph, adapter.execute, profile)
     click.echo(f"worked examples (on {adapter.describe()}):")
     for o in outcomes:

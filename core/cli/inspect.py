@@ -101,7 +101,7 @@ def explain(project_dir, metric, grain, no_sql):
             req = s.request([key], grain=grain)
             plan = s.plan(req)
             _, sql = s.compile(plan)
-            echo(f"SQL ({s.project.adapter.get('name', 'duckdb')}):")
+            echo(f"SQL ({s.project.adapter['name']}):")
             echo(sql)
 
 
