@@ -23,6 +23,7 @@ from .contract_types import Conversion, conversion, convert, is_raw, raw_name
 from .errors import ProjectError, UsageError
 from .formula import WHOLE_PREFIX, bind_placeholders, bottom_up, expand_macros, literal, safe_div
 from .graph import Key
+from .neutral import NEUTRAL_DIALECT
 from .plan import Plan
 from .project import SourceBinding
 from .registry import Registry
@@ -39,7 +40,7 @@ class SourceScan:
     the engine gives its columns (canonical name, type; a column not named: type not known)."""
 
     binding: SourceBinding
-    dialect: str = "duckdb"
+    dialect: str = NEUTRAL_DIALECT
     absent: frozenset[str] = frozenset()
     lenient_filter: Callable[[exp.Select, Source], exp.Select] | None = None
     types: tuple[tuple[str, exp.DataType], ...] = ()

@@ -12,6 +12,7 @@ from __future__ import annotations
 __all__ = ["run_plan", "writer_of", "opener_of"]
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -29,17 +30,18 @@ from .session import mapping_error
 from .writeback import TARGET_COLUMNS, TARGET_KEY, stage_calls, target_rows, target_table
 
 
-def writer_of(adapter: Any, table: str) -> Any:
+def writer_of(adapter: Any, table: str, writers: Sequence[str] = ()) -> Any:
     """The adapter's ``write_results``, after checking ``table``; a usage error when the
-    adapter cannot write (a third-party adapter without ``write_results``)."""
+    adapter cannot write (a third-party adapter without ``write_results``), naming the
+    registered adapters that can (``writers``)."""
     target_table(table)
     write = getattr(adapter, "write_results", None)
     if write is None:
         raise UsageError(
             f"--target: the {getattr(adapter, 'NAME', type(adapter).__name__)} adapter cannot write result tables "
             "in this version of csframe (write-back is not implemented for it yet)",
-            hint="Write a file with --format parquet --output PATH and load it, or use an adapter that writes "
-                 "(duckdb, postgres, bigquery).",
+            hint="Write a file with --format parquet --output PATH and load it"
+                 + (f", or use an adapter that writes ({', '.join(writers)})." if writers else "."),
         )
     return write
 
@@ -72,7 +74,8 @@ def run_plan(session: Any, plan: Plan, *, target: str | None = None, deadline: D
     deadline = deadline or Deadline(None)
     retries = retries or RetryPolicy()
     adapter = session.adapter()
-    write = writer_of(adapter, target) if target is not None else None
+    writers = [n for n, (_, cls) in session.registry.adapters.items() if hasattr(cls, "write_results")]
+    write = writer_of(adapter, target, writers) if target is not None else None
     ex = Execution(adapter, deadline, retries, open_=opener_of(adapter, target),
                    on_retry=lambda stage, n, wait, e: stages.emit("retry", stage=stage, attempt=n, retries=retries.retries,
                                                                   delay=round(wait, 3), error=e.message))

@@ -364,7 +364,9 @@ class Session:
         by bytes (BigQuery) implement ``adapter.dry_run``; others raise a UsageError."""
         adapter = self.adapter()
         if not hasattr(adapter, "dry_run"):
-            raise UsageError(f"--dry-run: the {adapter.NAME} adapter has no dry run (BigQuery's reports bytes billed)",
+            able = [n for n, (_, cls) in self.registry.adapters.items() if hasattr(cls, "dry_run")]
+            raise UsageError(f"--dry-run: the {adapter.NAME} adapter has no dry run "
+                             f"(adapters that have one: {', '.join(able) or 'none installed'})",
                              hint="Use `csframe sql` to see the query instead.")
         adapter.connect()
         problems, absent = self.inspect_sources(plan.sources, plan.by)

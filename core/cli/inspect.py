@@ -145,7 +145,7 @@ def compare(project_dir, metric, grain, start, end, params):
 
 @cli.command()
 @click.argument("metric")
-@click.option("--dialect", default=None, help="duckdb, postgres or bigquery (default: the project's engine).")
+@click.option("--dialect", default=None, help="The name of a registered adapter (default: the project's engine).")
 @click.option("--grain", type=click.Choice(GRAINS), default="month", show_default=True)
 @click.option("--start", metavar="YYYY-MM-DD")
 @click.option("--end", metavar="YYYY-MM-DD")
