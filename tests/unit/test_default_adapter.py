@@ -73,8 +73,20 @@ def test_a_project_that_names_its_adapter_keeps_it(fake):
 def test_a_default_that_is_no_registered_adapter_is_an_error(fake):
     with pytest.raises(PluginError) as e:
         Session.open(project=fake("fkae"), entry_points=False)
-    assert e.value.message == "csframe_default_adapter: 'fkae' is no registered adapter"
+    assert e.value.message == "plugin 'fake_engine': csframe_default_adapter names 'fkae', which is no registered adapter"
+    assert e.value.hint == "Adapters: duckdb, postgres, bigquery, fake."
     assert e.value.exit_code == 2
+
+
+def test_a_default_adapter_hook_that_raises_names_its_plugin(fake, tmp_path):
+    project = fake("fake")
+    source = (tmp_path / "fake_engine.py").read_text(encoding="utf-8")
+    (tmp_path / "fake_engine.py").write_text(source.replace("    return 'fake'", "    return adapters.missing"),
+                                             encoding="utf-8")
+    with pytest.raises(PluginError) as e:
+        Session.open(project=project, entry_points=False)
+    assert e.value.message == ("plugin 'fake_engine' failed in csframe_default_adapter: AttributeError: "
+                               "'tuple' object has no attribute 'missing'")
 
 
 def test_no_default_and_no_name_is_a_project_file_error():
