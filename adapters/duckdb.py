@@ -17,7 +17,7 @@ opens the file read-write (:func:`_release_readers`).
 
 from __future__ import annotations
 
-__all__ = ["DuckDBAdapter", "csframe_register_adapters"]
+__all__ = ["DuckDBAdapter", "csframe_register_adapters", "csframe_default_adapter"]
 
 import threading
 import weakref
@@ -226,3 +226,9 @@ class DuckDBAdapter:
 @hookimpl
 def csframe_register_adapters(register) -> None:
     register("duckdb", DuckDBAdapter)
+
+
+@hookimpl
+def csframe_default_adapter(adapters) -> str | None:
+    """DuckDB, embedded, needs no server: the default when no plugin installed later names another."""
+    return "duckdb" if "duckdb" in adapters else None

@@ -23,6 +23,7 @@ from .contract_types import Conversion, conversion, convert, is_raw, raw_name
 from .errors import ProjectError, UsageError
 from .formula import WHOLE_PREFIX, bind_placeholders, bottom_up, expand_macros, literal, safe_div
 from .graph import Key
+from .neutral import NEUTRAL_DIALECT
 from .plan import Plan
 from .project import SourceBinding
 from .source_names import TABLE_HINT, source_query, table_parts
@@ -40,7 +41,7 @@ class SourceScan:
     the engine gives its columns (canonical name, type; a column not named: type not known)."""
 
     binding: SourceBinding
-    dialect: str = "duckdb"
+    dialect: str = NEUTRAL_DIALECT
     absent: frozenset[str] = frozenset()
     lenient_filter: Callable[[exp.Select, Source], exp.Select] | None = None
     types: tuple[tuple[str, exp.DataType], ...] = ()
@@ -234,18 +235,6 @@ def compile_formula(
     return tree.copy()
 
 
-def graph_closure(registry: Registry, key: Key, resolve_ref: Callable[[str, str | None], Key]) -> list[Key]:
-    """``key`` and every variant its formula references, transitively."""
-    out, todo = [], [key]
-    while todo:
-        k = todo.pop()
-        if k in out:
-            continue
-        out.append(k)
-        todo.extend(resolve_ref(r.metric, r.variant) for r in registry.variants[k].parsed.refs)
-    return out
-
-
 def _measures(registry: Registry, needed: list[str], dim: str | None) -> exp.Select:
     """The grid (or, for a keyed dimension, the rows of its first keyed node) with every
     needed measure joined on (grp, period_start[, dim])."""
@@ -332,7 +321,7 @@ def compile_plan(
         suffix = "" if dim is None else f"_by_{dim}"
         needed: list[str] = []
         for top in keys:
-            for k in graph_closure(registry, top, resolve_ref):
+            for k in reversed(plan.closure(top).variants):  # resolved once, by the planner
                 formula = registry.variants[k].formula(plan.split(top) if k == top else None)
                 needed.extend(m for m in formula.measures if m not in needed)
             if top in left_out:

@@ -32,6 +32,7 @@ import attrs
 from sqlglot import exp
 
 from .contract import Column, Source
+from .neutral import NEUTRAL_DIALECT
 
 T = exp.DataType.Type
 _RAW = "csframe_raw_"
@@ -75,7 +76,7 @@ def _family(contract_type: str) -> str:
     return "text"
 
 
-def conversion(col: Column, actual: exp.DataType | None, dialect: str = "duckdb") -> Conversion:
+def conversion(col: Column, actual: exp.DataType | None, dialect: str = NEUTRAL_DIALECT) -> Conversion:
     """How ``col`` is read from a column the engine types ``actual`` (None: not known); a
     problem names the type as ``dialect`` spells it."""
     family = _family(col.type)

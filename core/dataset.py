@@ -12,14 +12,16 @@ import attrs
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
+from .neutral import NEUTRAL_DIALECT
+
 
 def _check_type(_instance: object, _attribute: object, value: str) -> None:
     try:
-        kind = exp.DataType.build(value, dialect="duckdb")
+        kind = exp.DataType.build(value, dialect=NEUTRAL_DIALECT)
     except (ParseError, ValueError):
         kind = None
     if kind is None or kind.this == exp.DataType.Type.USERDEFINED:
-        raise ValueError(f"column type {value!r} is not an SQL type (write it as DuckDB does: VARCHAR, TIMESTAMP, "
+        raise ValueError(f"column type {value!r} is not an SQL type (write it in neutral SQL: VARCHAR, TIMESTAMP, "
                          "DECIMAL(18,2), DOUBLE, BIGINT, BOOLEAN, DATE)")
 
 

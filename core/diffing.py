@@ -33,7 +33,8 @@ from .deadline import Deadline
 from .errors import EngineUnavailableError, MetricFailedError, RunTimeoutError, UsageError
 from .graph import Key
 from .project import PROJECT_FILE, Project
-from .retry import RetryPolicy, retry
+from .execution import Execution
+from .retry import RetryPolicy
 from .writeback import fingerprints_query, target_table
 
 _REF_HINT = "REF names a commit: a branch, a tag, a commit id or HEAD~1, as in git:HEAD or git:main."
@@ -78,15 +79,15 @@ def against_table(session: Any, table: str, params: Mapping[str, Any] | None = N
 
     tree = target_table(table, flag="--against")
     policy, deadline = RetryPolicy(retries), Deadline.of(timeout)
-    profile = dialect_profile(session.registry, session.project.adapter.get("name", "duckdb"))
+    profile = dialect_profile(session.registry, session.project.adapter["name"])
     sql = render(fingerprints_query(tree), profile, pretty=False)
     adapter = session.adapter()
-    set_deadline = getattr(adapter, "set_deadline", None)
+    ex = Execution(adapter, deadline, policy,
+                   on_retry=None if on_retry is None else lambda _stage, n, wait, e: on_retry(n, wait, e))
     during = "connect"
     try:
-        if set_deadline is not None:
-            set_deadline(deadline)
-        retry(adapter.connect, policy, deadline=deadline, on_retry=on_retry)
+        ex.start()
+        ex.connect()
         during = f"the read of {table}"
         try:
             rows = adapter.execute(sql)
@@ -103,8 +104,7 @@ def against_table(session: Any, table: str, params: Mapping[str, Any] | None = N
                               f"(stopped during {during})",
                               hint="Raise --timeout, or leave it out for no limit.") from e
     finally:
-        if set_deadline is not None:
-            set_deadline(None)
+        ex.stop()
     reference: dict[Key, str] = {}
     details: dict[Key, str] = {}
     for metric, variant, fp, computed_at, other, total in rows:

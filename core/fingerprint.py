@@ -27,7 +27,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .graph import Graph, Key
+from .graph import Graph, Key, Resolved
 from .registry import Registry
 
 _LENGTH = 16
@@ -42,11 +42,20 @@ def _json_value(value: Any) -> Any:
 
 
 def fingerprint_text(registry: Registry, graph: Graph, key: Key, parameters: Mapping[str, Any],
-                     _rendered: dict | None = None) -> str:
-    """The canonical text a fingerprint hashes (shown by tests and for debugging)."""
+                     _rendered: dict | None = None,
+                     closures: Mapping[tuple[Key, str | None], Resolved] | None = None) -> str:
+    """The canonical text a fingerprint hashes (shown by tests and for debugging).
+    ``closures``: the plan's resolved closures (:attr:`Plan.closures`), read instead of
+    resolving the key again; a closure not among them is resolved from ``graph``."""
     rendered = {} if _rendered is None else _rendered  # ("variant"/"node", name) -> text: shared by a batch
     rv = registry.variants[key]
-    resolved = [graph.resolve(key)] + [graph.resolve(key, split) for split in sorted(rv.splits)]
+    closures = closures or {}
+
+    def closure(split: str | None) -> Resolved:
+        found = closures.get((key, split))
+        return found if found is not None else graph.resolve(key, split)
+
+    resolved = [closure(None)] + [closure(split) for split in sorted(rv.splits)]
     lines: list[str] = []
     for k in dict.fromkeys(k for r in resolved for k in r.variants):
         if ("variant", k) not in rendered:
@@ -70,13 +79,16 @@ def fingerprint_text(registry: Registry, graph: Graph, key: Key, parameters: Map
 
 
 def fingerprint(registry: Registry, graph: Graph, key: Key, parameters: Mapping[str, Any],
-                _rendered: dict | None = None) -> str:
+                _rendered: dict | None = None,
+                closures: Mapping[tuple[Key, str | None], Resolved] | None = None) -> str:
     """The fingerprint of one metric variant under these parameter values."""
-    text = fingerprint_text(registry, graph, key, parameters, _rendered)
+    text = fingerprint_text(registry, graph, key, parameters, _rendered, closures)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:_LENGTH]
 
 
-def fingerprints(registry: Registry, graph: Graph, keys: Iterable[Key], parameters: Mapping[str, Any]) -> dict[Key, str]:
-    """Fingerprints of several variants; each node's and variant's SQL is rendered once."""
+def fingerprints(registry: Registry, graph: Graph, keys: Iterable[Key], parameters: Mapping[str, Any],
+                 closures: Mapping[tuple[Key, str | None], Resolved] | None = None) -> dict[Key, str]:
+    """Fingerprints of several variants; each node's and variant's SQL is rendered once
+    (``closures``: a plan's, see :func:`fingerprint_text`)."""
     rendered: dict = {}
-    return {k: fingerprint(registry, graph, k, parameters, rendered) for k in keys}
+    return {k: fingerprint(registry, graph, k, parameters, rendered, closures) for k in keys}

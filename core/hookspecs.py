@@ -47,6 +47,17 @@ class CsframeSpec:
         :return: nothing.
         """
 
+    @hookspec(firstresult=True)
+    def csframe_default_adapter(self, adapters: Any) -> str | None:
+        """Name the adapter a project uses when its ``csframe.toml`` has no ``[adapter] name``
+        (and the default of ``csframe init --adapter``, ``csframe check``, the test kit) — a
+        "decide" hook: the first answer wins, and a plugin installed later is asked first.
+
+        :param adapters: the names of every registered adapter (``csframe_register_adapters``).
+        :return: one of ``adapters``, or None to let another plugin answer. The built-in
+            adapters answer with their embedded engine when it is registered.
+        """
+
     @hookspec
     def csframe_register_output_formats(self, register: Any) -> None:
         """Register output formats for ``csframe compute --format``.

@@ -125,14 +125,19 @@ def checked_overrides(registry: Registry, *overrides: Mapping[str, Any],
     return values
 
 
-def resolve_parameters(registry: Registry, graph: Graph, keys: Sequence[Key], *overrides: Mapping[str, Any]) -> dict[str, Any]:
+def resolve_parameters(registry: Registry, graph: Graph, keys: Sequence[Key], *overrides: Mapping[str, Any],
+                       closures: dict | None = None) -> dict[str, Any]:
     """The parameter values of a run of ``keys``: the defaults of those it reads, then each
     mapping of overrides (project, then command line), checked; then each metric's own checks
-    of its values together (``Metric.checks``)."""
+    of its values together (``Metric.checks``). ``closures``: (key, reading) -> resolved
+    closure, read and filled (the planner's, so that each is resolved once per plan)."""
+    closures = {} if closures is None else closures
     used: dict[str, list[str]] = {}
     for key in keys:
         for split in (None, *registry.variants[key].variant.splits):
-            for p in graph.resolve(key, split).parameters:
+            if (key, split) not in closures:
+                closures[(key, split)] = graph.resolve(key, split)
+            for p in closures[(key, split)].parameters:
                 used.setdefault(p, [])
                 if f"{key[0]}:{key[1]}" not in used[p]:
                     used[p].append(f"{key[0]}:{key[1]}")

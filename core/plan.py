@@ -12,8 +12,9 @@ from typing import Any
 
 import attrs
 
+from .contract import source
 from .errors import UsageError
-from .graph import Graph, Key
+from .graph import Graph, Key, Resolved
 from .periods import Grain, floor, shift
 from .registry import Registry
 
@@ -49,13 +50,23 @@ class Plan:
     splits: dict[Key, str] = attrs.field(factory=dict)  # key -> the --by KEY reading it uses
     dimensions: dict[Key, str] = attrs.field(factory=dict)  # key -> the extra key its rows carry
     extra_keys: tuple[str, ...] = ()  # every such key, in order: output columns after ``by``
+    # (key, --by reading or None) -> its closure, resolved once here: the key as computed (with
+    # its reading) and, for its fingerprint, the key plain and with each of its readings
+    closures: dict[tuple[Key, str | None], Resolved] = attrs.field(factory=dict, eq=False)
 
     def split(self, key: Key) -> str | None:
         return self.splits.get(key)
 
+    def closure(self, key: Key) -> Resolved:
+        """The variants, nodes, sources and parameters ``key`` reads as this plan computes it."""
+        return self.closures[(key, self.splits.get(key))]
 
-def build_plan(registry: Registry, graph: Graph, request: Request, parameters: dict[str, Any]) -> Plan:
-    """Resolve every requested key; share nodes; check ``--by`` against the sources."""
+
+def build_plan(registry: Registry, graph: Graph, request: Request, parameters: dict[str, Any],
+               closures: dict[tuple[Key, str | None], Resolved] | None = None) -> Plan:
+    """Resolve every requested key (each (key, reading) once: ``closures`` holds those
+    already resolved, e.g. by :func:`~csframe.core.parameters.resolve_parameters`); share
+    nodes; check ``--by`` against the sources. The closures are kept on the Plan."""
     if not request.keys:
         raise UsageError("no metric to compute", hint="Name one with --metric NAME, or use --all.")
     split_names = {n for n in request.by for k in request.keys if n in registry.variants[k].variant.splits}
@@ -82,8 +93,12 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
     variants: list[Key] = []
     nodes: list[str] = []
     sources: list[str] = []
+    closures = {} if closures is None else closures
     for key in request.keys:
-        r = graph.resolve(key, splits.get(key))
+        for split in (None, splits.get(key), *sorted(registry.variants[key].splits)):
+            if (key, split) not in closures:
+                closures[(key, split)] = graph.resolve(key, split)
+        r = closures[(key, splits.get(key))]
         for name in r.parameters:
             if registry.parameters[name][1].required and parameters.get(name) is None:
                 how = f" --by {splits[key]}" if key in splits else ""
@@ -92,7 +107,7 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
                     hint=f"Set {name} under [parameters] in csframe.toml, or pass --param {name}=...",
                 )
         if customer_by:
-            bad = graph.unsplittable_sources(key)
+            bad = [s for s in closures[(key, None)].sources if source(s).customer_column is None]
             if bad:
                 raise UsageError(
                     f"metric {key[0]}:{key[1]} reads {', '.join(bad)}, which has no customer, so --by cannot split it",
@@ -125,4 +140,5 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
         splits=splits,
         dimensions=dimensions,
         extra_keys=tuple(dict.fromkeys(dimensions.values())),
+        closures={k: closures[k] for k in closures if k[0] in request.keys},
     )

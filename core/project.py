@@ -64,7 +64,8 @@ class Project:
     """A loaded project file. ``adapter`` holds the ``[adapter]`` table, expanded."""
 
     dir: Path
-    adapter: dict[str, Any] = attrs.field(factory=lambda: {"name": "duckdb", "database": ":memory:"})
+    # no "name": the registry's default adapter (the csframe_default_adapter hook; Session.open fills it in)
+    adapter: dict[str, Any] = attrs.field(factory=dict)
     sources: dict[str, SourceBinding] = attrs.field(factory=dict)
     variants: dict[str, str] = attrs.field(factory=dict)
     parameters: dict[str, Any] = attrs.field(factory=dict)
@@ -113,12 +114,13 @@ class Project:
         for key in data:
             if key not in _TOP_KEYS:
                 problems.append(f"unknown table [{key}].{did_you_mean(key, _TOP_KEYS)}")
-        adapter = table("adapter", '[adapter] with name = "duckdb"') or {"name": "duckdb", "database": ":memory:"}
-        try:
-            name = want_str(adapter.get("name", "duckdb"), "adapter.name", 'name = "duckdb" (or postgres, bigquery)')
-            adapter["name"] = str(expand_env(name, "adapter.name", environ))
-        except ProjectError as e:
-            problems.append(e.message)
+        adapter = table("adapter", '[adapter] with name = "ADAPTER"')
+        if "name" in adapter:  # else the registry's default adapter (Session.open)
+            try:
+                name = want_str(adapter["name"], "adapter.name", 'name = "ADAPTER" (an adapter a plugin registers)')
+                adapter["name"] = str(expand_env(name, "adapter.name", environ))
+            except ProjectError as e:
+                problems.append(e.message)
         sources: dict[str, SourceBinding] = {}
         for name, spec in table("sources", '[sources.subscriptions] with table = "…"').items():
             where = f"sources.{name}"

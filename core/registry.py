@@ -61,6 +61,7 @@ class Registry:
     parameters: dict[str, tuple[str, Parameter]] = attrs.Factory(dict)
     adapters: dict[str, tuple[str, object]] = attrs.Factory(dict)
     output_formats: dict[str, tuple[str, object]] = attrs.Factory(dict)
+    default_adapter: str | None = None  # the csframe_default_adapter hook's answer
 
     # -- lookups -----------------------------------------------------------
     def metric_name(self, name: str) -> str:
@@ -353,6 +354,23 @@ def build_registry(plugins) -> Registry:
 
     for impl in caller.csframe_register_adapters.get_hookimpls():
         call(impl, "csframe_register_adapters", register=register_into(reg.adapters, "adapter", impl.plugin_name))
+    for impl in reversed(caller.csframe_default_adapter.get_hookimpls()):  # pluggy's order: firstresult
+        try:
+            answer = impl.function(adapters=tuple(reg.adapters))
+        except Exception as e:  # noqa: BLE001 - whatever a plugin raises, name the plugin
+            errors.append(PluginError(f"plugin {impl.plugin_name!r} failed in csframe_default_adapter: "
+                                      f"{type(e).__name__}: {e}",
+                                      hint="Fix the plugin, or list it under [plugins] disable in csframe.toml."))
+            break
+        if answer is None:
+            continue
+        if answer not in reg.adapters:
+            errors.append(PluginError(f"plugin {impl.plugin_name!r}: csframe_default_adapter names {answer!r}, "
+                                      "which is no registered adapter",
+                                      hint=f"Adapters: {', '.join(reg.adapters) or 'none'}."))
+        else:
+            reg.default_adapter = answer
+        break
     for impl in caller.csframe_register_output_formats.get_hookimpls():
         call(impl, "csframe_register_output_formats",
              register=register_into(reg.output_formats, "output format", impl.plugin_name))

@@ -4,13 +4,15 @@ anything is computed), check the sources, compile, execute, and write the rows t
 table (where the adapter's write calls ``writeback.write_stage``, the plugins'
 ``csframe_write_stage`` hook is called) — timed, reported to an observer (with a ``warning``
 event for each of the result's warnings), and held to the run's time limit.
-:meth:`Session.run` and :meth:`Session.compute` go through here."""
+:meth:`Session.run` and :meth:`Session.compute` go through here; the engine calls go
+through an :class:`~csframe.core.execution.Execution` (adapter, time limit, retries)."""
 
 from __future__ import annotations
 
 __all__ = ["run_plan", "writer_of", "opener_of"]
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -22,22 +24,24 @@ from .left_out import notes, split_counts
 from .observe import Stages
 from .plan import Plan
 from .result import Result
-from .retry import RetryPolicy, retry
+from .execution import Execution
+from .retry import RetryPolicy
 from .session import mapping_error
 from .writeback import TARGET_COLUMNS, TARGET_KEY, stage_calls, target_rows, target_table
 
 
-def writer_of(adapter: Any, table: str) -> Any:
+def writer_of(adapter: Any, table: str, writers: Sequence[str] = ()) -> Any:
     """The adapter's ``write_results``, after checking ``table``; a usage error when the
-    adapter cannot write (a third-party adapter without ``write_results``)."""
+    adapter cannot write (a third-party adapter without ``write_results``), naming the
+    registered adapters that can (``writers``)."""
     target_table(table)
     write = getattr(adapter, "write_results", None)
     if write is None:
         raise UsageError(
             f"--target: the {getattr(adapter, 'NAME', type(adapter).__name__)} adapter cannot write result tables "
             "in this version of csframe (write-back is not implemented for it yet)",
-            hint="Write a file with --format parquet --output PATH and load it, or use an adapter that writes "
-                 "(duckdb, postgres, bigquery).",
+            hint="Write a file with --format parquet --output PATH and load it"
+                 + (f", or use an adapter that writes ({', '.join(writers)})." if writers else "."),
         )
     return write
 
@@ -58,26 +62,6 @@ def opener_of(adapter: Any, target: str | None) -> Any:
     return open_
 
 
-def _reconnecting(fn: Any, open_: Any, policy: RetryPolicy, deadline: Deadline, stages: Stages, stage: str) -> Any:
-    """``fn()``; when the engine's connection is lost on the way (a transient
-    EngineUnavailableError: a server restarting, a connection terminated), open it again
-    (``open_``) and call ``fn`` again, within ``policy`` and the run's time limit. Every stage
-    may be repeated: the checks and the query only read, and a write whose connection was lost
-    never committed."""
-    tries = 0
-
-    def attempt() -> Any:
-        nonlocal tries
-        tries += 1
-        if tries > 1:
-            open_()
-        return fn()
-
-    return retry(attempt, policy, deadline=deadline,
-                 on_retry=lambda n, wait, e: stages.emit("retry", stage=stage, attempt=n, retries=policy.retries,
-                                                         delay=round(wait, 3), error=e.message))
-
-
 def _stage(stages: Stages, deadline: Deadline, name: str):
     deadline.remaining()  # raises when the time is already up
     return stages.stage(name)
@@ -90,21 +74,17 @@ def run_plan(session: Any, plan: Plan, *, target: str | None = None, deadline: D
     deadline = deadline or Deadline(None)
     retries = retries or RetryPolicy()
     adapter = session.adapter()
-    write = writer_of(adapter, target) if target is not None else None
-    set_deadline = getattr(adapter, "set_deadline", None)
+    writers = [n for n, (_, cls) in session.registry.adapters.items() if hasattr(cls, "write_results")]
+    write = writer_of(adapter, target, writers) if target is not None else None
+    ex = Execution(adapter, deadline, retries, open_=opener_of(adapter, target),
+                   on_retry=lambda stage, n, wait, e: stages.emit("retry", stage=stage, attempt=n, retries=retries.retries,
+                                                                  delay=round(wait, 3), error=e.message))
+    again = ex.again
     current = "connect"
     try:
-        if set_deadline is not None:
-            set_deadline(deadline)
-        open_ = opener_of(adapter, target)
+        ex.start()
         with _stage(stages, deadline, "connect"):
-            retry(open_, retries, deadline=deadline,
-                  on_retry=lambda n, wait, e: stages.emit("retry", stage="connect", attempt=n, retries=retries.retries,
-                                                          delay=round(wait, 3), error=e.message))
-
-        def again(fn: Any, stage: str) -> Any:
-            return _reconnecting(fn, open_, retries, deadline, stages, stage)
-
+            ex.connect()
         current = "check"
         with _stage(stages, deadline, "check"):
             problems, absent = again(lambda: session.inspect_sources(plan.sources, plan.by), "check")
@@ -122,7 +102,7 @@ def run_plan(session: Any, plan: Plan, *, target: str | None = None, deadline: D
         current = "compile"
         with _stage(stages, deadline, "compile"):
             compiled, sql = session.compile(plan, absent=absent)
-            prints = fingerprints(session.registry, session.graph, plan.keys, plan.parameters)
+            prints = fingerprints(session.registry, session.graph, plan.keys, plan.parameters, plan.closures)
         current = "execute"
         with _stage(stages, deadline, "execute") as info:
             try:
@@ -167,5 +147,4 @@ def run_plan(session: Any, plan: Plan, *, target: str | None = None, deadline: D
             raise
         raise deadline.error(current) from e
     finally:
-        if set_deadline is not None:
-            set_deadline(None)
+        ex.stop()

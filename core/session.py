@@ -45,9 +45,21 @@ def _date(value: str | dt.date | None, flag: str) -> dt.date | None:
                          hint=f"Write dates as YYYY-MM-DD, from {FIRST_DATE} to {LAST_DATE}.") from None
 
 
+def _with_adapter_name(project: Project, registry: Registry) -> Project:
+    """``project`` with ``[adapter] name`` set: the registry's default adapter when the
+    project file names none (a project-file error when no plugin names a default)."""
+    if "name" in project.adapter:
+        return project
+    if registry.default_adapter is None:
+        raise ProjectError(
+            f"{project.path or 'csframe.toml'}: adapter.name: not set, and no installed plugin names a default adapter",
+            hint=f"Set name under [adapter] (adapters: {', '.join(registry.adapters) or 'none registered'}).")
+    return attrs.evolve(project, adapter={"name": registry.default_adapter, **project.adapter})
+
+
 def _check_adapter_name(project: Project, registry: Registry) -> None:
     """``[adapter] name`` is an adapter some plugin registers (a project-file error naming it)."""
-    name = project.adapter.get("name", "duckdb")
+    name = project.adapter["name"]
     if name not in registry.adapters:
         raise ProjectError(
             f"{project.path or 'csframe.toml'}: adapter.name: no adapter {name!r}.{did_you_mean(name, registry.adapters)}",
@@ -74,6 +86,7 @@ class Session:
         plugins = load_plugins(modules=project.plugin_modules, disable=project.plugin_disable,
                                project_dir=project.dir, entry_points=entry_points)
         registry = build_registry(plugins)
+        project = _with_adapter_name(project, registry)
         _check_adapter_name(project, registry)
         graph = Graph(registry, dict(project.variants))
         graph.check_choices()
@@ -117,15 +130,18 @@ class Session:
         return Request(tuple(keys), g, start_d, end_d, tuple(by), lenient)
 
     def plan(self, request: Request, params: Mapping[str, Any] | None = None) -> Plan:
+        closures: dict = {}  # each (key, reading) resolved once, kept on the plan
         for key in request.keys:
-            lacks = self.missing_sources(key)
+            closures[(key, None)] = self.graph.resolve(key)
+            lacks = [s for s in closures[(key, None)].sources if s not in self.project.sources]
             if lacks:
                 raise UsageError(
                     f"metric {key[0]}:{key[1]} needs source(s) {', '.join(lacks)}, which this project does not configure",
                     hint=f"Map {', '.join('[sources.' + s + ']' for s in lacks)} in csframe.toml.",
                 )
-        values = resolve_parameters(self.registry, self.graph, request.keys, self.project.parameters, params or {})
-        plan = build_plan(self.registry, self.graph, request, values)
+        values = resolve_parameters(self.registry, self.graph, request.keys, self.project.parameters, params or {},
+                                    closures=closures)
+        plan = build_plan(self.registry, self.graph, request, values, closures)
         if plan.by:
             self._check_dimensions(plan.by)
             plan = self._mapped_dimensions(plan)
@@ -185,7 +201,7 @@ class Session:
         """The compiled tree and its SQL for ``dialect`` (default: the project's adapter). The
         last plan's tree and its SQL per dialect are kept: computing an equal plan again (the
         same metrics, periods, dimensions and parameters) compiles nothing."""
-        profile = dialect_profile(self.registry, dialect or self.project.adapter.get("name", "duckdb"))
+        profile = dialect_profile(self.registry, dialect or self.project.adapter["name"])
         absent_key = (tuple(sorted((k, tuple(sorted(v))) for k, v in (absent or {}).items() if v)),
                       tuple(sorted((k, v) for k, v in self._types.items() if k in plan.sources)))
         cached = self._compiled
@@ -203,7 +219,7 @@ class Session:
         self._compiled = None
 
     def _source_dialect(self) -> str:
-        return dialect_profile(self.registry, self.project.adapter.get("name", "duckdb")).DIALECT
+        return dialect_profile(self.registry, self.project.adapter["name"]).DIALECT
 
     def parameter_values(self) -> dict[str, Any]:
         """The project's ``[parameters]``, each of a known parameter and checked (a UsageError
@@ -213,7 +229,7 @@ class Session:
     # -- the engine -------------------------------------------------------------
     def adapter(self) -> Any:
         if self._adapter is None:
-            name = self.project.adapter.get("name", "duckdb")
+            name = self.project.adapter["name"]
             cls = dialect_profile(self.registry, name)
             settings = self.project.adapter_settings()  # ${ENV} values: only when a command connects
             try:
@@ -334,7 +350,7 @@ class Session:
         merged.update(parameters)
         from .compiler import source_scan  # the same canonical scan compute uses
 
-        profile = dialect_profile(self.registry, self.project.adapter.get("name", "duckdb"))
+        profile = dialect_profile(self.registry, self.project.adapter["name"])
         out = []
         for name in names:
             src = source(name)
@@ -351,7 +367,7 @@ class Session:
         """Every "Bad data" rule over the named sources, with counts and sample keys; a source
         with no rows is a Problem of ``severity="warning"``."""
         adapter = self.adapter()
-        profile = dialect_profile(self.registry, self.project.adapter.get("name", "duckdb"))
+        profile = dialect_profile(self.registry, self.project.adapter["name"])
         problems = []
         for src, scan, rules, count_sql in self.check_queries(names, parameters, absent):
             counts = adapter.execute(count_sql)[0]
@@ -372,7 +388,9 @@ class Session:
         by bytes (BigQuery) implement ``adapter.dry_run``; others raise a UsageError."""
         adapter = self.adapter()
         if not hasattr(adapter, "dry_run"):
-            raise UsageError(f"--dry-run: the {adapter.NAME} adapter has no dry run (BigQuery's reports bytes billed)",
+            able = [n for n, (_, cls) in self.registry.adapters.items() if hasattr(cls, "dry_run")]
+            raise UsageError(f"--dry-run: the {adapter.NAME} adapter has no dry run "
+                             f"(adapters that have one: {', '.join(able) or 'none installed'})",
                              hint="Use `csframe sql` to see the query instead.")
         adapter.connect()
         problems, absent = self.inspect_sources(plan.sources, plan.by)

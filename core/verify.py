@@ -185,7 +185,7 @@ def explain_failure(registry: Any, compiled: Compiled, profile: Any, adapter: An
 
 # -- every node on empty sources ------------------------------------------------------------------
 
-def empty_source_sql(name: str, dialect: str = "duckdb") -> str:
+def empty_source_sql(name: str, dialect: str) -> str:
     """``SELECT CAST(NULL AS <type>) AS <column>, … WHERE FALSE`` for a canonical source."""
     src = source(name)
     select = exp.select(*[exp.alias_(exp.cast(exp.Null(), c.type), c.name, quoted=True) for c in src.columns])
@@ -193,7 +193,7 @@ def empty_source_sql(name: str, dialect: str = "duckdb") -> str:
 
 
 def check_node_sql(registry: Any, graph: Any, parameters: dict[str, Any], project_dir: Path,
-                   adapter_name: str = "duckdb") -> tuple[int, list[str]]:
+                   adapter_name: str) -> tuple[int, list[str]]:
     """(nodes run, problems): every registered variant compiled into one query over empty
     sources and run (LIMIT 0) on an in-memory engine; each node whose SQL fails is named with
     its plugin. Finds unknown columns and tables in node SQL before any data is read."""

@@ -23,22 +23,25 @@ def _open(project_dir, examples: bool):
     from ..session import Session
 
     if examples and project_dir is None and not (Path.cwd() / PROJECT_FILE).is_file():
-        click.echo(f"project: no {PROJECT_FILE} in {Path.cwd()}; checking the installed plugins on DuckDB in memory")
-        return Session.open(project=Project(dir=Path.cwd()))
+        s = Session.open(project=Project(dir=Path.cwd()))  # the default adapter, its default settings
+        click.echo(f"project: no {PROJECT_FILE} in {Path.cwd()}; checking the installed plugins on "
+                   f"{s.project.adapter['name']} with its default settings")
+        return s
     return open_session(project_dir)
 
 
 def _node_sql(s) -> None:
     from ..verify import check_node_sql
 
-    if "duckdb" not in s.registry.adapters:
-        click.echo("node SQL: not run (the duckdb adapter is disabled)")
+    engine = s.registry.default_adapter  # with no settings: embedded, in memory
+    if engine is None:
+        click.echo("node SQL: not run (no installed plugin names a default adapter)")
         return
-    nodes, problems = check_node_sql(s.registry, s.graph, dict(s.project.parameters), s.project.dir)
+    nodes, problems = check_node_sql(s.registry, s.graph, dict(s.project.parameters), s.project.dir, engine)
     if problems:
         raise DefinitionError(f"{len(problems)} node(s) whose SQL fails:\n  " + "\n  ".join(problems),
                               hint="Fix the node's SQL in its plugin (or disable the plugin under [plugins] disable).")
-    click.echo(f"node SQL: {nodes} nodes run on empty sources in DuckDB — ok")
+    click.echo(f"node SQL: {nodes} nodes run on empty sources in {engine} — ok")
 
 
 def _examples(s) -> list:
@@ -48,7 +51,7 @@ def _examples(s) -> list:
 
     adapter = s.adapter()
     adapter.connect()
-    profile = dialect_profile(s.registry, s.project.adapter.get("name", "duckdb"))
+    profile = dialect_profile(s.registry, s.project.adapter["name"])
     outcomes = run_examples(s.registry, s.graph, adapter.execute, profile)
     click.echo(f"worked examples (on {adapter.describe()}):")
     for o in outcomes:
@@ -62,7 +65,7 @@ def _examples(s) -> list:
 @click.option("--lenient", is_flag=True, help="Report data problems as warnings (exit 0).")
 @click.option("--examples", is_flag=True,
               help="Also evaluate every worked example declared on a registered variant, on the project's engine "
-                   "(DuckDB in memory when there is no csframe.toml here), and print pass/fail for each.")
+                   "(the default adapter when there is no csframe.toml here), and print pass/fail for each.")
 @common
 def check(project_dir, lenient, examples):
     """Validate plugins, definitions (every node's SQL is run on empty sources in DuckDB), the project file

@@ -109,7 +109,7 @@ def explain(project_dir, metric, grain, no_sql):
             req = s.request([key], grain=grain)
             plan = s.plan(req)
             _, sql = s.compile(plan)
-            echo(f"SQL ({s.project.adapter.get('name', 'duckdb')}):")
+            echo(f"SQL ({s.project.adapter['name']}):")
             echo(sql)
 
 
@@ -183,7 +183,7 @@ def compare(project_dir, metric, grain, start, end, by, fmt, output, params):
 
 @cli.command()
 @click.argument("metric")
-@click.option("--dialect", default=None, help="duckdb, postgres or bigquery (default: the project's engine).")
+@click.option("--dialect", default=None, help="The name of a registered adapter (default: the project's engine).")
 @click.option("--grain", type=click.Choice(GRAINS), default="month", show_default=True)
 @click.option("--start", metavar="YYYY-MM-DD")
 @click.option("--end", metavar="YYYY-MM-DD")

@@ -113,7 +113,7 @@ def test_without_a_project_file_on_duckdb_in_memory(tmp_path):
     r = cs("check", "--examples", cwd=tmp_path)
     assert r.returncode == 0, show(r)
     assert r.stdout.splitlines()[0] == (f"project: no csframe.toml in {tmp_path}; checking the installed plugins on "
-                                        "DuckDB in memory")
+                                        "duckdb with its default settings")  # the default adapter: in memory
     assert "  ok    customer_lifetime_value:arpa_x_lifespan — churn 0 → NULL" in r.stdout.splitlines()
     assert "sources: none configured" in r.stdout
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,65 @@ def test_drivers_are_imported_only_inside_functions(driver):
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
             assert not any(n.split(".")[0] == driver for n in names), f"{path.relative_to(ROOT)} imports {driver} at import time"
+
+
+# -- engines are named only in adapters/ --------------------------------------------------------------
+# Decided (docs/choices.md): an engine's name in core's *code* — a string literal (a default, a
+# choice, a message) or an identifier — is forbidden; docstrings and comments may name engines
+# (they explain what the adapters do). The files below still name engines in code: the demo
+# loader and the starter project of `init`, the plugin-author scaffold, `check`'s embedded node
+# run, a few hints; each entry is the most it may hold, so a new one fails here and the list
+# only shrinks as the code moves behind the adapters' hooks.
+ENGINE_NAME = re.compile(r"duckdb|postgres(?:ql)?|bigquery|psycopg", re.IGNORECASE)
+STILL_NAMING_ENGINES = {
+    "core/neutral.py": 1,  # NEUTRAL_DIALECT: sqlglot's name of the dialect neutral SQL is spelled in (for good)
+    "core/plugin_manager.py": 3,  # the built-in plugin modules, csframe.adapters.<engine> (for good)
+    "core/cli/init.py": 37,  # --adapter choices, the demo loaders and adapter sections: not yet behind a hook
+    "core/cli/scaffold.py": 21,  # the plugin-author skeleton's test dependencies and README: not yet
+    "core/cli/compute.py": 1,  # --dry-run's help names BigQuery: not yet
+    "core/writeback.py": 1,  # a hint: "e.g. a BigQuery project id" for CATALOG names: not yet
+}
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """ids of the string constants that are docstrings (of the module, a class or a function)."""
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                out.add(id(first.value))
+    return out
+
+
+def _engine_names_in_code(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docs = _docstrings(tree)
+    found = []
+    for node in ast.walk(tree):
+        text = None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+            text = node.value
+        elif isinstance(node, ast.Name):
+            text = node.id
+        elif isinstance(node, ast.Attribute):
+            text = node.attr
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            text = node.name
+        elif isinstance(node, ast.arg):
+            text = node.arg
+        elif isinstance(node, ast.alias):
+            text = node.name
+        if text is not None:
+            found += [f"line {node.lineno}: {m.group(0)}" for m in ENGINE_NAME.finditer(text)]
+    return found
+
+
+def test_core_code_names_no_engine():
+    for path in _files("core"):
+        rel = path.relative_to(ROOT).as_posix()
+        found = _engine_names_in_code(path)
+        allowed = STILL_NAMING_ENGINES.get(rel, 0)
+        assert len(found) <= allowed, (
+            f"{rel} names an engine in its code ({len(found)} time(s), at most {allowed}): {found}. Engines are "
+            "named only in adapters/: ask the registry (default_adapter, adapters) or an adapter's hook instead.")
