@@ -250,7 +250,7 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, with
             raise
         finally:
             sink.discard()
-        engine = session.project.adapter.get("name", "duckdb")
+        engine = session.project.adapter["name"]  # Session.open sets the default adapter's name
         reporter.finish(result, target=target, written=result.written, engine=engine)
         if target is not None and not quiet and log_format == "text" and not reporter.showing:
             # (a run that showed progress ends with its "done" line, which says the same)
