@@ -23,6 +23,7 @@ from csframe.core.project import Project, SourceBinding
 from csframe.core.session import Session
 from csframe.plugins.demo import SOURCES
 from tests.support.bigquery_emulator import PROJECT, bq_emulator  # noqa: F401 - the fixture
+from tests.support.engines import three_sessions
 
 END = dt.date(2025, 1, 1)
 ONBOARDING_STEPS = ("connected_data", "invited_team", "created_report", "activated", "onboarding_completed")
@@ -37,29 +38,10 @@ def dataset():
 
 @pytest.fixture(scope="module")
 def sessions(dataset, tmp_path_factory, pg_dsn, bq_emulator):  # noqa: F811
-    from tests.support.postgres import fresh_schema
-
     assert set(dataset.names) == set(SOURCES) and len(SOURCES) == 12
     tmp = tmp_path_factory.mktemp("engines")
     bindings = {s: SourceBinding(s, table=s) for s in SOURCES}
-    duck = Session.open(project=Project(dir=tmp, adapter={"name": "duckdb", "database": "d.duckdb"}, sources=bindings),
-                        entry_points=False)
-    duck.adapter().connect(write=True)
-    duck.adapter().load_tables(dataset)
-    schema, drop = fresh_schema(pg_dsn)
-    pg = Session.open(project=Project(dir=tmp, adapter={"name": "postgres", "dsn": pg_dsn, "schema": schema},
-                                      sources=bindings), entry_points=False)
-    pg.adapter().load_tables(dataset)
-    bq = Session.open(project=Project(dir=tmp, adapter={"name": "bigquery", "project": PROJECT, "dataset": "engines",
-                                                        "api_endpoint": bq_emulator.endpoint},
-                                      sources=bindings), entry_points=False)
-    bq.adapter().connect(write=True)
-    bq.adapter().load_tables(dataset)
-    yield {"duckdb": duck, "postgres": pg, "bigquery": bq}
-    duck.close()
-    pg.close()
-    bq.close()
-    drop()
+    yield from three_sessions(tmp, dataset, bindings, pg_dsn, bq_emulator.endpoint, "engines")
 
 
 def _all_keys(session, by):

@@ -27,11 +27,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
-from csframe.core.project import Project, SourceBinding
-from csframe.core.session import Session
+from csframe.core.project import SourceBinding
 from tests.reference import engines as eng
 from tests.reference import strategies as strat
-from tests.support.bigquery_emulator import PROJECT, bq_emulator  # noqa: F401 - the fixture
+from tests.support.bigquery_emulator import bq_emulator  # noqa: F401 - the fixture
+from tests.support.engines import three_sessions
 
 GRAINS = ("month", "quarter", "week")
 PER_GRAIN = 6
@@ -79,29 +79,10 @@ def data() -> dict[str, list[dict[str, Any]]]:
 
 @pytest.fixture(scope="module")
 def sessions(data, tmp_path_factory, pg_dsn, bq_emulator):  # noqa: F811
-    from tests.support.postgres import fresh_schema
-
     tmp = tmp_path_factory.mktemp("reference")
     bindings = {s: SourceBinding(s, table=s) for s in eng.SCHEMAS}
     tables = eng.dataset(data)
-    duck = Session.open(project=Project(dir=tmp, adapter={"name": "duckdb", "database": "d.duckdb"},
-                                        sources=bindings), entry_points=False)
-    duck.adapter().connect(write=True)
-    duck.adapter().load_tables(tables)
-    schema, drop = fresh_schema(pg_dsn)
-    pg = Session.open(project=Project(dir=tmp, adapter={"name": "postgres", "dsn": pg_dsn, "schema": schema},
-                                      sources=bindings), entry_points=False)
-    pg.adapter().load_tables(tables)
-    bq = Session.open(project=Project(dir=tmp, adapter={"name": "bigquery", "project": PROJECT,
-                                                        "dataset": "reference", "api_endpoint": bq_emulator.endpoint},
-                                      sources=bindings), entry_points=False)
-    bq.adapter().connect(write=True)
-    bq.adapter().load_tables(tables)
-    yield {"duckdb": duck, "postgres": pg, "bigquery": bq}
-    duck.close()
-    pg.close()
-    bq.close()
-    drop()
+    yield from three_sessions(tmp, tables, bindings, pg_dsn, bq_emulator.endpoint, "reference")
 
 
 _WANT: dict[tuple[str, tuple[str, ...]], dict] = {}  # the reference, computed once for the three engines

@@ -81,3 +81,34 @@ def engine_project(request: pytest.FixtureRequest) -> Iterator[ProjectBuilder]:
     finally:
         for drop in drops:
             drop()
+
+
+def three_sessions(directory: Path, tables: Any, bindings: Mapping[str, Any], pg_dsn: str, bq_endpoint: str,
+                   dataset_name: str) -> Iterator[dict[str, Any]]:
+    """A Session on each engine over the same ``tables`` (a Dataset), loaded once: DuckDB (a file
+    in ``directory``), a fresh PostgreSQL schema, the emulator's dataset ``dataset_name``; a
+    generator for a module fixture to ``yield from``, closing the sessions and dropping the schema."""
+    from csframe.core.project import Project
+    from csframe.core.session import Session
+
+    from tests.support.bigquery_emulator import PROJECT
+    from tests.support.postgres import fresh_schema
+
+    def opened(adapter: dict[str, Any]) -> Session:
+        return Session.open(project=Project(dir=directory, adapter=adapter, sources=dict(bindings)), entry_points=False)
+
+    duck = opened({"name": "duckdb", "database": "d.duckdb"})
+    duck.adapter().connect(write=True)
+    duck.adapter().load_tables(tables)
+    schema, drop = fresh_schema(pg_dsn)
+    pg = opened({"name": "postgres", "dsn": pg_dsn, "schema": schema})
+    pg.adapter().load_tables(tables)
+    bq = opened({"name": "bigquery", "project": PROJECT, "dataset": dataset_name, "api_endpoint": bq_endpoint})
+    bq.adapter().connect(write=True)
+    bq.adapter().load_tables(tables)
+    try:
+        yield {"duckdb": duck, "postgres": pg, "bigquery": bq}
+    finally:
+        for s in (duck, pg, bq):
+            s.close()
+        drop()
