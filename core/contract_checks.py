@@ -91,8 +91,9 @@ def rules_for(src: Source, parameters: Mapping[str, object] | None = None,
         csat = params.get("csat_scale", (1, 5))
         ces = params.get("ces_scale", (1, 7))
         for survey, (lo, hi) in (("nps", (0, 10)), ("csat", tuple(csat)), ("ces", tuple(ces))):
+            # score <> score: a NaN, which compares false with every number on BigQuery
             out.append(Rule(src.name, "score", f"{survey} score outside {lo:g}–{hi:g} (or NULL)",
-                            "survey = :survey AND (score IS NULL OR score < :lo OR score > :hi)",
+                            "survey = :survey AND (score IS NULL OR score < :lo OR score > :hi OR score <> score)",
                             {"survey": survey, "lo": float(lo), "hi": float(hi)}))
     out += _not_null_rules(src, live)
     out += _contradiction_rules(src)

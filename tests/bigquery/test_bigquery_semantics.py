@@ -236,3 +236,19 @@ def test_timestamp_columns_are_read_as_utc(zetasql):  # noqa: F811
     assert bq(exp.select(exp.cast(exp.column("x"), "TIMESTAMP"))) == "SELECT CAST(x AS DATETIME)"
     rows = zetasql.evaluate("SELECT CAST(x AS DATETIME) FROM UNNEST([TIMESTAMP '2024-01-01 00:30:00+01:00']) AS x")
     assert rows == [(DT(2023, 12, 31, 23, 30),)]
+
+
+# -- the data-contract checks ---------------------------------------------------------------
+
+@pytest.mark.parametrize(("score", "flagged"), [("NaN", 1), ("Infinity", 1), ("-Infinity", 1), ("10", 0), ("0", 0),
+                                                ("10.5", 1)])
+def test_a_nan_score_is_outside_the_scale(zetasql, score, flagged):  # noqa: F811
+    # BigQuery's NaN compares FALSE with every number (DuckDB's and PostgreSQL's sorts above them),
+    # so "score < 0 OR score > 10" alone would let a NaN nps answer through as a passive
+    from csframe.core.contract import source
+    from csframe.core.contract_checks import flagged_query, rules_for
+
+    (rule,) = [r for r in rules_for(source("survey_responses")) if r.message.startswith("nps score outside")]
+    scan = sqlglot.parse_one(f"SELECT 'nps' AS survey, CAST('{score}' AS DOUBLE) AS score")
+    rows = zetasql.evaluate(bq(exp.select("bad_0").from_(flagged_query(scan, [rule]).subquery("f"))))
+    assert [list(r) for r in rows] == [[flagged]]

@@ -338,6 +338,19 @@ def test_a_score_outside_the_scale_is_bad_data(on_engine):
     assert any("left out 1 row" in w for w in r.warnings)
 
 
+def test_a_nan_score_is_bad_data(on_engine):
+    # NaN compares false with everything on BigQuery (so neither below 0 nor above 10 there), while
+    # DuckDB and PostgreSQL sort it above every number: outside the scale on every engine
+    tables = {"survey_responses": [answer("c1", "a", "nps", 9, T(2024, 2, 5)),
+                                   answer("c2", "a", "nps", float("nan"), T(2024, 2, 6))]}
+    s = on_engine(tables)
+    with pytest.raises(DataContractError, match="nps score outside 0–10"):
+        s.compute(["nps"], start="2024-02-01", end="2024-03-01")
+    r = s.compute(["nps"], start="2024-02-01", end="2024-03-01", lenient=True)  # c2 left out: one promoter of one
+    check(r.value("nps", FEB), 100)
+    assert any("left out 1 row" in w for w in r.warnings)
+
+
 def test_csat_scale_from_the_project_file(on_engine):
     tables = {"survey_responses": [answer("c1", "a", "csat", 8, T(2024, 2, 5)), answer("c2", "a", "csat", 10,
                                                                                         T(2024, 2, 6))]}
