@@ -156,11 +156,11 @@ class Output:
         self.tmp = None
 
 
-def _what_was_written(target: str | None, result) -> str:
+def _what_was_written(target: str | None, committed: bool) -> str:
     """For a run stopped half-way: what it wrote (nothing, or the target table's rows)."""
     if target is None:
         return "nothing was written"
-    if result is None:
+    if not committed:
         return f"nothing was written; {target} holds what it held before (a write begun was rolled back)"
     return f"the rows were written to {target}; the output was not"
 
@@ -240,7 +240,9 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, with
         except BaseException as e:
             if stop_signal(e) is not None:  # a stop signal (app.py), or an engine's error it caused
                 stopped = Interrupted(stop_signal(e))
-                stopped.detail = _what_was_written(target, result)
+                # the write stage's end (it has committed) is known before compute() returns a result:
+                # a signal in between must not say "nothing was written"
+                stopped.detail = _what_was_written(target, result is not None or "write" in reporter.done)
                 raise stopped from e
             if isinstance(e, RunTimeoutError) and result is not None and target is not None:
                 e.hint = f"The rows were written to {target} ({result.written} rows); the output was not. {e.hint}"
