@@ -212,7 +212,7 @@ class DuckDBAdapter:
         with self._using:
             return write_results(self._writable(), table, columns, rows, keys, self.deadline)
 
-    # csframe init --adapter duckdb (core/adapter.py): the code is in duckdb_init.py
+    # csframe init --adapter duckdb and the test kit (core/adapter.py): the code is in duckdb_init.py
     INIT_OPTIONS: tuple[str, ...] = ()
 
     @classmethod
@@ -232,6 +232,12 @@ class DuckDBAdapter:
         from .duckdb_init import load_demo
 
         return load_demo(cls, dataset, project_dir, settings, force)
+
+    @classmethod
+    def test_namespace(cls, tag: str, workdir: Path, fixture: Any) -> tuple[dict[str, Any], Any]:
+        from .duckdb_init import test_namespace
+
+        return test_namespace(tag, workdir, fixture)
 
     def load_tables(self, dataset: Any) -> None:
         from .duckdb_io import write_dataset

@@ -1,11 +1,13 @@
 """``csframe init --adapter duckdb``: the project file's ``[adapter]`` table, and the demo data
-in ``demo.duckdb`` next to it (written to a temporary file, then renamed into place)."""
+in ``demo.duckdb`` next to it (written to a temporary file, then renamed into place); and the
+test kit's namespace on DuckDB: a file in the test's temporary directory."""
 
 from __future__ import annotations
 
-__all__ = ["init_settings", "init_section", "load_demo"]
+__all__ = ["init_settings", "init_section", "load_demo", "test_namespace"]
 
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from csframe.core.adapter import DemoLoaded
@@ -41,3 +43,8 @@ def load_demo(adapter_class: Any, dataset: Any, project_dir: Path, settings: dic
         adapter.close()
     tmp.replace(db)
     return DemoLoaded(str(db))
+
+
+def test_namespace(tag: str, workdir: Path, fixture: Callable[[str], Any]) -> tuple[dict[str, Any], Callable[[], None]]:
+    """A database file of the test's own, in its temporary directory (pytest removes it)."""
+    return {"name": "duckdb", "database": str(workdir / "csframe_case.duckdb")}, lambda: None

@@ -207,7 +207,7 @@ class PostgresAdapter:
             raise MetricFailedError(f"postgres could not write {table}: {str(e).strip().splitlines()[0]}",
                                     hint="Nothing was written; the table holds what it held before.") from None
 
-    # csframe init --adapter postgres (core/adapter.py): the code is in postgres_init.py
+    # csframe init --adapter postgres and the test kit (core/adapter.py): the code is in postgres_init.py
     INIT_OPTIONS: tuple[str, ...] = ("dsn", "schema")
 
     @classmethod
@@ -227,6 +227,12 @@ class PostgresAdapter:
         from .postgres_init import load_demo
 
         return load_demo(cls, dataset, project_dir, settings, force)
+
+    @classmethod
+    def test_namespace(cls, tag: str, workdir: Path, fixture: Any) -> tuple[dict[str, Any], Any]:
+        from .postgres_init import test_namespace
+
+        return test_namespace(tag, workdir, fixture)
 
     def load_tables(self, dataset: Any) -> None:
         """Create each table of ``dataset`` (in ``schema`` when set) and COPY its rows in."""

@@ -1,14 +1,16 @@
 """``csframe init --adapter postgres``: the project file's ``[adapter]`` table (the DSN only as
 ``${CSFRAME_PG_DSN}``: ``--dsn`` says where to load the demo data this once) and the demo
-tables, loaded into ``--schema`` in one transaction."""
+tables, loaded into ``--schema`` in one transaction; and the test kit's namespace on PostgreSQL:
+a schema of the test's own on the kit's server (fixture ``csframe_pg_dsn``), dropped after it."""
 
 from __future__ import annotations
 
-__all__ = ["PG_DSN_ENV", "DEFAULT_SCHEMA", "init_settings", "init_section", "load_demo"]
+__all__ = ["PG_DSN_ENV", "DEFAULT_SCHEMA", "init_settings", "init_section", "load_demo", "test_namespace"]
 
 import os
 import re
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from csframe.core.adapter import DemoLoaded
@@ -69,3 +71,17 @@ def load_demo(adapter_class: Any, dataset: Any, project_dir: Path, settings: dic
         adapter.close()
     before = "" if os.environ.get(PG_DSN_ENV) else f"export {PG_DSN_ENV}=<your dsn>, then "
     return DemoLoaded(f"loaded schema {schema} on {where}", before)
+
+
+def test_namespace(tag: str, workdir: Path, fixture: Callable[[str], Any]) -> tuple[dict[str, Any], Callable[[], None]]:
+    """Schema ``tag`` on the kit's server (the fixture skips or fails the test when none answers)."""
+    dsn = fixture("csframe_pg_dsn")
+    return {"name": "postgres", "dsn": dsn, "schema": tag}, lambda: _drop_schema(dsn, tag)
+
+
+def _drop_schema(dsn: str, schema: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as con:
+        con.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))

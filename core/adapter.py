@@ -77,6 +77,17 @@ class Adapter(Protocol):
         written project reads: refuse (UsageError, naming ``--force``) to replace what is there
         unless ``force``; raise EngineUnavailableError (exit 3) when the engine cannot be reached."""
 
+    # -- optional: the test kit (csframe.testing) runs csframe_case tests on the adapters with it
+    @classmethod
+    def test_namespace(cls, tag: str, workdir: Path,
+                       fixture: Callable[[str], Any]) -> tuple[dict[str, Any], Callable[[], None]]:
+        """A throwaway namespace for one test: (the ``[adapter]`` settings, ``name`` included, of a
+        database, schema or dataset named ``tag`` or in ``workdir``, the test's temporary
+        directory; a function that drops it, called after the test once it connected). Make
+        nothing yet: the test's first connection does. ``fixture(name)`` gets a pytest fixture's
+        value (e.g. the kit's ``csframe_pg_dsn``, which skips the test, or fails it when the
+        engine was named or under CI=true, when no server answers)."""
+
     # -- optional: an adapter without these cannot write --target tables / enforce --timeout
     def check_target(self, table: str, columns: Sequence[tuple[str, str]], keys: Sequence[str]) -> None:
         """The pre-flight of a run that writes ``table`` (``compute --target``), called right

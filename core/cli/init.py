@@ -108,7 +108,8 @@ def _init_adapter(registry: Any, name: str | None) -> tuple[str, Any]:
         if name is None:
             raise UsageError("no plugin names a default adapter", hint=f"Pass --adapter ({', '.join(able) or 'none'}).")
     if name not in registry.adapters or name not in able:
-        what = "is no registered adapter" if name not in registry.adapters else "cannot write a project (no load_demo)"
+        what = ("is no registered adapter" if name not in registry.adapters else
+                "cannot write a project (its class has no init_settings, init_section and load_demo)")
         raise UsageError(f"--adapter {name!r} {what}",
                          hint=f"Adapters csframe init can use: {', '.join(able) or 'none'}.")
     return name, registry.adapters[name][1]
