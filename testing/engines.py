@@ -48,7 +48,9 @@ def _factories(config: pytest.Config) -> dict[str, Any]:
         try:
             adapters = build_registry(load_plugins()).adapters
         except CsframeError as e:
-            raise pytest.UsageError(f"csframe test kit: the installed csframe plugins do not load: {e.message}") from None
+            hint = f" ({e.hint})" if e.hint else ""
+            raise pytest.UsageError(f"csframe test kit: the installed csframe plugins do not load: {e.message}{hint}") \
+                from None
         config.stash[_FACTORIES] = {name: factory for name, (_, factory) in adapters.items()
                                     if callable(getattr(factory, "test_namespace", None)) or name in _KIT_MADE}
     return config.stash[_FACTORIES]

@@ -148,3 +148,16 @@ def test_a_third_party_adapter_is_a_kit_engine(tmp_path):
     # a name no adapter registers is still a usage error, listing the fake among the known engines
     r = _run_inner(tmp_path, "--csframe-engines=nosuch", FAKE_DROP_LOG=str(log))
     assert r.returncode != 0 and "unknown nosuch" in r.stderr + r.stdout and "fake" in r.stderr + r.stdout, _show(r)
+
+
+def test_a_plugin_that_does_not_load_stops_the_kit_saying_which(tmp_path):
+    site = _site(tmp_path)
+    info = site / "broken_csframe_plugin-0.1.dist-info"
+    info.mkdir()
+    (site / "broken_csframe_plugin.py").write_text('raise RuntimeError("boom")\n', encoding="utf-8")
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-csframe-plugin\nVersion: 0.1\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text("[csframe]\nbroken = broken_csframe_plugin\n", encoding="utf-8")
+    r = _run_inner(tmp_path, "--csframe-engines=duckdb", FAKE_DROP_LOG=str(tmp_path / "drops.log"))
+    out = r.stdout + r.stderr
+    assert r.returncode == 4 and "installed csframe plugins do not load" in out and "'broken'" in out \
+        and "boom" in out and "[plugins] disable" in out, _show(r)
