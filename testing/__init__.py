@@ -64,7 +64,7 @@ from __future__ import annotations
 
 __all__ = [
     "ENGINES", "RowsError", "Column", "Table", "Dataset", "load_rows", "Case",
-    "csframe_engine", "csframe_case", "csframe_pg_dsn", "csframe_bigquery_endpoint",
+    "csframe_engine", "csframe_case", "csframe_pg_dsn", "csframe_bigquery_endpoint", "csframe_bigquery_server",
 ]
 
 import os
@@ -78,9 +78,8 @@ from .case import Case
 from .engines import BQ_DEFAULT_PROJECT as BQ_DEFAULT_PROJECT
 from .engines import BQ_PROJECT_ENV as BQ_PROJECT_ENV
 from .engines import (
-    BQ_ENDPOINT_ENV, ENGINES, ENGINES_ENV, PG_DEFAULT_DSN, PG_DSN_ENV, _dsn_where, _known, _namespace, _pg_problem,
-    _selected,
-    _unavailable,
+    BQ_ENDPOINT_ENV, ENGINES, ENGINES_ENV, PG_DEFAULT_DSN, PG_DSN_ENV, _bigquery_server, _dsn_where, _known, _namespace,
+    _pg_problem, _selected, _unavailable,
 )
 from .rows import REPEAT as REPEAT
 from .rows import Column, Dataset, RowsError, Table, load_rows
@@ -159,6 +158,13 @@ def csframe_bigquery_endpoint(request: pytest.FixtureRequest) -> str:
         _unavailable(request.config, "bigquery",
                      f"csframe: set {BQ_ENDPOINT_ENV} to a BigQuery emulator's URL to test on bigquery")
     return endpoint.rstrip("/")
+
+
+@pytest.fixture
+def csframe_bigquery_server(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """(project, endpoint) of a BigQuery emulator that answers (``csframe_bigquery_endpoint``, asked
+    once a session for a dataset listing), for the BigQuery adapter's ``test_namespace``."""
+    return _bigquery_server(request)
 
 
 @pytest.fixture

@@ -5,14 +5,15 @@ CI=true), and a DuckDB file, a PostgreSQL schema or a BigQuery dataset per test,
 
 The engines are the registered adapters (``csframe_register_adapters``) whose class has
 ``test_namespace`` (:mod:`csframe.core.adapter`): the built-in DuckDB and PostgreSQL adapters, and
-any a plugin installs. BigQuery's namespace (a dataset on an emulator) is still made here."""
+any a plugin installs. For BigQuery the kit finds an emulator that answers
+(``_bigquery_server``, the fixture ``csframe_bigquery_server``); the adapter makes the dataset."""
 
 from __future__ import annotations
 
 __all__ = [
     "ENGINES", "ENGINES_ENV", "PG_DSN_ENV", "PG_DEFAULT_DSN", "BQ_ENDPOINT_ENV", "BQ_PROJECT_ENV",
     "BQ_DEFAULT_PROJECT", "_Namespace", "_namespace", "_selected", "_known", "_unavailable", "_dsn_where", "_pg_problem",
-    "_bq_client_problem", "_bq_problem",
+    "_bq_client_problem", "_bq_problem", "_bigquery_server",
 ]
 
 import os
@@ -26,7 +27,7 @@ import attrs
 import pytest
 
 ENGINES = ("duckdb", "postgres", "bigquery")  # the built-in adapters'; _known() adds the installed ones
-_KIT_MADE = ("bigquery",)  # engines whose namespace the kit makes itself (not yet the adapter's test_namespace)
+_OPT_IN = ("bigquery",)  # engines among the defaults only when their server is configured ($BQ_ENDPOINT_ENV)
 ENGINES_ENV = "CSFRAME_TEST_ENGINES"
 PG_DSN_ENV = "CSFRAME_TEST_PG_DSN"
 PG_DEFAULT_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -52,7 +53,7 @@ def _factories(config: pytest.Config) -> dict[str, Any]:
             raise pytest.UsageError(f"csframe test kit: the installed csframe plugins do not load: {e.message}{hint}") \
                 from None
         config.stash[_FACTORIES] = {name: factory for name, (_, factory) in adapters.items()
-                                    if callable(getattr(factory, "test_namespace", None)) or name in _KIT_MADE}
+                                    if callable(getattr(factory, "test_namespace", None))}
     return config.stash[_FACTORIES]
 
 
@@ -72,7 +73,7 @@ def _selected(config: pytest.Config) -> tuple[list[str], bool]:
             raise pytest.UsageError(f"csframe engines: unknown {', '.join(unknown)}; "
                                     f"the test kit knows {', '.join(known)}")
         return names, True
-    return [n for n in known if n not in _KIT_MADE or os.environ.get(BQ_ENDPOINT_ENV)], False
+    return [n for n in known if n not in _OPT_IN or os.environ.get(BQ_ENDPOINT_ENV)], False
 
 
 def _unavailable(config: pytest.Config, engine: str, message: str) -> None:
@@ -142,16 +143,6 @@ def _bq_problem(endpoint: str, project: str) -> str | None:
         client.close()
 
 
-def _drop_bq_dataset(project: str, dataset: str, endpoint: str) -> None:
-    # one try, 30 s at most: the client's default retry would keep at it for minutes when the
-    # emulator has gone away, holding up the test's teardown
-    client = _bq_client(project, endpoint)
-    try:
-        client.delete_dataset(f"{project}.{dataset}", delete_contents=True, not_found_ok=True, retry=None, timeout=30)
-    finally:
-        client.close()
-
-
 _BQ_PROBED = pytest.StashKey[dict[tuple[str, str], str | None]]()  # (endpoint, project) → problem, once a session
 
 
@@ -167,11 +158,14 @@ class _Namespace:
 
 
 def _namespace(request: pytest.FixtureRequest, engine: str, tmp_path: Path) -> _Namespace:
+    """The adapter's throwaway namespace for this test (its ``test_namespace``)."""
     tag = "csframe_t_" + uuid.uuid4().hex[:12]
-    factory = _factories(request.config)[engine]
-    if callable(getattr(factory, "test_namespace", None)):
-        settings, drop = factory.test_namespace(tag, tmp_path, request.getfixturevalue)
-        return _Namespace(engine, dict(settings), drop)
+    settings, drop = _factories(request.config)[engine].test_namespace(tag, tmp_path, request.getfixturevalue)
+    return _Namespace(engine, dict(settings), drop)
+
+
+def _bigquery_server(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """(project, endpoint) of a BigQuery emulator that answers, else skip or fail the test."""
     problem = _bq_client_problem()
     if problem:
         _unavailable(request.config, "bigquery", f"csframe: cannot test on bigquery: {problem}. Or run without "
@@ -186,5 +180,4 @@ def _namespace(request: pytest.FixtureRequest, engine: str, tmp_path: Path) -> _
         _unavailable(request.config, "bigquery",
                      f"csframe: no BigQuery emulator answers at {endpoint} ({problem}). Start one and set "
                      f"{BQ_ENDPOINT_ENV} to its URL, or run without bigquery with {ENGINES_ENV}=duckdb,postgres.")
-    return _Namespace(engine, {"name": "bigquery", "project": project, "dataset": tag, "api_endpoint": endpoint},
-                      lambda: _drop_bq_dataset(project, tag, endpoint))
+    return project, endpoint
