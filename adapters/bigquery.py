@@ -533,6 +533,13 @@ class BigQueryAdapter:
         return [(field.name, f"ARRAY<{field.field_type}>" if field.mode == "REPEATED" else field.field_type)
                 for field in (job.schema or [])]
 
+    # the test kit (core/adapter.py): the code is in bigquery_testing.py
+    @classmethod
+    def test_namespace(cls, tag: str, workdir: Path, fixture: Any) -> tuple[dict[str, Any], Any]:
+        from .bigquery_testing import test_namespace
+
+        return test_namespace(tag, workdir, fixture)
+
     # -- loading -----------------------------------------------------------------------------
     def load_tables(self, dataset: Any) -> None:
         """Create (or replace) each table of ``dataset`` in project.dataset and load its rows with

@@ -207,6 +207,33 @@ class PostgresAdapter:
             raise MetricFailedError(f"postgres could not write {table}: {str(e).strip().splitlines()[0]}",
                                     hint="Nothing was written; the table holds what it held before.") from None
 
+    # csframe init --adapter postgres and the test kit (core/adapter.py): the code is in postgres_init.py
+    INIT_OPTIONS: tuple[str, ...] = ("dsn", "schema")
+
+    @classmethod
+    def init_settings(cls, options: dict[str, str], demo: bool) -> dict[str, Any]:
+        from .postgres_init import init_settings
+
+        return init_settings(options, demo)
+
+    @classmethod
+    def init_section(cls, settings: dict[str, Any]) -> str:
+        from .postgres_init import init_section
+
+        return init_section(settings)
+
+    @classmethod
+    def load_demo(cls, dataset: Any, project_dir: Path, settings: dict[str, Any], force: bool) -> Any:
+        from .postgres_init import load_demo
+
+        return load_demo(cls, dataset, project_dir, settings, force)
+
+    @classmethod
+    def test_namespace(cls, tag: str, workdir: Path, fixture: Any) -> tuple[dict[str, Any], Any]:
+        from .postgres_init import test_namespace
+
+        return test_namespace(tag, workdir, fixture)
+
     def load_tables(self, dataset: Any) -> None:
         """Create each table of ``dataset`` (in ``schema`` when set) and COPY its rows in."""
         from psycopg import sql

@@ -8,12 +8,13 @@ the driver lazily.
 
 from __future__ import annotations
 
-__all__ = ["Adapter", "Transform"]
+__all__ = ["Adapter", "Transform", "DemoLoaded", "can_init"]
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
+import attrs
 from sqlglot import exp
 
 Transform = Callable[[exp.Expression], exp.Expression]
@@ -53,6 +54,40 @@ class Adapter(Protocol):
     def load_tables(self, dataset: Any) -> None:
         """Create and fill tables from a :class:`csframe.plugins.demo.Dataset` (demo data)."""
 
+    # -- optional: ``csframe init --adapter NAME`` offers the adapters that have these three
+    INIT_OPTIONS: ClassVar[tuple[str, ...]]
+    """The options of ``csframe init`` this adapter takes besides ``--adapter`` (of ``dsn``,
+    ``schema``); init refuses the others for it, naming the adapters that take them."""
+
+    @classmethod
+    def init_settings(cls, options: dict[str, str], demo: bool) -> dict[str, Any]:
+        """Check ``options`` (the given ones of :attr:`INIT_OPTIONS`) before anything is written,
+        raising UsageError naming the flag, and return what :meth:`init_section` and
+        :meth:`load_demo` need (e.g. the demo's database file, a server's address from the
+        environment)."""
+
+    @classmethod
+    def init_section(cls, settings: dict[str, Any]) -> str:
+        """The lines of the ``[adapter]`` table of the project file ``csframe init`` writes
+        (``name = "..."`` first; never a secret: refer to an environment variable)."""
+
+    @classmethod
+    def load_demo(cls, dataset: Any, project_dir: Path, settings: dict[str, Any], force: bool) -> DemoLoaded:
+        """Load ``dataset`` (:class:`csframe.plugins.demo.Dataset`) into a fresh target the
+        written project reads: refuse (UsageError, naming ``--force``) to replace what is there
+        unless ``force``; raise EngineUnavailableError (exit 3) when the engine cannot be reached."""
+
+    # -- optional: the test kit (csframe.testing) runs csframe_case tests on the adapters with it
+    @classmethod
+    def test_namespace(cls, tag: str, workdir: Path,
+                       fixture: Callable[[str], Any]) -> tuple[dict[str, Any], Callable[[], None]]:
+        """A throwaway namespace for one test: (the ``[adapter]`` settings, ``name`` included, of a
+        database, schema or dataset named ``tag`` or in ``workdir``, the test's temporary
+        directory; a function that drops it, called after the test once it connected). Make
+        nothing yet: the test's first connection does. ``fixture(name)`` gets a pytest fixture's
+        value (e.g. the kit's ``csframe_pg_dsn``, which skips the test, or fails it when the
+        engine was named or under CI=true, when no server answers)."""
+
     # -- optional: an adapter without these cannot write --target tables / enforce --timeout
     def check_target(self, table: str, columns: Sequence[tuple[str, str]], keys: Sequence[str]) -> None:
         """The pre-flight of a run that writes ``table`` (``compute --target``), called right
@@ -89,6 +124,21 @@ class Adapter(Protocol):
 
     def describe(self) -> str:
         """Where this adapter points, for messages (never a password)."""
+
+
+@attrs.frozen
+class DemoLoaded:
+    """Where :meth:`Adapter.load_demo` put the demo data, for ``csframe init``'s messages."""
+
+    where: str
+    """What was written, after "wrote csframe.toml and ": a file, "loaded schema X on host"."""
+    before_next: str = ""
+    """A step before the suggested ``csframe compute`` (e.g. "export VAR=<your dsn>, then ")."""
+
+
+def can_init(factory: Any) -> bool:
+    """Whether a registered adapter factory can write a project for ``csframe init``."""
+    return all(callable(getattr(factory, m, None)) for m in ("init_settings", "init_section", "load_demo"))
 
 
 def apply_transforms(tree: exp.Expression, transforms: Sequence[Transform]) -> exp.Expression:

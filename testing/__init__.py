@@ -30,9 +30,11 @@ missing id column (``subscription_id``, ``invoice_id``, …) is numbered, an opt
 out takes its contract default, and a column ``_repeat`` repeats a row that many times with
 ``{i}`` in its text replaced by 0, 1, …
 
-Engines: ``--csframe-engines=duckdb,postgres`` or ``CSFRAME_TEST_ENGINES``; by default DuckDB and
-PostgreSQL, plus BigQuery when ``CSFRAME_TEST_BIGQUERY_ENDPOINT`` is set (an emulator's URL, such as
-local-bigquery's; project ``CSFRAME_TEST_BIGQUERY_PROJECT``, default ``test-project``). PostgreSQL
+Engines: ``--csframe-engines=duckdb,postgres`` or ``CSFRAME_TEST_ENGINES``; by default DuckDB,
+PostgreSQL and every installed adapter whose class has ``test_namespace`` (see docs/adapters.md:
+the adapter gives each test its namespace), plus BigQuery when ``CSFRAME_TEST_BIGQUERY_ENDPOINT`` is
+set (an emulator's URL, such as local-bigquery's; project ``CSFRAME_TEST_BIGQUERY_PROJECT``,
+default ``test-project``). PostgreSQL
 is a real server: ``CSFRAME_TEST_PG_DSN``, default ``host=127.0.0.1 port=5432 user=postgres
 dbname=postgres``. An engine that cannot be reached — its driver (psycopg, google-cloud-bigquery)
 not installed, or no server answering — skips its tests, or fails them when it was asked for by
@@ -62,7 +64,7 @@ from __future__ import annotations
 
 __all__ = [
     "ENGINES", "RowsError", "Column", "Table", "Dataset", "load_rows", "Case",
-    "csframe_engine", "csframe_case", "csframe_pg_dsn", "csframe_bigquery_endpoint",
+    "csframe_engine", "csframe_case", "csframe_pg_dsn", "csframe_bigquery_endpoint", "csframe_bigquery_server",
 ]
 
 import os
@@ -76,8 +78,8 @@ from .case import Case
 from .engines import BQ_DEFAULT_PROJECT as BQ_DEFAULT_PROJECT
 from .engines import BQ_PROJECT_ENV as BQ_PROJECT_ENV
 from .engines import (
-    BQ_ENDPOINT_ENV, ENGINES, ENGINES_ENV, PG_DEFAULT_DSN, PG_DSN_ENV, _dsn_where, _namespace, _pg_problem, _selected,
-    _unavailable,
+    BQ_ENDPOINT_ENV, ENGINES, ENGINES_ENV, PG_DEFAULT_DSN, PG_DSN_ENV, _bigquery_server, _dsn_where, _known, _namespace,
+    _pg_problem, _selected, _unavailable,
 )
 from .rows import REPEAT as REPEAT
 from .rows import Column, Dataset, RowsError, Table, load_rows
@@ -88,8 +90,9 @@ from .rows import Column, Dataset, RowsError, Table, load_rows
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("csframe", "csframe test kit")
     group.addoption("--csframe-engines", dest="csframe_engines", default=None, metavar="LIST",
-                    help=f"engines csframe_case runs on, comma-separated ({', '.join(ENGINES)}); default "
-                         f"${ENGINES_ENV}, else duckdb,postgres (+bigquery when ${BQ_ENDPOINT_ENV} is set)")
+                    help=f"engines csframe_case runs on, comma-separated ({', '.join(ENGINES)}, or an installed "
+                         "adapter's with test_namespace); default "
+                         f"${ENGINES_ENV}, else all of them but bigquery (+bigquery when ${BQ_ENDPOINT_ENV} is set)")
 
 
 class _Hooks:
@@ -106,7 +109,8 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "csframe_engines(*names): run this test's csframe_case only on these engines")
-    _selected(config)  # an unknown engine name is a usage error, before collection
+    if config.getoption("csframe_engines", default=None) or os.environ.get(ENGINES_ENV):
+        _selected(config)  # an unknown engine name is a usage error, before collection (loads the plugins)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -116,10 +120,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if not explicit:
         chosen = metafunc.definition.ihook.pytest_csframe_default_engines(config=metafunc.config, engines=list(names))
         if chosen is not None:
-            unknown = [n for n in chosen if n not in ENGINES]
+            known = _known(metafunc.config)
+            unknown = [n for n in chosen if n not in known]
             if unknown:
                 raise pytest.UsageError(f"csframe engines: unknown {', '.join(unknown)}; "
-                                        f"the test kit knows {', '.join(ENGINES)}")
+                                        f"the test kit knows {', '.join(known)}")
             names = list(dict.fromkeys(chosen))
     marker = metafunc.definition.get_closest_marker("csframe_engines")
     if marker is not None:
@@ -153,6 +158,13 @@ def csframe_bigquery_endpoint(request: pytest.FixtureRequest) -> str:
         _unavailable(request.config, "bigquery",
                      f"csframe: set {BQ_ENDPOINT_ENV} to a BigQuery emulator's URL to test on bigquery")
     return endpoint.rstrip("/")
+
+
+@pytest.fixture
+def csframe_bigquery_server(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """(project, endpoint) of a BigQuery emulator that answers (``csframe_bigquery_endpoint``, asked
+    once a session for a dataset listing), for the BigQuery adapter's ``test_namespace``."""
+    return _bigquery_server(request)
 
 
 @pytest.fixture

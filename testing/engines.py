@@ -1,14 +1,19 @@
 """The engines the kit runs a test on, and the test's own namespace on each: which engines are
 selected (option, environment, hook, marker), whether a server can be reached (its driver
 installed, the server answering: else the engine's tests skip, or fail when it was named or under
-CI=true), and a DuckDB file, a PostgreSQL schema or a BigQuery dataset per test, dropped after it."""
+CI=true), and a DuckDB file, a PostgreSQL schema or a BigQuery dataset per test, dropped after it.
+
+The engines are the registered adapters (``csframe_register_adapters``) whose class has
+``test_namespace`` (:mod:`csframe.core.adapter`): the built-in DuckDB and PostgreSQL adapters, and
+any a plugin installs. For BigQuery the kit finds an emulator that answers
+(``_bigquery_server``, the fixture ``csframe_bigquery_server``); the adapter makes the dataset."""
 
 from __future__ import annotations
 
 __all__ = [
     "ENGINES", "ENGINES_ENV", "PG_DSN_ENV", "PG_DEFAULT_DSN", "BQ_ENDPOINT_ENV", "BQ_PROJECT_ENV",
-    "BQ_DEFAULT_PROJECT", "_Namespace", "_namespace", "_selected", "_unavailable", "_dsn_where", "_pg_problem",
-    "_bq_client_problem", "_bq_problem",
+    "BQ_DEFAULT_PROJECT", "_Namespace", "_namespace", "_selected", "_known", "_unavailable", "_dsn_where", "_pg_problem",
+    "_bq_client_problem", "_bq_problem", "_bigquery_server",
 ]
 
 import os
@@ -21,7 +26,8 @@ from typing import Any
 import attrs
 import pytest
 
-ENGINES = ("duckdb", "postgres", "bigquery")
+ENGINES = ("duckdb", "postgres", "bigquery")  # the built-in adapters'; _known() adds the installed ones
+_OPT_IN = ("bigquery",)  # engines among the defaults only when their server is configured ($BQ_ENDPOINT_ENV)
 ENGINES_ENV = "CSFRAME_TEST_ENGINES"
 PG_DSN_ENV = "CSFRAME_TEST_PG_DSN"
 PG_DEFAULT_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -30,17 +36,44 @@ BQ_PROJECT_ENV = "CSFRAME_TEST_BIGQUERY_PROJECT"
 BQ_DEFAULT_PROJECT = "test-project"
 
 
+_FACTORIES = pytest.StashKey[dict[str, Any]]()  # engine → its adapter factory, once a session
+
+
+def _factories(config: pytest.Config) -> dict[str, Any]:
+    """The registered adapters the kit can make a namespace on (the installed plugins' registry)."""
+    if _FACTORIES not in config.stash:
+        from csframe.core.errors import CsframeError
+        from csframe.core.plugin_manager import load_plugins
+        from csframe.core.registry import build_registry
+
+        try:
+            adapters = build_registry(load_plugins()).adapters
+        except CsframeError as e:
+            hint = f" ({e.hint})" if e.hint else ""
+            raise pytest.UsageError(f"csframe test kit: the installed csframe plugins do not load: {e.message}{hint}") \
+                from None
+        config.stash[_FACTORIES] = {name: factory for name, (_, factory) in adapters.items()
+                                    if callable(getattr(factory, "test_namespace", None))}
+    return config.stash[_FACTORIES]
+
+
+def _known(config: pytest.Config) -> list[str]:
+    """Every engine the kit can run a test on."""
+    return list(_factories(config))
+
+
 def _selected(config: pytest.Config) -> tuple[list[str], bool]:
     """(engines, whether they were named by the user)."""
+    known = _known(config)
     text = config.getoption("csframe_engines", default=None) or os.environ.get(ENGINES_ENV)
     if text:
         names = list(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
-        unknown = [n for n in names if n not in ENGINES]
+        unknown = [n for n in names if n not in known]
         if unknown:
             raise pytest.UsageError(f"csframe engines: unknown {', '.join(unknown)}; "
-                                    f"the test kit knows {', '.join(ENGINES)}")
+                                    f"the test kit knows {', '.join(known)}")
         return names, True
-    return ["duckdb", "postgres", *(["bigquery"] if os.environ.get(BQ_ENDPOINT_ENV) else [])], False
+    return [n for n in known if n not in _OPT_IN or os.environ.get(BQ_ENDPOINT_ENV)], False
 
 
 def _unavailable(config: pytest.Config, engine: str, message: str) -> None:
@@ -110,24 +143,6 @@ def _bq_problem(endpoint: str, project: str) -> str | None:
         client.close()
 
 
-def _drop_pg_schema(dsn: str, schema: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as con:
-        con.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
-
-
-def _drop_bq_dataset(project: str, dataset: str, endpoint: str) -> None:
-    # one try, 30 s at most: the client's default retry would keep at it for minutes when the
-    # emulator has gone away, holding up the test's teardown
-    client = _bq_client(project, endpoint)
-    try:
-        client.delete_dataset(f"{project}.{dataset}", delete_contents=True, not_found_ok=True, retry=None, timeout=30)
-    finally:
-        client.close()
-
-
 _BQ_PROBED = pytest.StashKey[dict[tuple[str, str], str | None]]()  # (endpoint, project) → problem, once a session
 
 
@@ -143,12 +158,14 @@ class _Namespace:
 
 
 def _namespace(request: pytest.FixtureRequest, engine: str, tmp_path: Path) -> _Namespace:
+    """The adapter's throwaway namespace for this test (its ``test_namespace``)."""
     tag = "csframe_t_" + uuid.uuid4().hex[:12]
-    if engine == "duckdb":
-        return _Namespace(engine, {"name": "duckdb", "database": str(tmp_path / "csframe_case.duckdb")})
-    if engine == "postgres":
-        dsn = request.getfixturevalue("csframe_pg_dsn")
-        return _Namespace(engine, {"name": "postgres", "dsn": dsn, "schema": tag}, lambda: _drop_pg_schema(dsn, tag))
+    settings, drop = _factories(request.config)[engine].test_namespace(tag, tmp_path, request.getfixturevalue)
+    return _Namespace(engine, dict(settings), drop)
+
+
+def _bigquery_server(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """(project, endpoint) of a BigQuery emulator that answers, else skip or fail the test."""
     problem = _bq_client_problem()
     if problem:
         _unavailable(request.config, "bigquery", f"csframe: cannot test on bigquery: {problem}. Or run without "
@@ -163,5 +180,4 @@ def _namespace(request: pytest.FixtureRequest, engine: str, tmp_path: Path) -> _
         _unavailable(request.config, "bigquery",
                      f"csframe: no BigQuery emulator answers at {endpoint} ({problem}). Start one and set "
                      f"{BQ_ENDPOINT_ENV} to its URL, or run without bigquery with {ENGINES_ENV}=duckdb,postgres.")
-    return _Namespace(engine, {"name": "bigquery", "project": project, "dataset": tag, "api_endpoint": endpoint},
-                      lambda: _drop_bq_dataset(project, tag, endpoint))
+    return project, endpoint

@@ -489,7 +489,7 @@ def test_a_namespace_is_dropped_only_once_connected(tmp_path):
 
 def test_dropping_a_dataset_tries_once(tmp_path):
     # the client's default retry would keep trying a dead endpoint for minutes (600 s deadline)
-    code = ("from csframe.testing.engines import _drop_bq_dataset\n"
+    code = ("from csframe.adapters.bigquery_testing import drop_dataset as _drop_bq_dataset\n"
             f"_drop_bq_dataset('test-project', 'csframe_t_gone', 'http://127.0.0.1:{_closed_port()}')\n")
     started = time.monotonic()
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

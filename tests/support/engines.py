@@ -38,7 +38,7 @@ def _settings(request: pytest.FixtureRequest, engine: str, directory: Path, drop
         schema, drop = fresh_schema(dsn)
         drops.append(drop)
         return {"name": "postgres", "dsn": dsn, "schema": schema}
-    from csframe.testing.engines import _drop_bq_dataset
+    from csframe.adapters.bigquery_testing import drop_dataset as _drop_bq_dataset
 
     from tests.support.bigquery_emulator import PROJECT
 

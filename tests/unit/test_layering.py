@@ -96,7 +96,6 @@ ENGINE_NAME = re.compile(r"duckdb|postgres(?:ql)?|bigquery|psycopg", re.IGNORECA
 STILL_NAMING_ENGINES = {
     "core/neutral.py": 1,  # NEUTRAL_DIALECT: sqlglot's name of the dialect neutral SQL is spelled in (for good)
     "core/plugin_manager.py": 3,  # the built-in plugin modules, csframe.adapters.<engine> (for good)
-    "core/cli/init.py": 37,  # --adapter choices, the demo loaders and adapter sections: not yet behind a hook
     "core/cli/scaffold.py": 21,  # the plugin-author skeleton's test dependencies and README: not yet
     "core/cli/compute.py": 1,  # --dry-run's help names BigQuery: not yet
     "core/writeback.py": 1,  # a hint: "e.g. a BigQuery project id" for CATALOG names: not yet
