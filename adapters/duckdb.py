@@ -29,6 +29,8 @@ from csframe.core.errors import EngineUnavailableError, MetricFailedError, Proje
 from csframe.core.hookspecs import hookimpl
 from csframe.core.settings import want_bool, want_int, want_str
 
+from .init_support import InitFromModule
+
 
 # Process-wide, like DuckDB's own cache of open databases: the adapters holding a read-only
 # connection, by file, so that a writer of this process can have them let go of the file.
@@ -57,7 +59,7 @@ def _release_readers(database: str, me: DuckDBAdapter, deadline: Any) -> None:
             holder._using.release()
 
 
-class DuckDBAdapter:
+class DuckDBAdapter(InitFromModule):
     """Runs csframe's query in an embedded DuckDB database."""
 
     NAME = "duckdb"
@@ -213,31 +215,8 @@ class DuckDBAdapter:
             return write_results(self._writable(), table, columns, rows, keys, self.deadline)
 
     # csframe init --adapter duckdb and the test kit (core/adapter.py): the code is in duckdb_init.py
+    INIT_MODULE = "csframe.adapters.duckdb_init"
     INIT_OPTIONS: tuple[str, ...] = ()
-
-    @classmethod
-    def init_settings(cls, options: dict[str, str], demo: bool) -> dict[str, Any]:
-        from .duckdb_init import init_settings
-
-        return init_settings(options, demo)
-
-    @classmethod
-    def init_section(cls, settings: dict[str, Any]) -> str:
-        from .duckdb_init import init_section
-
-        return init_section(settings)
-
-    @classmethod
-    def load_demo(cls, dataset: Any, project_dir: Path, settings: dict[str, Any], force: bool) -> Any:
-        from .duckdb_init import load_demo
-
-        return load_demo(cls, dataset, project_dir, settings, force)
-
-    @classmethod
-    def test_namespace(cls, tag: str, workdir: Path, fixture: Any) -> tuple[dict[str, Any], Any]:
-        from .duckdb_init import test_namespace
-
-        return test_namespace(tag, workdir, fixture)
 
     def load_tables(self, dataset: Any) -> None:
         from .duckdb_io import write_dataset

@@ -13,6 +13,7 @@ from csframe.core.errors import EngineUnavailableError, MetricFailedError, Proje
 from csframe.core.hookspecs import hookimpl
 from csframe.core.settings import want_int, want_str
 
+from .init_support import InitFromModule
 from .postgres_dialect import TRANSFORMS
 
 
@@ -65,7 +66,7 @@ def _refuse_nul(sql: str) -> None:
                          hint="Remove the NUL character from the value (PostgreSQL text never holds it).")
 
 
-class PostgresAdapter:
+class PostgresAdapter(InitFromModule):
     """Runs csframe's query on PostgreSQL in a read-only transaction."""
 
     NAME = "postgres"
@@ -208,31 +209,8 @@ class PostgresAdapter:
                                     hint="Nothing was written; the table holds what it held before.") from None
 
     # csframe init --adapter postgres and the test kit (core/adapter.py): the code is in postgres_init.py
+    INIT_MODULE = "csframe.adapters.postgres_init"
     INIT_OPTIONS: tuple[str, ...] = ("dsn", "schema")
-
-    @classmethod
-    def init_settings(cls, options: dict[str, str], demo: bool) -> dict[str, Any]:
-        from .postgres_init import init_settings
-
-        return init_settings(options, demo)
-
-    @classmethod
-    def init_section(cls, settings: dict[str, Any]) -> str:
-        from .postgres_init import init_section
-
-        return init_section(settings)
-
-    @classmethod
-    def load_demo(cls, dataset: Any, project_dir: Path, settings: dict[str, Any], force: bool) -> Any:
-        from .postgres_init import load_demo
-
-        return load_demo(cls, dataset, project_dir, settings, force)
-
-    @classmethod
-    def test_namespace(cls, tag: str, workdir: Path, fixture: Any) -> tuple[dict[str, Any], Any]:
-        from .postgres_init import test_namespace
-
-        return test_namespace(tag, workdir, fixture)
 
     def load_tables(self, dataset: Any) -> None:
         """Create each table of ``dataset`` (in ``schema`` when set) and COPY its rows in."""
