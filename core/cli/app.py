@@ -120,6 +120,7 @@ def cli() -> None:
 def _load_commands() -> None:
     from . import compute, init, inspect, check, diff  # noqa: F401 - registers the commands
     from . import scaffold  # noqa: F401 - csframe new-plugin
+    from . import report_html  # noqa: F401 - csframe report
 
     # plugins may add commands; a broken project must not break --help, so ignore errors here
     try:
