@@ -5,7 +5,8 @@ the PNGs."""
 
 from __future__ import annotations
 
-__all__ = ["Series", "Chart", "Section", "Report", "ReportPlan", "plan_report", "build_report", "period_label"]
+__all__ = ["Series", "Chart", "Section", "Report", "ReportPlan", "plan_report", "build_report", "period_label",
+           "table_of"]
 
 import datetime as dt
 from collections.abc import Sequence
@@ -251,13 +252,15 @@ def build_report(session: Any, plan: ReportPlan, result: Result, by: Sequence[st
     return Report("csframe report", result.grain, tuple(periods), tuple(by), tuple(sections), tuple(notes))
 
 
-def table_of(chart: Chart, periods: Sequence[tuple[dt.date, dt.date]], grain: str) -> tuple[list[str], list[list[tuple[Any, str]]]]:
-    """A chart's numbers: the header, then per period its label and each series' (raw value,
-    value as displayed); a waterfall's level (its total) comes last."""
+def table_of(chart: Chart, periods: Sequence[tuple[dt.date, dt.date]],
+             grain: str) -> tuple[list[Series], list[str], list[list[tuple[Any, str]]]]:
+    """A chart's numbers: its series (a waterfall's level, its total, last), the header, then
+    per period its (first day, label) and each series' (raw value, value as displayed)."""
     series = [*chart.series, *([chart.total] if chart.total is not None else [])]
     shown = [format_series(list(s.values), s.unit) for s in series]
     head = ["period", *[s.label + (" (−)" if s.sign < 0 else "") for s in series]]
     rows = []
     for i, (start, _) in enumerate(periods):
-        rows.append([(start.isoformat(), period_label(start, grain)), *[(s.values[i], shown[j][i]) for j, s in enumerate(series)]])
-    return head, rows
+        rows.append([(start.isoformat(), period_label(start, grain)),
+                     *[(s.values[i], shown[j][i]) for j, s in enumerate(series)]])
+    return series, head, rows

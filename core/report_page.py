@@ -19,6 +19,8 @@ from .report_model import Chart, Report, period_label, table_of
 
 EXTRA_HINT = "pip install 'csframe[report]'  (plotly, whose wheel ships plotly.js; matplotlib for --images)"
 _COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777"]
+_GAINS = ["#16a34a", "#2563eb", "#0891b2"]
+_LOSSES = ["#dc2626", "#ea580c", "#ca8a04"]
 _AXIS = {"share": ",.1%", "money": ",.0f", "multiple": ".1f", "count": ",d"}
 _SUFFIX = {"multiple": "×", "days": " d", "hours": " h", "months": " mo"}
 
@@ -87,10 +89,12 @@ def figure(chart: Chart, report: Report) -> dict[str, Any]:
         layout["xaxis"] = {"tickangle": -60, "automargin": True}
         layout["height"] = 460
     elif chart.kind in ("movements", "stacked"):
+        gains, losses = iter(_GAINS), iter(_LOSSES)
         for i, s in enumerate(chart.series):
+            color = _COLORS[i % len(_COLORS)] if chart.kind == "stacked" else next(gains if s.sign > 0 else losses, "#6b7280")
             data.append({"type": "bar", "name": s.label + (" (−)" if s.sign < 0 else ""), "x": labels,
                          "y": [None if v is None else s.sign * v for v in s.values],
-                         "marker": {"color": _COLORS[i % len(_COLORS)]}})
+                         "marker": {"color": color}})
         layout["barmode"] = "relative"
     elif chart.kind == "heatmap":
         data.append({"type": "heatmap", "x": labels, "y": [str(s.label) for s in chart.series],
@@ -103,7 +107,15 @@ def _e(text: Any) -> str:
 
 
 def _table(chart: Chart, report: Report, formulas: dict[str, str]) -> str:
-    head, rows = table_of(chart, report.periods, report.grain)
+    series, head, rows = table_of(chart, report.periods, report.grain)
+    cells = []
+    for s in series:  # what each column holds, for a reader (or a test) to find it in compute's result
+        attrs = f'data-metric="{_e(s.key[0])}" data-variant="{_e(s.key[1])}"'
+        if s.part is not None:
+            attrs += f' data-part="{_e(s.part)}"'
+        if s.group:
+            attrs += f' data-group="{_e(json.dumps(dict(s.group), default=str))}"'
+        cells.append(attrs)
     out = [f'<table class="numbers" data-chart="{_e(chart.id)}"><thead><tr>']
     for i, h in enumerate(head):
         title = formulas.get(h.removesuffix(" (−)"), "") if i else ""
@@ -111,9 +123,9 @@ def _table(chart: Chart, report: Report, formulas: dict[str, str]) -> str:
     out.append("</tr></thead><tbody>")
     for row in rows:
         out.append(f'<tr><th data-period="{_e(row[0][0])}">{_e(row[0][1])}</th>')
-        for raw, shown in row[1:]:
+        for (raw, shown), attrs in zip(row[1:], cells):
             value = "" if raw is None else repr(raw)
-            out.append(f'<td data-value="{_e(value)}">{_e(shown)}</td>')
+            out.append(f'<td {attrs} data-value="{_e(value)}">{_e(shown)}</td>')
         out.append("</tr>")
     out.append("</tbody></table>")
     return "".join(out)
