@@ -9,6 +9,7 @@ __all__ = ["Series", "Chart", "Section", "Report", "ReportPlan", "plan_report", 
            "table_of"]
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -208,11 +209,16 @@ def _charts(spec: ChartSpec, keys: list[Key], series_rows: dict, periods: list[d
         return [Chart(spec.id if len(by_unit) == 1 else f"{spec.id}_{unit}",
                       spec.title if len(by_unit) == 1 else f"{spec.title} ({unit})", spec.kind, unit, tuple(ss))
                 for unit, ss in by_unit.items()]
+    if spec.kind == "heatmap":  # one grid: a row per value of the metric's key (and --by group)
+        rows = tuple(attrs.evolve(s, label=_label(s.key, False, s.group, s.part)) for s in made)
+        return [Chart(spec.id, spec.title, spec.kind, made[0].unit, rows)]
     groups = list(dict.fromkeys(s.group for s in made))  # the other kinds: one chart per --by group
     out = []
     for g in groups:
         suffix = "" if not g else " · " + ", ".join(f"{d}={v}" for d, v in g)
-        cid = spec.id + "".join(f"_{v}" for _, v in g)
+        cid = spec.id + "".join("_" + (re.sub(r"[^A-Za-z0-9-]+", "_", str(v)).strip("_") or "x") for _, v in g)
+        while any(c.id == cid for c in out):  # two values that read the same once made a name
+            cid += "_"
         ss = tuple(s for s in made if s.group == g)
         out.append(Chart(cid, spec.title + suffix, spec.kind, ss[0].unit, ss, total.get(g)))
     return out

@@ -243,3 +243,50 @@ def test_without_the_report_extra_it_says_what_to_install(tour, tmp_path):
                   env={"PYTHONPATH": str(blocked.parent)}), 2, "pip install 'csframe[report]'")
     assert not (tmp_path / "r.html").exists()
     assert "plotly" in r.stderr
+
+
+def test_by_draws_a_line_per_group_and_a_bridge_per_group_with_computes_numbers(tour, tmp_path):
+    out = tmp_path / "by.html"
+    ok(cs("report", "-m", "mrr", "-m", "new_mrr", "-m", "churned_mrr", "-m", "churn_rate", "--by", "segment",
+          *RANGE, "-o", out, project=tour))
+    page = _page(out)
+    rows = parse_csv(ok(cs("compute", "-m", "mrr", "-m", "new_mrr", "-m", "churned_mrr", "-m", "churn_rate:lost_over_start",
+                           "-m", "churn_rate:net_loss", "-m", "churn_rate:lost_over_active", "--by", "segment", *RANGE,
+                           "--format", "csv", project=tour)).stdout)
+    computed = {(r[0], r[1], r[2], r[4]): r[5] for r in rows[1:]}  # metric, variant, period_start, segment → value
+    segments = sorted({r[4] for r in rows[1:]})
+    assert len(segments) >= 3
+    # a bridge per segment (its own chart), MRR and churn one chart with a line per segment
+    assert sorted(c for c in page.charts if c.startswith("mrr_bridge_")) == sorted(f"mrr_bridge_{s}" for s in segments)
+    assert "mrr" in page.charts and "churn_rate" in page.charts
+    seen = set()
+    for c in page.cells:
+        key = (c["data-metric"], c["data-variant"], c["period"], json.loads(c["data-group"])["segment"])
+        assert c["data-value"] == computed[key], c
+        seen.add(key)
+    assert seen == set(computed)  # every computed number is in a table (mrr twice: its chart, the bridge's level)
+
+
+def test_everything_the_report_shows_comes_from_one_compute(tour, tmp_path, monkeypatch):
+    """One Session.compute call (one query, as compute's) for every chart of the page."""
+    from click.testing import CliRunner
+
+    from csframe.core.cli.app import _load_commands, cli
+    from csframe.core.session import Session
+
+    calls = []
+    real = Session.compute
+
+    def counted(self, metrics, **kwargs):
+        calls.append(list(metrics))
+        return real(self, metrics, **kwargs)
+
+    monkeypatch.setattr(Session, "compute", counted)
+    _load_commands()
+    out = tmp_path / "one.html"
+    r = CliRunner().invoke(cli, ["report", "--project", str(tour), "-m", "mrr", "-m", "new_mrr", "-m", "churn_rate",
+                                 "-m", "nps", *RANGE, "-o", str(out)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert len(calls) == 1
+    shown = {(c["data-metric"], c["data-variant"]) for c in _page(out).cells}
+    assert shown == set(calls[0])
