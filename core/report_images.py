@@ -6,7 +6,7 @@ renamed into place once complete."""
 
 from __future__ import annotations
 
-__all__ = ["write_images"]
+__all__ = ["ready_directory", "write_images"]
 
 import os
 import tempfile
@@ -95,14 +95,23 @@ def _draw(chart: Chart, report: Report):
     return fig
 
 
-def write_images(report: Report, directory: str) -> list[Path]:
-    """One ``<chart id>.png`` per chart of ``report`` in ``directory`` (created if absent)."""
+def ready_directory(directory: str) -> Path:
+    """``directory``, created if absent and checked writable: before anything is computed."""
+    _figure_class()  # matplotlib missing: say so first
     out = Path(directory)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise UsageError(f"--images {directory}: cannot create it ({e.strerror or e})",
-                           hint="Name a directory you can write to.") from None
+                         hint="Name a directory you can write to.") from None
+    if not os.access(out, os.W_OK):
+        raise UsageError(f"--images {directory}: cannot write there", hint="Name a directory you can write to.")
+    return out
+
+
+def write_images(report: Report, directory: str) -> list[Path]:
+    """One ``<chart id>.png`` per chart of ``report`` in ``directory`` (created if absent)."""
+    out = ready_directory(directory)
     written = []
     for section in report.sections:
         for chart in section.charts:

@@ -37,9 +37,9 @@ def report(project_dir, metrics, grain, start, end, by, output, images, params, 
 
     plotly_js()  # a missing extra fails before anything is computed
     if images:
-        from ..report_images import _figure_class
+        from ..report_images import ready_directory
 
-        _figure_class()
+        ready_directory(images)  # matplotlib missing, or a directory csframe cannot write: before computing
     if output == "-":
         raise UsageError("--output -: the report is a file", hint="Name a file, e.g. -o report.html.")
     with open_session(project_dir) as session:

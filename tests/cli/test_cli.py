@@ -31,7 +31,7 @@ from tests.support.projects import make_project
 
 CSFRAME = shutil.which("csframe") or str(Path(sys.executable).parent / "csframe")
 UNSET_VAR = "CSFRAME_TEST_SURELY_UNSET_VAR_7Q"
-COMMANDS = ["compute", "list", "explain", "compare", "sql", "graph", "check", "init", "plugins"]
+COMMANDS = ["compute", "list", "explain", "compare", "sql", "graph", "check", "init", "plugins", "report"]
 T = dt.datetime
 
 

@@ -290,3 +290,10 @@ def test_everything_the_report_shows_comes_from_one_compute(tour, tmp_path, monk
     assert len(calls) == 1
     shown = {(c["data-metric"], c["data-variant"]) for c in _page(out).cells}
     assert shown == set(calls[0])
+
+
+def test_images_into_a_place_that_cannot_be_a_directory_fails_before_computing(tour, tmp_path):
+    (tmp_path / "afile").write_text("")
+    expect(cs("report", "-m", "mrr", "-o", tmp_path / "r.html", "--images", tmp_path / "afile" / "x", project=tour),
+           2, "--images", "cannot create it")
+    assert not (tmp_path / "r.html").exists()  # nothing computed, no page written
