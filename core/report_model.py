@@ -19,6 +19,7 @@ from .display import format_series, format_value
 from .graph import Key
 from .report_sections import COHORT_METRIC, SECTIONS, ChartSpec, SectionSpec
 from .result import Result
+from .variant_readings import Reading, readings
 
 
 @attrs.frozen
@@ -60,7 +61,7 @@ class Section:
     title: str
     charts: tuple[Chart, ...]
     definitions: tuple[Definition, ...]
-    why_they_differ: tuple[Definition, ...] = ()  # metrics with several variants: each variant's reading
+    why_they_differ: tuple[Reading, ...] = ()  # metrics with several variants: each variant's reading (as compare's)
 
 
 @attrs.frozen
@@ -80,6 +81,7 @@ class ReportPlan:
 
     charts: dict[str, list[Key]]
     notes: list[str]
+    asked: frozenset[str] | None = None  # the metrics --metric named (None: all)
 
     @property
     def keys(self) -> list[Key]:
@@ -114,15 +116,15 @@ def _chart_keys(session: Any, spec: ChartSpec, selected: Sequence[Key] | None, e
             key = (metric, v)
             lacks = session.missing_sources(key)
             if lacks:
-                notes.append(f"{metric}:{v} is left out: it needs {', '.join(lacks)}")
+                notes.append(f"{metric}:{v}: it needs {', '.join(lacks)}")
             elif by and session.graph.unsplittable_sources(key):
-                notes.append(f"{metric}:{v} is left out: its sources have no customer, so --by cannot split it")
+                notes.append(f"{metric}:{v}: its sources have no customer, so --by cannot split it")
             else:
                 keys.append(key)
     if spec.total is not None and not any(k[0] != spec.total for k in keys):
         return []  # a bridge without its movements
     if spec.total is not None and not any(k[0] == spec.total for k in keys):
-        notes.append(f"{spec.title}: left out, it needs {spec.total}")
+        notes.append(f"{spec.title}: it needs {spec.total}")
         return []
     return keys
 
@@ -141,7 +143,8 @@ def plan_report(session: Any, metrics: Sequence[str] = (), by: Sequence[str] = (
             keys = _chart_keys(session, spec, selected, explicit, by, notes)
             if keys:
                 charts[spec.id] = keys
-    return ReportPlan(charts=charts, notes=list(dict.fromkeys(notes)))
+    return ReportPlan(charts=charts, notes=list(dict.fromkeys(notes)),
+                      asked=None if selected is None else frozenset(k[0] for k in selected))
 
 
 def period_label(start: dt.date, grain: str) -> str:
@@ -246,15 +249,16 @@ def build_report(session: Any, plan: ReportPlan, result: Result, by: Sequence[st
             if made:
                 used += keys
         if not charts:
-            notes.append(f"{section.title}: left out, no data for it in these periods"
-                         if any(spec.id in plan.charts for spec in section.charts)
-                         else f"{section.title}: left out, none of its metrics can be computed here")
-            continue
+            if any(spec.id in plan.charts for spec in section.charts):
+                notes.append(f"{section.title}: no data for it in these periods")
+            elif plan.asked is None or plan.asked & {m for spec in section.charts for m in spec.metrics}:
+                notes.append(f"{section.title}: none of its metrics can be computed here")
+            continue  # (a section --metric did not ask for goes without a note)
         used = list(dict.fromkeys(used))
         several = [k for k in used if sum(1 for u in used if u[0] == k[0]) > 1]
         sections.append(Section(section.id, section.title, tuple(charts),
                                 tuple(_definition(session, k) for k in used),
-                                tuple(_definition(session, k) for k in several) if section.explain_variants else ()))
+                                tuple(readings(session.registry, several)) if section.explain_variants else ()))
     return Report("csframe report", result.grain, tuple(periods), tuple(by), tuple(sections), tuple(notes))
 
 

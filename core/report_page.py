@@ -145,9 +145,9 @@ def _why(section) -> str:
     if not section.why_they_differ:
         return ""
     out = ['<div class="why"><h3>Why the variants differ</h3><ul>']
-    for d in section.why_they_differ:
-        out.append(f"<li><b>{_e(d.key[0])}:{_e(d.key[1])}</b> ({_e(', '.join(d.provenance) or 'no provenance')}): "
-                   f"{_e(d.description or d.formula)} — <code>{_e(d.formula)}</code></li>")
+    for r in section.why_they_differ:  # as `csframe compare` says it (variant_readings.py)
+        out.append(f"<li><b>{_e(r.key[0])}:{_e(r.key[1])}</b> ({_e(r.provenance)}): {_e(r.text)}"
+                   f" — <code>{_e(r.formula)}</code></li>")
     out.append("</ul></div>")
     return "".join(out)
 

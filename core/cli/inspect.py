@@ -175,10 +175,11 @@ def compare(project_dir, metric, grain, start, end, by, fmt, output, params):
             return
         click.echo("")
         click.echo("why they differ:")
-        for k in available:
-            v = s.registry.variants[k].variant
-            click.echo(f"  {k[1]} ({', '.join(v.provenance) or 'no provenance'}): {v.description or v.formula}")
-            click.echo(f"      formula: {v.formula}")
+        from ..variant_readings import readings
+
+        for r in readings(s.registry, available):
+            click.echo(f"  {r.key[1]} ({r.provenance}): {r.text}")
+            click.echo(f"      formula: {r.formula}")
 
 
 @cli.command()

@@ -61,7 +61,8 @@ def report(project_dir, metrics, grain, start, end, by, output, images, params, 
             click.echo(w if w.startswith("warning") else f"warning: {w}", err=True)
         for note in rep.notes:
             click.echo(f"left out: {note}", err=True)
-        click.echo(f"csframe: wrote {output} ({sum(len(s.charts) for s in rep.sections)} charts)", err=True)
+        n = sum(len(s.charts) for s in rep.sections)
+        click.echo(f"csframe: wrote {output} ({n} chart{'s' if n != 1 else ''})", err=True)
     if images:
         from ..report_images import write_images
 

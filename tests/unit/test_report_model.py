@@ -63,7 +63,7 @@ def test_the_cohort_triangle_is_a_heatmap_of_cohort_by_period_once_logo_retentio
                                                                   ["25.00 %", "75.00 %"]]
     assert "cohorts: not available" not in report.notes
     # the support, MRR... sections: none of their metrics is registered here
-    assert "Support: left out, none of its metrics can be computed here" in report.notes
+    assert "Support: none of its metrics can be computed here" in report.notes
 
 
 def test_without_logo_retention_cohorts_are_not_available_and_a_section_without_values_is_left_out():
@@ -74,6 +74,6 @@ def test_without_logo_retention_cohorts_are_not_available_and_a_section_without_
     report = build_report(s, plan, _result(rows, {}))
     assert [sec.id for sec in report.sections] == ["health"]
     assert "cohorts: not available" in report.notes
-    assert "Support: left out, no data for it in these periods" in report.notes
+    assert "Support: no data for it in these periods" in report.notes
     (nps,) = report.sections[0].charts
     assert nps.series[0].values == (10, 20)
