@@ -161,7 +161,7 @@ h2{margin:0 0 8px}.layout{display:grid;grid-template-columns:minmax(0,3fr) minma
 table.numbers{border-collapse:collapse;font-size:12px;margin:6px 0 8px;font-variant-numeric:tabular-nums}
 table.numbers th,table.numbers td{border-bottom:1px solid #e5e7eb;padding:2px 8px;text-align:right;white-space:nowrap}
 table.numbers thead th{cursor:help}.scroll{overflow-x:auto}
-dl.definitions{font-size:12px}dl.definitions dt{font-weight:600;margin-top:8px}dl.definitions dd{margin:2px 0 0 8px;color:#374151}
+dl.definitions{font-size:12px}dl.definitions dt{font-weight:600;margin-top:8px;overflow-wrap:anywhere}dl.definitions dd{margin:2px 0 0 8px;color:#374151}
 .unit{font-weight:400;color:#6b7280}.prov{color:#6b7280}.notes{color:#6b7280;font-size:13px}.why{font-size:13px}
 """
 
