@@ -4,7 +4,8 @@ in ``docs/`` are stale."""
 
 from __future__ import annotations
 
-__all__ = ["metric_reference", "sources_reference", "hook_reference", "cli_reference", "write_all", "PAGES"]
+__all__ = ["metric_reference", "sources_reference", "hook_reference", "cli_reference", "vendors_reference", "write_all",
+           "PAGES"]
 
 import inspect
 import sys
@@ -149,8 +150,37 @@ def cli_reference() -> str:
     return "\n".join(out)
 
 
+def vendors_reference() -> str:
+    """docs/vendors.md: each vendor figure a variant reproduces (``Variant.figures``), with the
+    compute options that give it and the variant's worked examples (tested in tests/kit)."""
+    reg = _registry()
+    rows: list[tuple[str, str, str, str, str, str]] = []
+    for rv in reg.all_variants():
+        v = rv.variant
+        examples = "; ".join(f"{ex.text} → {'NULL' if ex.expected is None else format(ex.expected, '.6g')}"
+                             + (f" ({ex.source})" if ex.source != "industry" else "") for ex in v.examples) or "—"
+        for f in v.figures:
+            options = f"`{f.options}`" if f.options else "any grain"
+            rows.append((f.vendor, f.name, f"`{rv.metric}:{v.name}`", options, _cell(f.note or v.description),
+                         _cell(examples)))
+    out = ["# Vendors' figures in csframe",
+           "",
+           "Generated from the definitions (`Variant.figures`) by `python -m csframe.core.docgen docs`; do not edit "
+           "by hand. Each row names the figure a vendor's product shows, the csframe metric and variant that "
+           "reproduces it, and the `compute` options that give the same reading. The examples are the variant's "
+           "worked examples (the vendor's own where it publishes one), run on every engine by the test kit; "
+           "tests/engine/test_vendor_readings.py also computes each reading from rows on every engine. "
+           "docs/choices.md says where a vendor's page and these readings needed a choice.",
+           "",
+           "| vendor | figure | metric:variant | options | reading | worked examples |",
+           "|---|---|---|---|---|---|"]
+    for row in sorted(rows, key=lambda r: (r[0], r[1])):
+        out.append("| " + " | ".join(row) + " |")
+    return "\n".join(out) + "\n"
+
+
 PAGES = {"metrics.md": metric_reference, "sources.md": sources_reference, "hooks.md": hook_reference,
-         "cli-reference.md": cli_reference}
+         "cli-reference.md": cli_reference, "vendors.md": vendors_reference}
 
 
 def write_all(directory: Path) -> list[Path]:

@@ -13,6 +13,7 @@ __all__ = [
     "Provenance",
     "Parameter",
     "Example",
+    "Figure",
     "LeftOut",
     "Variant",
     "Metric",
@@ -115,6 +116,18 @@ class Parameter:
 
 
 @attrs.frozen
+class Figure:
+    """A figure a vendor's product shows that a variant reproduces: the vendor (a provenance
+    key), the figure's name in that product, and the ``compute`` options that give it (e.g.
+    ``--grain day --window 30d``). docs/vendors.md is generated from these."""
+
+    vendor: str = attrs.field(validator=_check_name)
+    name: str
+    options: str = ""
+    note: str = ""
+
+
+@attrs.frozen
 class Example:
     """A worked example: the inputs an article gives and the value it states.
 
@@ -177,6 +190,8 @@ class Variant:
     measures keyed by KEY (e.g. ``{"step": "..."}`` for onboarding steps)."""
     left_out: LeftOut | None = None
     """What the value leaves out, counted per period and said by ``compute`` on stderr."""
+    figures: tuple[Figure, ...] = attrs.field(converter=_tuple, default=())
+    """The vendors' figures this variant reproduces (docs/vendors.md)."""
 
 
 @attrs.frozen

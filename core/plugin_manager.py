@@ -23,6 +23,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "csframe.definitions.revenue",
     "csframe.definitions.adoption",
     "csframe.definitions.satisfaction",
+    "csframe.definitions.vendors",
     "csframe.adapters.duckdb",
     "csframe.adapters.postgres",
     "csframe.adapters.bigquery",

@@ -14,6 +14,14 @@ PROVENANCE: dict[str, Provenance] = {
         Provenance("guide13", '"13 Customer Success Metrics You Should Measure" (2021, updated 2022)'),
         Provenance("podium", '"The Power of Metrics: Unlocking Customer Success with the Right KPIs", Podium'),
         Provenance("parative", '"Top 15 SaaS Customer Success Metrics (According to the Experts)", Parative (2022–23)'),
+        Provenance("chartmogul", 'ChartMogul Help Center: "Churn rate formulas" (Standard B2B and Shopify B2C), '
+                   '"Chart: Net MRR Churn Rate", "Chart: Customer Lifetime Value (LTV)"'),
+        Provenance("stripe", 'Stripe: "Billing metric definitions" (docs.stripe.com) and "Calculating churn rate in '
+                   'Billing" (support.stripe.com)'),
+        Provenance("baremetrics", 'Baremetrics Help: "User and Revenue Churn", "Lifetime Value"; Baremetrics changelog '
+                   '"Churn Update"'),
+        Provenance("profitwell", 'ProfitWell Metrics (Paddle) help: "Are cancellations in the first month counted as '
+                   'churn?"'),
         Provenance("industry", "the common SaaS-analytics reading (subscription-analytics tools), added where the articles leave a gap"),
     )
 }

@@ -9,7 +9,7 @@ import attrs
 
 from csframe.core.hookspecs import hookimpl
 from csframe.core.models import Example as X
-from csframe.core.models import Metric, Variant
+from csframe.core.models import Figure, Metric, Variant
 
 from . import billing_nodes, subscription_sets
 
@@ -18,8 +18,9 @@ MOVEMENTS = "new_mrr + reactivation_mrr + expansion_mrr - contraction_mrr - chur
 
 
 def _single(name: str, unit: str, description: str, formula: str, provenance: tuple[str, ...] = ("industry",),
-            examples: tuple[X, ...] = (), **kwargs) -> Metric:
-    return Metric(name, unit, description, (Variant("default", formula, provenance, description, examples=examples),),
+            examples: tuple[X, ...] = (), figures: tuple[Figure, ...] = (), **kwargs) -> Metric:
+    return Metric(name, unit, description, (Variant("default", formula, provenance, description, examples=examples,
+                                                    figures=figures),),
                   family="revenue", **kwargs)
 
 
@@ -30,10 +31,16 @@ METRICS: tuple[Metric, ...] = (
     _single("reactivated_customers", "count", "|R|: paying at the end, not at the start, and paid before",
             "reactivated_customers"),
     Metric("churn_rate", "share", "the share of customers lost", (
-        Variant("lost_over_start", "churned_customers / customers_start", ("dock", "guide13"), "|L| / |S|", examples=(
+        Variant("lost_over_start", "churned_customers / customers_start",
+                ("dock", "guide13", "chartmogul", "profitwell"), "|L| / |S|", examples=(
             X("32 lost of 400", {"churned_customers": 32, "customers_start": 400}, 0.08, "dock"),
             X("10 of 100", {"churned_customers": 10, "customers_start": 100}, 0.10, "guide13"),
-            X("no customers at start", {"churned_customers": 0, "customers_start": 0}, None))),
+            X("100 at start; 12 churned, one of whom came back and one of whom joined in the month",
+              {"churned_customers": 10, "customers_start": 100}, 0.10, "chartmogul"),
+            X("no customers at start", {"churned_customers": 0, "customers_start": 0}, None)),
+            figures=(Figure("chartmogul", "Customer Churn Rate (Standard B2B formula)", "--grain month"),
+                     Figure("profitwell", "Customer churn (new and churned in the same month not counted)",
+                            "--grain month"))),
         Variant("net_loss", "(customers_start - customers_end) / customers_start", ("agile",),
                 "(|S| − |E|) / |S|: new customers offset losses", examples=(
                     X("100 at start, 90 at end", {"customers_start": 100, "customers_end": 90}, 0.10, "agile"),)),
@@ -50,15 +57,26 @@ METRICS: tuple[Metric, ...] = (
         Variant("cohort", "(customers_start - churned_customers) / customers_start", ("industry",), "|S ∩ E| / |S|"),
     ), family="revenue"),
     attrs.evolve(
-        _single("mrr", "money", "M(p.end): monthly recurring revenue at the end of the period", "mrr_end", ("dock",),
-                (X("ARPU 25 × 1000 users", {"mrr_end": 25_000}, 25_000, "dock"),)),
+        _single("mrr", "money", "M(p.end): monthly recurring revenue at the end of the period", "mrr_end",
+                ("dock", "stripe"),
+                (X("ARPU 25 × 1000 users", {"mrr_end": 25_000}, 25_000, "dock"),
+                 X("100 × 100 USD per month + 50 × 600 USD per year / 12 (Stripe's page writes 800/12)",
+                   {"mrr_end": 100 * 100 + 50 * 600 / 12}, 12_500, "stripe")),
+                figures=(Figure("stripe", "MRR", "", "trials excluded, as the data contract does"),)),
         rejected=("mrr as \"ARPU × active customers\" (dock, guide13, podium) equals M(p.end) whenever ARPU is "
                "taken as MRR per customer, so it is no variant.",)),
     _single("arr", "money", "12 × mrr", "12 * ref('mrr')"),
-    _single("new_mrr", "money", "Σ over N ∩ E of B_c(p.end)", "new_mrr"),
+    _single("new_mrr", "money", "Σ over N ∩ E of B_c(p.end)", "new_mrr", ("industry", "profitwell"),
+            (X("paid 100 on 12/5, churned on 12/6: no new revenue in December", {"new_mrr": 0}, 0, "profitwell"),),
+            figures=(Figure("profitwell", "New revenue", "--grain month",
+                            "a customer new and churned in the same month adds nothing"),)),
     _single("expansion_mrr", "money", "Σ over S ∩ E with Δ_c > 0 of Δ_c", "expansion_mrr"),
     _single("contraction_mrr", "money", "Σ over S ∩ E with Δ_c < 0 of −Δ_c", "contraction_mrr"),
-    _single("churned_mrr", "money", "Σ over L of B_c(p.start)", "churned_mrr"),
+    _single("churned_mrr", "money", "Σ over L of B_c(p.start)", "churned_mrr", ("industry", "profitwell"),
+            (X("paid 100 on 12/5, churned on 12/6: no churned revenue in December", {"churned_mrr": 0}, 0,
+               "profitwell"),),
+            figures=(Figure("profitwell", "Churned revenue", "--grain month",
+                            "a customer new and churned in the same month adds nothing"),)),
     _single("reactivation_mrr", "money", "Σ over R of B_c(p.end)", "reactivation_mrr"),
     _single("net_new_mrr", "money", "new + reactivation + expansion − contraction − churned", MOVEMENTS),
     _single("quick_ratio", "multiple", "(new + reactivation + expansion) / (contraction + churned)",
@@ -97,9 +115,13 @@ METRICS: tuple[Metric, ...] = (
                 X("MRR at start 100; churned 10; contraction 10; expansion 10", {"mrr_start": 100, "churned_mrr": 10,
                   "contraction_mrr": 10, "expansion_mrr": 10}, 0.10),)),
     _single("revenue_churn_rate", "share", "(churned + contraction) / M(p.start)",
-            "(churned_mrr + contraction_mrr) / mrr_start", ("parative",), (
+            "(churned_mrr + contraction_mrr) / mrr_start", ("parative", "chartmogul", "baremetrics"), (
                 X("MRR at start 100; churned 10; contraction 10", {"mrr_start": 100, "churned_mrr": 10,
-                  "contraction_mrr": 10}, 0.20),)),
+                  "contraction_mrr": 10}, 0.20),
+                X("start 100; churn 10, contraction 10, expansion 10", {"mrr_start": 100, "churned_mrr": 10,
+                  "contraction_mrr": 10}, 0.20, "chartmogul")),
+            figures=(Figure("chartmogul", "Gross MRR Churn Rate (Standard B2B formula)", "--grain month"),
+                     Figure("baremetrics", "Revenue Churn", "--grain day --window 30d"))),
     _single("renewal_rate", "share", "contracts due in p that renewed / contracts due in p",
             "renewals_renewed / renewals_due", ("agile", "dock"), (
                 X("950 of 1000", {"renewals_renewed": 950, "renewals_due": 1000}, 0.95, "agile"),

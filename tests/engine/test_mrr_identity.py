@@ -4,7 +4,7 @@ For month, quarter and week grain, ``tests/reference/strategies.py`` draws histo
 rows that start and end exactly on period boundaries (or one second off them), price changes,
 gaps, trials, mrr-0 and zero-length rows, plus invoices, renewals and costs for the same
 customers and a ``customers`` row (with a ``segment``, sometimes NULL) for most of them.  For
-each history csframe computes every variant of the revenue catalog (all 40) in one query over
+each history csframe computes every variant of the revenue catalog (all 45) in one query over
 every period the strategies can touch, and
 
 * the MRR identity of data-contract.md holds for every period (``tests/reference/engines.py``);

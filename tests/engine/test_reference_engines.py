@@ -8,7 +8,7 @@ loaded into each engine once, side by side: history ``i`` of grain ``g`` keeps i
 prefixed ``"{g}-{i:02d}:"`` and its customers carry ``history = "{g}-{i:02d}"`` in ``customers``.
 Then csframe runs, in one query each,
 
-* every revenue variant (all 40) over the union of all histories, no ``--by``: the union is a
+* every revenue variant (all 45) over the union of all histories, no ``--by``: the union is a
   history too, and the four variants that read ``costs`` (which cannot be split) are checked here;
 * every variant but those four ``--by history``: each group is one drawn history, so one query
   computes every history at once (each checked at every grain, whichever grain drew it);

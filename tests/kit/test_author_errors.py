@@ -199,7 +199,8 @@ def test_default_variant_that_does_not_exist(plugin):
     e = fails(d, "bad_default", PluginError)
     assert e.message == ("plugin 'bad_default': metric 'churn_rate' has no variant 'net_los' to make default. "
                          "Did you mean 'net_loss'?")
-    assert e.hint.startswith("Its variants: lost_over_start, net_loss, lost_over_active; add yours with registrar.variant()")
+    assert e.hint.startswith("Its variants: lost_over_start, net_loss, lost_over_active, chartmogul_daily, stripe, "
+                             "baremetrics; add yours with registrar.variant()")
 
 
 def test_variant_for_unknown_metric_says_what_to_do(plugin):

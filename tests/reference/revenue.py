@@ -48,7 +48,7 @@ REVENUE_METRICS: dict[str, tuple[str, ...]] = {
     "new_customers": ("default",),
     "churned_customers": ("default",),
     "reactivated_customers": ("default",),
-    "churn_rate": ("lost_over_start", "net_loss", "lost_over_active"),
+    "churn_rate": ("lost_over_start", "net_loss", "lost_over_active", "chartmogul_daily", "stripe", "baremetrics"),
     "retention_rate": ("end_minus_new", "cohort"),
     "mrr": ("default",),
     "arr": ("default",),
@@ -63,7 +63,7 @@ REVENUE_METRICS: dict[str, tuple[str, ...]] = {
     "expansion_rate": ("gross_mrr", "cohort_net_change", "upsell_invoices"),
     "net_revenue_retention": ("default",),
     "gross_revenue_retention": ("default",),
-    "net_mrr_churn_rate": ("default",),
+    "net_mrr_churn_rate": ("default", "chartmogul"),
     "revenue_churn_rate": ("default",),
     "renewal_rate": ("default",),
     "net_renewal_rate": ("contracts", "mrr"),
@@ -75,6 +75,7 @@ REVENUE_METRICS: dict[str, tuple[str, ...]] = {
         "aov_x_frequency_x_lifetime",
         "historical_revenue_per_customer",
         "net_of_cac",
+        "baremetrics",
     ),
     "ltv_to_cac": ("default",),
     "customer_growth_rate": ("default",),
@@ -309,6 +310,19 @@ class Ledger:
         starts = [s for s, _e, mrr in self.rows.get(c, ()) if mrr > 0]
         return min(starts) if starts else None
 
+    def transitions(self, c: Any, p_start: datetime, p_end: datetime) -> tuple[int, int]:
+        """(starts, stops) of c in [p_start, p_end): the instants t in it at which c goes from
+        not paying to paying, or back, comparing B_c(t) (just before t) with B_c just after t
+        (one microsecond later: timestamps are microseconds)."""
+        instants = {t for st, en, _m in self.rows.get(c, ()) for t in (st, en) if t is not None}
+        starts = stops = 0
+        for t in instants:
+            if p_start <= t < p_end:
+                before, after = self.B(c, t) > 0, self.B(c, t + timedelta(microseconds=1)) > 0
+                starts += int(after and not before)
+                stops += int(before and not after)
+        return starts, stops
+
     def paid_rows(self, c: Any) -> list[tuple[datetime, datetime | None, Fraction]]:
         """c's non-trial rows with mrr > 0."""
         return [r for r in self.rows.get(c, ()) if r[2] > 0]
@@ -531,6 +545,25 @@ def _period_values(
     # churn_rate:lost_over_active: |L| / |A|
     put("churn_rate", "lost_over_active", _ratio(len(L), len(A)))
 
+    # The vendors' readings (docs/choices.md "Vendors' readings"):
+    # churn_rate:stripe: every stop in p / (|S| + every start in p); churn_rate:baremetrics: stops / |S|
+    starts = stops = 0
+    for c in ledger.customers:
+        c_starts, c_stops = ledger.transitions(c, ps, pe)
+        starts, stops = starts + c_starts, stops + c_stops
+    put("churn_rate", "stripe", _ratio(stops, len(S) + starts))
+    put("churn_rate", "baremetrics", _ratio(stops, len(S)))
+    # churn_rate:chartmogul_daily: Σ over the UTC days d of p of |L_d| / |S_d| (a day without a loss
+    # adds 0); NULL when nobody was active in p (A empty)
+    daily = Fraction(0)
+    d = ps
+    while d < pe:
+        s_d, e_d = ledger.paying(d), ledger.paying(d + timedelta(days=1))
+        if s_d - e_d:
+            daily += Fraction(len(s_d - e_d), len(s_d))
+        d += timedelta(days=1)
+    put("churn_rate", "chartmogul_daily", daily if A else None)
+
     # retention_rate:end_minus_new: (|E| − |N|) / |S|
     put("retention_rate", "end_minus_new", _ratio(len(E) - len(N), len(S)))
     # retention_rate:cohort: |S ∩ E| / |S|
@@ -583,6 +616,8 @@ def _period_values(
     put("gross_revenue_retention", "default", _ratio(M_start - contr - churned, M_start))
     # net_mrr_churn_rate: (churned + contraction − expansion) / M(p.start)
     put("net_mrr_churn_rate", "default", _ratio(churned + contr - exp, M_start))
+    # net_mrr_churn_rate:chartmogul: (churned + contraction − expansion − reactivation) / M(p.start)
+    put("net_mrr_churn_rate", "chartmogul", _ratio(churned + contr - exp - react, M_start))
     # revenue_churn_rate: (churned + contraction) / M(p.start)
     put("revenue_churn_rate", "default", _ratio(churned + contr, M_start))
 
@@ -629,6 +664,8 @@ def _period_values(
         lifespans.append(_months(max(ends) - first))  # type: ignore[type-var,operator]
     put("average_customer_lifespan", "observed", _mean(lifespans))
 
+    # customer_lifetime_value:baremetrics: arpu:mrr / churn_rate:baremetrics
+    put("customer_lifetime_value", "baremetrics", _ratio(get("arpu", "mrr"), get("churn_rate", "baremetrics")))
     # customer_lifetime_value:arpa_x_lifespan: arpu:mrr × average_customer_lifespan
     #   (the project's default variant of it)
     put(
