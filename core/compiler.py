@@ -18,6 +18,7 @@ import attrs
 import sqlglot
 from sqlglot import exp
 
+from . import cohorts
 from .contract import Source, source
 from .contract_types import Conversion, conversion, convert, is_raw, raw_name
 from .errors import ProjectError, UsageError
@@ -285,8 +286,16 @@ def compile_plan(
         if table and "." not in table and table.lower() in reserved:
             raise ProjectError(f"sources.{name}.table: {table!r} collides with a step of csframe's query",
                                hint="Qualify it with its schema, e.g. main.{table}.")
-    if grouped:
-        ctes.append(_cte("src_customers", source_scan(source("customers"), scans["customers"], plan.by, True),
+    scan_by = tuple(d for d in plan.by if d != cohorts.COHORT)  # columns of customers
+    if grouped and cohorts.has_cohort(plan.by):
+        ctes.append(_cte("src_customers", cohorts.customers_with_cohort(
+            source_scan(source("customers"), scans["customers"], scan_by),
+            source_scan(source("subscriptions"), scans["subscriptions"]), plan.by,
+            source("customers").column_names, bucket(plan.grain.name)),
+            "read customers (canonical columns, --by dimensions and cohort: the period of first_paid_c)"))
+        ctes.extend(_groups(plan))
+    elif grouped:
+        ctes.append(_cte("src_customers", source_scan(source("customers"), scans["customers"], scan_by, True),
                          "read customers (canonical columns and --by dimensions)"))
         ctes.extend(_groups(plan))
     else:
@@ -295,12 +304,12 @@ def compile_plan(
         if grouped and name == "customers":
             continue
         src = source(name)
-        ctes.append(_cte(f"src_{name}", source_scan(src, scans[name], plan.by, grouped),
+        ctes.append(_cte(f"src_{name}", source_scan(src, scans[name], scan_by, grouped),
                          f"read {name} as the data contract names it" + (", with its --by group" if grouped else "")))
     if grouped:
         whole = [s for n in plan.nodes for s in registry.nodes[n].parsed.whole_sources]
         for name in dict.fromkeys(whole):
-            ctes.append(_cte(f"{WHOLE_PREFIX}{name}", source_scan(source(name), scans[name], plan.by),
+            ctes.append(_cte(f"{WHOLE_PREFIX}{name}", source_scan(source(name), scans[name], scan_by),
                              f"read the whole of {name}, rows of every --by group and of customers without one"))
     ctes.append(_cte("spine", _spine(plan), f"one row per {plan.grain.name}, from the period before the first reported one"))
     ctes.append(_cte("grid", _grid(plan), "every period × group"))
@@ -371,6 +380,9 @@ def compile_plan(
         *([exp.column("left_out", table="l")] if left_out else []),
     ).from_(exp.to_table("long_values").as_("l")).join(
         exp.to_table("groups").as_("g"), on=exp.EQ(this=exp.column("grp", table="l"), expression=exp.column("grp", table="g")))
+    if cohorts.COHORT in plan.by:  # only the cohort's period and later ones
+        final = final.where(cohorts.at_or_after_cohort(exp.column("period_start", table="l"),
+                                                       exp.column(exp.to_identifier(cohorts.COHORT, quoted=True), table="g")))
     order = [exp.Ordered(this=exp.column("metric_order", table="l")), exp.Ordered(this=exp.column("period_start", table="l"))]
     order += [exp.Ordered(this=d.copy(), nulls_first=False) for d in dims]
     order += [exp.Ordered(this=exp.column(exp.to_identifier(e, quoted=True), table="l"), nulls_first=False)

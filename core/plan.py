@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from . import cohorts
 from .contract import source
 from .errors import UsageError
 from .graph import Graph, Key, Resolved
@@ -82,7 +83,7 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
             if key in splits:
                 raise UsageError(f"--by {splits[key]} and --by {name} cannot both split {key[0]}:{key[1]}")
             splits[key] = name
-    customer_by = tuple(n for n in request.by if n not in split_names)
+    customer_by = tuple(cohorts.COHORT if n.lower() == cohorts.COHORT else n for n in request.by if n not in split_names)
     dimensions: dict[Key, str] = {}
     for key in request.keys:
         dim = registry.dimension_of(*key, splits.get(key))
@@ -113,6 +114,11 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
                     f"metric {key[0]}:{key[1]} reads {', '.join(bad)}, which has no customer, so --by cannot split it",
                     hint="Compute it without --by.",
                 )
+        for n in r.nodes:
+            needed = registry.nodes[n].node.needs_by
+            if needed is not None and needed not in customer_by:
+                raise UsageError(f"metric {key[0]}:{key[1]} needs --by {needed}",
+                                 hint=f"Add --by {needed} (it combines with other --by dimensions).")
         variants.extend(r.variants)
         nodes.extend(r.nodes)
         sources.extend(r.sources)
@@ -124,6 +130,8 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
         periods_last = shift(periods_last, request.grain, -1)
     if customer_by and "customers" not in sources:
         sources.append("customers")
+    if cohorts.COHORT in customer_by:
+        sources.extend(s for s in cohorts.cohort_sources() if s not in sources)
     return Plan(
         keys=tuple(dict.fromkeys(request.keys)),
         variants=tuple(dict.fromkeys(variants)),

@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 from . import contract_checks
+from .cohorts import COHORT
 from .compiler import OUTPUT_COLUMNS, Compiled, SourceScan, compile_plan
 from .contract import SOURCES, source
 from .errors import MetricFailedError, ProjectError, UsageError, did_you_mean
@@ -171,7 +172,7 @@ class Session:
         if not plan.by or binding is None:
             return plan
         mapped = {k.lower(): k for k in binding.columns if k not in source("customers").column_names}
-        names = tuple(mapped.get(d.lower(), d) for d in plan.by)
+        names = tuple(d if d == COHORT else mapped.get(d.lower(), d) for d in plan.by)
         return plan if names == plan.by else attrs.evolve(plan, by=names)
 
     def dimension_names(self, plan: Plan) -> Plan:
@@ -183,9 +184,9 @@ class Session:
         plan = self._mapped_dimensions(plan)
         binding = self.project.sources["customers"] if plan.by else None
         names = list(plan.by)
-        if binding is not None and any(n not in binding.columns for n in names):
+        if binding is not None and any(n not in binding.columns and n != COHORT for n in names):
             columns = self.adapter().relation_columns(self._relation_sql("customers"))
-            names = [n if n in binding.columns else _column_named(n, columns) for n in names]
+            names = [n if n in binding.columns or n == COHORT else _column_named(n, columns) for n in names]
         return plan if tuple(names) == plan.by else attrs.evolve(plan, by=tuple(names))
 
     def scans(self, plan: Plan, dialect: str, absent: Mapping[str, Iterable[str]] | None = None) -> dict[str, SourceScan]:
@@ -326,7 +327,7 @@ class Session:
         """Every --by dimension is a column of customers (a usage error naming the ones there are)."""
         b = self.project.sources["customers"]
         reserved = {b.column(c).lower() for c in source("customers").column_names}
-        unknown = [d for d in by if b.column(d).lower() not in have]
+        unknown = [d for d in by if d != COHORT and b.column(d).lower() not in have]
         if not unknown:
             return
         dims = sorted(have - reserved)

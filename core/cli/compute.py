@@ -171,7 +171,8 @@ def _what_was_written(target: str | None, committed: bool) -> str:
 @click.option("--grain", type=click.Choice(GRAINS), default="month", show_default=True)
 @click.option("--start", metavar="YYYY-MM-DD", help="First period (rounded down). Default: 12 periods before --end.")
 @click.option("--end", metavar="YYYY-MM-DD", help="Periods start before this. Default: the current period's first day.")
-@click.option("--by", multiple=True, metavar="DIMENSION", help="Split by a customers column (repeat).")
+@click.option("--by", multiple=True, metavar="DIMENSION",
+              help="Split by a customers column, or by cohort (repeat, or separate with commas).")
 @click.option("--format", "fmt", default="table", show_default=True, help="table, csv, json, jsonl or parquet.")
 @click.option("--output", "-o", metavar="PATH", help="Write here instead of stdout ('-' = stdout; parquet needs a PATH).")
 @click.option("--with-units", is_flag=True,
@@ -202,6 +203,7 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, with
     click.get_current_context().meta[REPORTER] = reporter
     if bool(metrics) == bool(all_):
         raise UsageError("name metrics with --metric NAME[:VARIANT] or use --all (not both)")
+    by = tuple(d.strip() for b in by for d in b.split(",") if d.strip())  # --by cohort,segment = --by cohort --by segment
     reporter.event("stage_start", stage="load")
     started = time.perf_counter()
     with open_session(project_dir) as session:
@@ -215,6 +217,8 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, with
                 for k in dropped:
                     reporter.warning(f"warning: {k[0]} is left out: its sources have no customer, so --by cannot split it")
                 keys = [k for k in keys if k not in dropped]
+            # the cohort metrics mean something only with --by cohort: --all leaves them out otherwise
+            keys = [k for k in keys if not set(session.graph.needs_by(k)) - {d.lower() for d in by}]
             for k, lacks in missing.items():
                 reporter.warning(f"unavailable: {k[0]} (needs {', '.join(lacks)})")
         else:
