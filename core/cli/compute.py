@@ -174,6 +174,8 @@ def _what_was_written(target: str | None, committed: bool) -> str:
 @click.option("--by", multiple=True, metavar="DIMENSION",
               help="Split by a customers column, or by cohort (repeat, or separate with commas).")
 @click.option("--format", "fmt", default="table", show_default=True, help="table, csv, json, jsonl or parquet.")
+@click.option("--pivot", metavar="cohort",
+              help="With --by cohort and one metric: the cohort triangle (a row per cohort, a column per age 0, 1 …).")
 @click.option("--output", "-o", metavar="PATH", help="Write here instead of stdout ('-' = stdout; parquet needs a PATH).")
 @click.option("--with-units", is_flag=True,
               help="csv, json, jsonl, parquet: add a unit column (the table always shows units).")
@@ -189,7 +191,7 @@ def _what_was_written(target: str | None, committed: bool) -> str:
 @click.option("--quiet", "-q", is_flag=True, help="Nothing on stderr but errors.")
 @click.option("--dry-run", is_flag=True, help="Report the bytes each query would process (BigQuery) and run nothing.")
 @common
-def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, with_units, target, lenient, params,
+def compute(project_dir, metrics, all_, grain, start, end, by, fmt, pivot, output, with_units, target, lenient, params,
             timeout, retries, log_format, progress, quiet, dry_run):
     """Compute metrics and write a long-format result table."""
     from ..observe import STAGES
@@ -223,6 +225,10 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, with
                 reporter.warning(f"unavailable: {k[0]} (needs {', '.join(lacks)})")
         else:
             keys = session.keys(metrics)
+        if pivot is not None:
+            from ..cohort_triangle import check_pivot
+
+            check_pivot(pivot, keys, by, with_units)
         if dry_run:
             plan = session.plan(session.request(keys, grain=grain, start=start, end=end, by=by, lenient=lenient),
                                 parse_params(params))
@@ -239,6 +245,10 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, with
                 result = session.compute(keys, grain=grain, start=start, end=end, by=by, lenient=lenient,
                                          params=parse_params(params), target=target, deadline=deadline,
                                          observer=reporter, retries=retries)  # its warnings come as events
+            if pivot is not None:
+                from ..cohort_triangle import cohort_triangle
+
+                result = cohort_triangle(result)
             with held_to(deadline, "output"):
                 sink.write(result)
         except BaseException as e:
