@@ -1,7 +1,8 @@
 """Worked examples declared on definitions, evaluated on an engine.
 
-An :class:`~csframe.core.models.Example` gives inputs for measures (``churned_customers``)
-or for referenced metrics (``arpu:mrr``), and values for parameters (else their defaults); the
+An :class:`~csframe.core.models.Example` gives inputs for measures (``churned_customers``),
+for referenced metrics (``arpu:mrr``) or for a ``previous()`` call as the formula writes it
+(``previous(ref('mrr'))``), and values for parameters (else their defaults); the
 variant's formula is compiled with those inputs as literals — through the same formula compiler as a real run, safe division
 included — and evaluated with one ``SELECT``.
 """
@@ -49,7 +50,12 @@ def example_query(registry: Registry, graph: Graph, key: Key, example: Example) 
         raise KeyError(f"example {example.text!r} of {key[0]}:{key[1]} sets unknown parameter(s) {', '.join(unknown)}")
     parameters = {name: spec.default for name, (_, spec) in registry.parameters.items()}
     parameters.update(example.parameters)
-    expr = compile_formula(registry, key, resolve, parameters, measure, memo)
+    def lag(_expr: exp.Expression, _n: int, text: str) -> exp.Expression:
+        if text not in inputs:
+            raise KeyError(f"example {example.text!r} of {key[0]}:{key[1]} gives no value for {text!r}")
+        return _value(inputs[text])
+
+    expr = compile_formula(registry, key, resolve, parameters, measure, memo, lag=lag)
     return exp.select(exp.alias_(exp.cast(expr, "DOUBLE"), "value"))
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from . import cohorts
+from .previous import reach, vs_periods
 from .contract import source
 from .errors import UsageError
 from .graph import Graph, Key, Resolved
@@ -30,6 +31,7 @@ class Request:
     end: dt.date
     by: tuple[str, ...] = ()
     lenient: bool = False
+    vs: str | None = None  # --vs previous|year
 
 
 @attrs.frozen
@@ -54,6 +56,8 @@ class Plan:
     # (key, --by reading or None) -> its closure, resolved once here: the key as computed (with
     # its reading) and, for its fingerprint, the key plain and with each of its readings
     closures: dict[tuple[Key, str | None], Resolved] = attrs.field(factory=dict, eq=False)
+    lags: tuple[int, ...] = ()  # the n of every previous(expr, n) the plan's formulas use
+    vs: int | None = None  # --vs: compare with the value this many periods earlier
 
     def split(self, key: Key) -> str | None:
         return self.splits.get(key)
@@ -92,6 +96,7 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
                 raise UsageError(f"--by {dim}: metric {key[0]}:{key[1]} already carries the dimension {dim}")
             dimensions[key] = dim
     variants: list[Key] = []
+    lags: list[int] = []
     nodes: list[str] = []
     sources: list[str] = []
     closures = {} if closures is None else closures
@@ -120,9 +125,12 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
                 raise UsageError(f"metric {key[0]}:{key[1]} needs --by {needed}",
                                  hint=f"Add --by {needed} (it combines with other --by dimensions).")
         variants.extend(r.variants)
+        lags.extend(n for k in r.variants
+                    for n in registry.variants[k].formula(splits.get(key) if k == key else None).lags)
         nodes.extend(r.nodes)
         sources.extend(r.sources)
     report_start = floor(request.start, request.grain)
+    vs = vs_periods(request.vs, request.grain) if request.vs else None
     if request.end <= report_start:
         raise UsageError(f"--end {request.end} must be after --start {request.start} (rounded down to {report_start})")
     periods_last = floor(request.end, request.grain)
@@ -140,7 +148,7 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
         grain=request.grain,
         report_start=report_start,
         report_end=request.end,
-        spine_start=shift(report_start, request.grain, -1),
+        spine_start=shift(report_start, request.grain, -reach(lags, vs)),
         spine_last=periods_last,
         by=customer_by,
         parameters=parameters,
@@ -149,4 +157,6 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
         dimensions=dimensions,
         extra_keys=tuple(dict.fromkeys(dimensions.values())),
         closures={k: closures[k] for k in closures if k[0] in request.keys},
+        lags=tuple(sorted(set(lags))),
+        vs=vs,
     )

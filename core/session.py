@@ -114,7 +114,8 @@ class Session:
         return ok, missing
 
     def request(self, keys: Sequence[Key], *, grain: str = "month", start: str | dt.date | None = None,
-                end: str | dt.date | None = None, by: Sequence[str] = (), lenient: bool = False) -> Request:
+                end: str | dt.date | None = None, by: Sequence[str] = (), lenient: bool = False,
+                vs: str | None = None) -> Request:
         g = to_grain(grain)
         d_start, d_end = default_range(g)
         end_d = _date(end, "--end") or d_end
@@ -128,7 +129,7 @@ class Session:
                 raise UsageError(f"--end {end_d}: the 12 periods before it would start before {FIRST_DATE}",
                                  hint="Give --start too.") from None
         check_span(start_d, end_d, g)
-        return Request(tuple(keys), g, start_d, end_d, tuple(by), lenient)
+        return Request(tuple(keys), g, start_d, end_d, tuple(by), lenient, vs)
 
     def plan(self, request: Request, params: Mapping[str, Any] | None = None) -> Plan:
         closures: dict = {}  # each (key, reading) resolved once, kept on the plan
@@ -407,7 +408,7 @@ class Session:
     def compute(self, metrics: Sequence[str | Key], *, grain: str = "month", start: str | dt.date | None = None,
                 end: str | dt.date | None = None, by: Sequence[str] = (), lenient: bool = False,
                 params: Mapping[str, Any] | None = None, target: str | None = None, timeout: float | None = None,
-                observer: Any = None, retries: int = 3, deadline: Any = None) -> Result:
+                observer: Any = None, retries: int = 3, deadline: Any = None, vs: str | None = None) -> Result:
         """Compute metrics (names, ``name:variant`` or keys) and return the long result.
 
         ``target``: also replace the run's rows in that table (write-back); ``timeout``:
@@ -415,14 +416,15 @@ class Session:
         :class:`~csframe.core.deadline.Deadline` already running (the command's, which
         started before the project was loaded); ``observer``: receives the run's events
         (:mod:`csframe.core.observe`); ``retries``: tries after a transient connection
-        failure, with backoff."""
+        failure, with backoff; ``vs``: ``previous`` or ``year``, each value beside the one it is compared
+        with (``compared_value``) and the relative ``change``."""
         from .deadline import Deadline
         from .observe import Stages
 
         deadline, stages = deadline or Deadline.of(timeout), Stages(observer)
         with stages.stage("plan"):
             keys = [m if isinstance(m, tuple) else self.graph.parse_key(m) for m in metrics]
-            request = self.request(keys, grain=grain, start=start, end=end, by=by, lenient=lenient)
+            request = self.request(keys, grain=grain, start=start, end=end, by=by, lenient=lenient, vs=vs)
             plan = self.plan(request, params)
         return self.run(plan, target=target, deadline=deadline, stages=stages, retries=retries)
 

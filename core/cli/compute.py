@@ -174,6 +174,8 @@ def _what_was_written(target: str | None, committed: bool) -> str:
 @click.option("--by", multiple=True, metavar="DIMENSION",
               help="Split by a customers column, or by cohort (repeat, or separate with commas).")
 @click.option("--format", "fmt", default="table", show_default=True, help="table, csv, json, jsonl or parquet.")
+@click.option("--vs", type=click.Choice(["previous", "year"]),
+              help="Add compared_value (the previous period's, or a year earlier's) and change (relative).")
 @click.option("--pivot", metavar="cohort",
               help="With --by cohort and one metric: the cohort triangle (a row per cohort, a column per age 0, 1 …).")
 @click.option("--output", "-o", metavar="PATH", help="Write here instead of stdout ('-' = stdout; parquet needs a PATH).")
@@ -191,7 +193,7 @@ def _what_was_written(target: str | None, committed: bool) -> str:
 @click.option("--quiet", "-q", is_flag=True, help="Nothing on stderr but errors.")
 @click.option("--dry-run", is_flag=True, help="Report the bytes each query would process (BigQuery) and run nothing.")
 @common
-def compute(project_dir, metrics, all_, grain, start, end, by, fmt, pivot, output, with_units, target, lenient, params,
+def compute(project_dir, metrics, all_, grain, start, end, by, fmt, vs, pivot, output, with_units, target, lenient, params,
             timeout, retries, log_format, progress, quiet, dry_run):
     """Compute metrics and write a long-format result table."""
     from ..observe import STAGES
@@ -229,8 +231,10 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, pivot, outpu
             from ..cohort_triangle import check_pivot
 
             check_pivot(pivot, keys, by, with_units)
+            if vs is not None:
+                raise UsageError("--pivot cohort shows values, not comparisons: leave out --vs")
         if dry_run:
-            plan = session.plan(session.request(keys, grain=grain, start=start, end=end, by=by, lenient=lenient),
+            plan = session.plan(session.request(keys, grain=grain, start=start, end=end, by=by, lenient=lenient, vs=vs),
                                 parse_params(params))
             total = 0
             for what, n in session.dry_run(plan):
@@ -244,7 +248,7 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, pivot, outpu
             with held_to(deadline, "the run", grace=_GRACE_S):  # in case what the engine does is not stopped
                 result = session.compute(keys, grain=grain, start=start, end=end, by=by, lenient=lenient,
                                          params=parse_params(params), target=target, deadline=deadline,
-                                         observer=reporter, retries=retries)  # its warnings come as events
+                                         observer=reporter, retries=retries, vs=vs)  # its warnings come as events
             if pivot is not None:
                 from ..cohort_triangle import cohort_triangle
 
