@@ -9,10 +9,11 @@ included — and evaluated with one ``SELECT``.
 
 from __future__ import annotations
 
-__all__ = ["check_example", "example_query", "within"]
+__all__ = ["check_example", "example_query", "within", "previous_input"]
 
 from collections.abc import Callable
 
+import sqlglot
 from sqlglot import exp
 
 from .compiler import compile_formula
@@ -20,6 +21,16 @@ from .formula import literal
 from .graph import Graph, Key
 from .models import Example
 from .registry import Registry
+
+
+def previous_input(inputs: dict, text: str) -> str | None:
+    """The name, among an example's ``inputs``, of the ``previous()`` call written ``text``
+    (compared as parsed SQL: case and spaces do not matter), or None."""
+    wanted = sqlglot.parse_one(text).sql()
+    for name in inputs:
+        if "(" in name and sqlglot.parse_one(name).sql() == wanted:
+            return name
+    return None
 
 
 def _value(v) -> exp.Expression:
@@ -31,6 +42,8 @@ def example_query(registry: Registry, graph: Graph, key: Key, example: Example) 
     inputs = dict(example.inputs)
     memo: dict = {}
     for name, value in inputs.items():
+        if "(" in name:  # a previous() call, given to lag() below
+            continue
         if ":" in name or name in registry.metrics:
             ref_key = graph.parse_key(name)
             memo[ref_key] = _value(value)
@@ -51,9 +64,10 @@ def example_query(registry: Registry, graph: Graph, key: Key, example: Example) 
     parameters = {name: spec.default for name, (_, spec) in registry.parameters.items()}
     parameters.update(example.parameters)
     def lag(_expr: exp.Expression, _n: int, text: str) -> exp.Expression:
-        if text not in inputs:
+        name = previous_input(inputs, text)
+        if name is None:
             raise KeyError(f"example {example.text!r} of {key[0]}:{key[1]} gives no value for {text!r}")
-        return _value(inputs[text])
+        return _value(inputs[name])
 
     expr = compile_formula(registry, key, resolve, parameters, measure, memo, lag=lag)
     return exp.select(exp.alias_(exp.cast(expr, "DOUBLE"), "value"))
