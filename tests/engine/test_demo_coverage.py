@@ -38,6 +38,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "retention_rate:cohort": SHARE, "retention_rate:end_minus_new": (-INF, INF),
     "gross_revenue_retention": SHARE, "expansion_rate:cohort_net_change": (-1.0, INF),
     "net_mrr_churn_rate": (-INF, INF), "net_new_mrr": (-INF, INF), "customer_growth_rate": (-1.0, INF),
+    "mrr_growth_rate": (-1.0, INF),
     "customer_lifetime_value:net_of_cac": (-INF, INF),
     "renewal_rate": SHARE, "trial_conversion_rate": SHARE, "activation_rate": SHARE,
     "onboarding_completion_rate": SHARE, "stickiness": SHARE, "feature_adoption_rate": SHARE,
