@@ -57,6 +57,8 @@ def csframe_register_metrics(registrar):
                             (Variant("default", "previous(mrr_end, 2)"),)))
     registrar.metric(Metric("new_vs_before", "count", "new customers minus the period before's",
                             (Variant("default", "new_customers - previous(new_customers)"),)))
+    registrar.metric(Metric("reactivated_before", "count", "|R| of the period before",
+                            (Variant("default", "previous(reactivated_customers)"),)))
     registrar.metric(Metric("growth_of_growth", "share", "not supported: previous() of previous()",
                             (Variant("default", "previous(ref('mrr_growth_rate'))"),)))
 '''
@@ -92,12 +94,18 @@ def test_mrr_growth_rate_by_hand(project):
 
 def test_previous_in_a_plugin_metric(project):
     with Session.open(project) as s:
-        result = s.compute(["mrr_two_back", "new_vs_before"], start="2024-01-01", end="2024-05-01")
+        result = s.compute(["mrr_two_back"], start="2024-01-01", end="2024-05-01")
+        flows = s.compute(["new_vs_before"], start="2024-01-01", end="2024-05-01")  # alone: previous(x, 1) only
     # M(p.start) of two periods earlier: Jan → M(Dec 1) = 0, Feb → M(Jan 1) = 100, Mar → 100, Apr → M(Mar 1) = 150
     assert _values(result, "mrr_two_back") == {JAN: 0, FEB: 100, MAR: 100, APR: 150}
     # |N| − |N| of p−1: Jan 0 − 1 (x, Dec), Feb 1 − 0, Mar 0 − 1, Apr 1 − 0; the Dec value is Dec's own
     # (w and v, new long before, are not lumped into it)
-    assert _values(result, "new_vs_before") == {JAN: -1, FEB: 1, MAR: -1, APR: 1}
+    assert _values(flows, "new_vs_before") == {JAN: -1, FEB: 1, MAR: -1, APR: 1}
+    # p−1 is a clean period, not the spine's first one (which also holds every change before it): in
+    # July 2023 w (new in June) just kept paying, so |R| of July is 0, read in August
+    with Session.open(project) as s:
+        before = s.compute(["reactivated_before"], start="2023-08-01", end="2023-09-01")
+    assert _values(before, "reactivated_before") == {D(2023, 8, 1): 0}
 
 
 def test_previous_of_previous_is_refused(project):
