@@ -17,7 +17,7 @@ from .previous import reach, vs_periods
 from .contract import source
 from .errors import UsageError
 from .graph import Graph, Key, Resolved
-from .periods import Grain, floor, shift
+from .periods import FIRST_DATE, Grain, floor, shift
 from .registry import Registry
 
 
@@ -131,6 +131,14 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
         sources.extend(r.sources)
     report_start = floor(request.start, request.grain)
     vs = vs_periods(request.vs, request.grain) if request.vs else None
+    back = reach(lags, vs)
+    try:
+        spine_start = shift(report_start, request.grain, -back)
+    except (ValueError, OverflowError):
+        spine_start = None
+    if spine_start is None or spine_start < FIRST_DATE:
+        raise UsageError(f"--start {request.start}: previous() or --vs read {back} {request.grain.name}(s) before it, "
+                         f"and dates start at {FIRST_DATE} on every engine", hint="Use a later --start.")
     if request.end <= report_start:
         raise UsageError(f"--end {request.end} must be after --start {request.start} (rounded down to {report_start})")
     periods_last = floor(request.end, request.grain)
@@ -148,7 +156,7 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
         grain=request.grain,
         report_start=report_start,
         report_end=request.end,
-        spine_start=shift(report_start, request.grain, -reach(lags, vs)),
+        spine_start=spine_start,
         spine_last=periods_last,
         by=customer_by,
         parameters=parameters,
