@@ -18,6 +18,7 @@ import attrs
 import sqlglot
 from sqlglot import exp
 
+from . import cohorts, previous
 from .contract import Source, source
 from .contract_types import Conversion, conversion, convert, is_raw, raw_name
 from .errors import ProjectError, UsageError
@@ -203,10 +204,12 @@ def _after_last(plan: Plan):
 def compile_formula(
     registry: Registry, key: Key, resolve_ref: Callable[[str, str | None], Key], parameters: Mapping,
     measure: Callable[[str], exp.Expression], _memo: dict | None = None, split: str | None = None,
-    *, left_out: bool = False,
+    *, left_out: bool = False, lag: Callable[[exp.Expression, int, str], exp.Expression] | None = None,
 ) -> exp.Expression:
     """A variant's formula (or its ``--by split`` reading, or its ``left_out`` count) as a
-    tree over measure columns, with refs inlined and every division made safe."""
+    tree over measure columns, with refs inlined and every division made safe; ``lag(expr, n, text)``
+    gives ``previous(expr, n)`` (a LAG over the group's periods: :mod:`.previous`; ``text`` is the
+    call as written)."""
     memo = {} if _memo is None or left_out else _memo
     if split is None and key in memo:
         return memo[key].copy()
@@ -220,16 +223,26 @@ def compile_formula(
             if fn == "ref":
                 args = [a.this for a in node.expressions]
                 target = resolve_ref(args[0], args[1] if len(args) > 1 else None)
-                return exp.paren(compile_formula(registry, target, resolve_ref, parameters, measure, memo), copy=False)
+                return exp.paren(compile_formula(registry, target, resolve_ref, parameters, measure, memo, lag=lag),
+                                 copy=False)
             if fn == "param":
                 return literal(parameters[node.expressions[0].this])
             if fn == "safe_div":
                 return safe_div(node.expressions[0], node.expressions[1])
+            if fn == "previous":
+                n = int(node.expressions[1].this) if len(node.expressions) > 1 else 1
+                if lag is None:
+                    raise KeyError(f"previous() of {key[0]}:{key[1]} has no periods to read here")
+                return lag(exp.paren(node.expressions[0], copy=False), n, node.meta.get("text", ""))
         if isinstance(node, exp.Div):
             return safe_div(node.this, node.expression)
         return node
 
-    tree = bottom_up((rv.left_out if left_out else rv.formula(split)).tree.copy(), rewrite)
+    tree = (rv.left_out if left_out else rv.formula(split)).tree.copy()
+    for call in tree.find_all(exp.Anonymous):
+        if call.name.lower() == "previous":
+            call.meta["text"] = call.sql()
+    tree = bottom_up(tree, rewrite)
     if split is None:
         memo[key] = tree
     return tree.copy()
@@ -285,8 +298,16 @@ def compile_plan(
         if table and "." not in table and table.lower() in reserved:
             raise ProjectError(f"sources.{name}.table: {table!r} collides with a step of csframe's query",
                                hint="Qualify it with its schema, e.g. main.{table}.")
-    if grouped:
-        ctes.append(_cte("src_customers", source_scan(source("customers"), scans["customers"], plan.by, True),
+    scan_by = tuple(d for d in plan.by if d != cohorts.COHORT)  # columns of customers
+    if grouped and cohorts.has_cohort(plan.by):
+        ctes.append(_cte("src_customers", cohorts.customers_with_cohort(
+            source_scan(source("customers"), scans["customers"], scan_by),
+            source_scan(source("subscriptions"), scans["subscriptions"]), plan.by,
+            source("customers").column_names, bucket(plan.grain.name)),
+            "read customers (canonical columns, --by dimensions and cohort: the period of first_paid_c)"))
+        ctes.extend(_groups(plan))
+    elif grouped:
+        ctes.append(_cte("src_customers", source_scan(source("customers"), scans["customers"], scan_by, True),
                          "read customers (canonical columns and --by dimensions)"))
         ctes.extend(_groups(plan))
     else:
@@ -295,12 +316,12 @@ def compile_plan(
         if grouped and name == "customers":
             continue
         src = source(name)
-        ctes.append(_cte(f"src_{name}", source_scan(src, scans[name], plan.by, grouped),
+        ctes.append(_cte(f"src_{name}", source_scan(src, scans[name], scan_by, grouped),
                          f"read {name} as the data contract names it" + (", with its --by group" if grouped else "")))
     if grouped:
         whole = [s for n in plan.nodes for s in registry.nodes[n].parsed.whole_sources]
         for name in dict.fromkeys(whole):
-            ctes.append(_cte(f"{WHOLE_PREFIX}{name}", source_scan(source(name), scans[name], plan.by),
+            ctes.append(_cte(f"{WHOLE_PREFIX}{name}", source_scan(source(name), scans[name], scan_by),
                              f"read the whole of {name}, rows of every --by group and of customers without one"))
     ctes.append(_cte("spine", _spine(plan), f"one row per {plan.grain.name}, from the period before the first reported one"))
     ctes.append(_cte("grid", _grid(plan), "every period × group"))
@@ -319,6 +340,15 @@ def compile_plan(
         if not keys:
             continue
         suffix = "" if dim is None else f"_by_{dim}"
+        partition = [exp.column("grp"), *([exp.column(exp.to_identifier(dim, quoted=True))] if dim else [])]
+        over_periods = bool(plan.lags or plan.vs)  # a LAG reads the periods before the first reported one
+        if over_periods:
+            memo = {}  # previous() is a LAG over this step's groups
+
+            def lag_of(e: exp.Expression, n: int, _text: str, _p=partition) -> exp.Expression:
+                return previous.lag(e, n, _p, "a formula")
+        else:
+            lag_of = None
         needed: list[str] = []
         for top in keys:
             for k in reversed(plan.closure(top).variants):  # resolved once, by the planner
@@ -332,18 +362,27 @@ def compile_plan(
         key_cols = [exp.column(exp.to_identifier(dim, quoted=True))] if dim else []
         values_q = exp.select(exp.column("grp"), exp.column("period_start"), exp.column("period_end"), *key_cols
                               ).from_(f"measures{suffix}")
-        values_q = values_q.where(exp.GTE(this=exp.column("period_start"), expression=literal(plan.report_start)))
+        reported = exp.GTE(this=exp.column("period_start"), expression=literal(plan.report_start))
+        if not over_periods:
+            values_q = values_q.where(reported)
         for top in keys:
             i = plan.keys.index(top)
             expr = compile_formula(registry, top, resolve_ref, plan.parameters, lambda m: exp.column(m), memo,
-                                   split=plan.split(top))
+                                   split=plan.split(top), lag=lag_of)
             values_q = values_q.select(exp.alias_(exp.cast(expr, "DOUBLE"), f"v{i}"), copy=False)
             if top in left_out:
                 count = compile_formula(registry, top, resolve_ref, plan.parameters, lambda m: exp.column(m),
                                         left_out=True)
                 values_q = values_q.select(exp.alias_(exp.cast(count, "DOUBLE"), f"o{i}"), copy=False)
         ctes.append(_cte(f"metric_values{suffix}", values_q,
-                         "each metric's formula over the measures, from the first reported period"))
+                         "each metric's formula over the measures, from the first reported period" if not over_periods
+                         else "each metric's formula over the measures, in every period of the spine (previous())"))
+        values_from = f"metric_values{suffix}"
+        if plan.vs:
+            ctes.append(_cte(f"compared_values{suffix}", previous.compared_step(
+                values_from, [f"v{plan.keys.index(k)}" for k in keys], partition, plan.vs),
+                f"each metric's value {plan.vs} period(s) earlier in the same group (--vs)"))
+            values_from = f"compared_values{suffix}"
         for top in keys:
             i = plan.keys.index(top)
             extras = []
@@ -355,9 +394,14 @@ def compile_plan(
                 exp.alias_(exp.Literal.string(top[0]), "metric"), exp.alias_(exp.Literal.string(top[1]), "variant"),
                 exp.alias_(exp.Literal.number(i), "metric_order"), exp.column("grp"),
                 exp.column("period_start"), exp.column("period_end"), *extras, exp.alias_(exp.column(f"v{i}"), "value"),
+                *([exp.alias_(exp.column(f"c{i}"), "compared_value"),
+                   exp.alias_(previous.relative_change(exp.column(f"v{i}"), exp.column(f"c{i}")), "change")]
+                  if plan.vs else []),
                 *([exp.alias_(exp.column(f"o{i}") if top in left_out else exp.cast(exp.Null(), "DOUBLE"), "left_out")]
                   if left_out else []),
-            ).from_(f"metric_values{suffix}"))
+            ).from_(values_from))
+            if over_periods:
+                branches[-1] = branches[-1].where(reported.copy())
     long_q: exp.Query = branches[0]
     for b in branches[1:]:
         long_q = exp.union(long_q, b, distinct=False, copy=False)
@@ -368,9 +412,13 @@ def compile_plan(
         exp.column("metric", table="l"), exp.column("variant", table="l"),
         exp.column("period_start", table="l"), exp.column("period_end", table="l"), *dims,
         *[exp.column(exp.to_identifier(e, quoted=True), table="l") for e in plan.extra_keys], exp.column("value", table="l"),
+        *([exp.column("compared_value", table="l"), exp.column("change", table="l")] if plan.vs else []),
         *([exp.column("left_out", table="l")] if left_out else []),
     ).from_(exp.to_table("long_values").as_("l")).join(
         exp.to_table("groups").as_("g"), on=exp.EQ(this=exp.column("grp", table="l"), expression=exp.column("grp", table="g")))
+    if cohorts.COHORT in plan.by:  # only the cohort's period and later ones
+        final = final.where(cohorts.at_or_after_cohort(exp.column("period_start", table="l"),
+                                                       exp.column(exp.to_identifier(cohorts.COHORT, quoted=True), table="g")))
     order = [exp.Ordered(this=exp.column("metric_order", table="l")), exp.Ordered(this=exp.column("period_start", table="l"))]
     order += [exp.Ordered(this=d.copy(), nulls_first=False) for d in dims]
     order += [exp.Ordered(this=exp.column(exp.to_identifier(e, quoted=True), table="l"), nulls_first=False)
@@ -379,7 +427,7 @@ def compile_plan(
     for name, q, _ in ctes:
         final = final.with_(name, as_=q, copy=False)
     _materialize_shared(final)
-    columns = (*OUTPUT_COLUMNS, *plan.by, *plan.extra_keys, "value")
+    columns = (*OUTPUT_COLUMNS, *plan.by, *plan.extra_keys, "value", *(("compared_value", "change") if plan.vs else ()))
     return Compiled(final, columns, plan, tuple((n, s) for n, _, s in ctes), left_out)
 
 

@@ -4,7 +4,8 @@ Two kinds of text are parsed here, both written by definition authors (never by
 users: user values reach SQL only as literals):
 
 * a variant's **formula**, an expression over measure names, ``ref('metric'[,
-  'variant'])``, ``param('name')`` and ``safe_div(a, b)``;
+  'variant'])``, ``param('name')``, ``safe_div(a, b)`` and ``previous(expr[, n])`` (the value
+  of ``expr`` n periods earlier at the same dimensions, :mod:`.previous`);
 * a node's **SQL**, a SELECT that may use the macros ``BUCKET(ts)``,
   ``EPOCH_SECONDS(ts)`` and ``SAFE_DIV(a, b)`` and ``:name`` placeholders.
 """
@@ -36,7 +37,7 @@ BUILTIN_NODES = ("spine", "groups", "grid", "customer_groups")
 BUILTIN_MEASURES = ("grain_months",)
 WHOLE_PREFIX = "all_"  # a node reads all_<source> for the whole source, ignoring the --by groups
 COMPILER_PLACEHOLDERS = ("spine_start", "spine_end", "grain_months")
-_FORMULA_FUNCTIONS = {"ref", "param", "safe_div"}
+_FORMULA_FUNCTIONS = {"ref", "param", "safe_div", "previous"}
 _MACROS = {"BUCKET": 1, "EPOCH_SECONDS": 1, "SAFE_DIV": 2}
 _ALLOWED_FORMULA_NODES = (
     exp.Column, exp.Identifier, exp.Literal, exp.Paren, exp.Neg, exp.Add, exp.Sub, exp.Mul, exp.Div,
@@ -54,6 +55,7 @@ class ParsedFormula:
     measures: tuple[str, ...]
     refs: tuple[MetricRef, ...]
     parameters: tuple[str, ...]
+    lags: tuple[int, ...] = ()  # the n of each previous(expr, n)
 
 
 @attrs.frozen
@@ -85,6 +87,7 @@ def parse_formula(text: str) -> ParsedFormula:
     measures: list[str] = []
     refs: list[MetricRef] = []
     params: list[str] = []
+    lags: list[int] = []
     for node in tree.walk():
         if not isinstance(node, _ALLOWED_FORMULA_NODES):
             raise ValueError(f"formula {text!r}: {node.sql()!r} ({type(node).__name__}) is not allowed in a formula")
@@ -99,13 +102,18 @@ def parse_formula(text: str) -> ParsedFormula:
                 refs.append(MetricRef(*_string_args(node, (1, 2))))
             elif name == "param":
                 params.append(_string_args(node, (1,))[0])
+            elif name == "previous":
+                from .previous import previous_lag
+
+                lags.append(previous_lag(node, text))
             elif len(node.expressions) != 2:
                 raise ValueError(f"formula {text!r}: safe_div() takes two arguments")
         elif isinstance(node, exp.Column):
             if node.table:
                 raise ValueError(f"formula {text!r}: {node.sql()} — name a measure without a table")
             measures.append(node.name)
-    return ParsedFormula(tree, tuple(dict.fromkeys(measures)), tuple(dict.fromkeys(refs)), tuple(dict.fromkeys(params)))
+    return ParsedFormula(tree, tuple(dict.fromkeys(measures)), tuple(dict.fromkeys(refs)), tuple(dict.fromkeys(params)),
+                         tuple(dict.fromkeys(lags)))
 
 
 def parse_node_sql(text: str) -> ParsedNode:

@@ -120,6 +120,11 @@ class Graph:
         have = set(configured)
         return [s for s in self.resolve(key).sources if s not in have]
 
+    def needs_by(self, key: Key) -> list[str]:
+        """The ``--by`` dimensions ``key`` cannot be computed without (a node's ``needs_by``)."""
+        wanted = (self.registry.nodes[n].node.needs_by for n in self.resolve(key).nodes)
+        return list(dict.fromkeys(w for w in wanted if w is not None))
+
     def unsplittable_sources(self, key: Key) -> list[str]:
         """Sources of ``key`` that have no customer, so ``--by`` cannot split them."""
         return [s for s in self.resolve(key).sources if source(s).customer_column is None]

@@ -281,3 +281,6 @@ class Node:
     step: str
     sql: str
     measures: tuple[Measure, ...] = attrs.field(converter=_tuple, default=())
+    needs_by: str | None = None
+    """A ``--by`` dimension without which the node's measures mean nothing (``cohort``: a
+    cohort's figures need each group to be one cohort); a run without it is a usage error."""

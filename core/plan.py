@@ -12,10 +12,12 @@ from typing import Any
 
 import attrs
 
+from . import cohorts
+from .previous import reach, vs_periods
 from .contract import source
 from .errors import UsageError
 from .graph import Graph, Key, Resolved
-from .periods import Grain, floor, shift
+from .periods import FIRST_DATE, Grain, floor, shift
 from .registry import Registry
 
 
@@ -29,6 +31,7 @@ class Request:
     end: dt.date
     by: tuple[str, ...] = ()
     lenient: bool = False
+    vs: str | None = None  # --vs previous|year
 
 
 @attrs.frozen
@@ -53,6 +56,8 @@ class Plan:
     # (key, --by reading or None) -> its closure, resolved once here: the key as computed (with
     # its reading) and, for its fingerprint, the key plain and with each of its readings
     closures: dict[tuple[Key, str | None], Resolved] = attrs.field(factory=dict, eq=False)
+    lags: tuple[int, ...] = ()  # the n of every previous(expr, n) the plan's formulas use
+    vs: int | None = None  # --vs: compare with the value this many periods earlier
 
     def split(self, key: Key) -> str | None:
         return self.splits.get(key)
@@ -82,7 +87,7 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
             if key in splits:
                 raise UsageError(f"--by {splits[key]} and --by {name} cannot both split {key[0]}:{key[1]}")
             splits[key] = name
-    customer_by = tuple(n for n in request.by if n not in split_names)
+    customer_by = tuple(cohorts.COHORT if n.lower() == cohorts.COHORT else n for n in request.by if n not in split_names)
     dimensions: dict[Key, str] = {}
     for key in request.keys:
         dim = registry.dimension_of(*key, splits.get(key))
@@ -91,6 +96,7 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
                 raise UsageError(f"--by {dim}: metric {key[0]}:{key[1]} already carries the dimension {dim}")
             dimensions[key] = dim
     variants: list[Key] = []
+    lags: list[int] = []
     nodes: list[str] = []
     sources: list[str] = []
     closures = {} if closures is None else closures
@@ -113,10 +119,26 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
                     f"metric {key[0]}:{key[1]} reads {', '.join(bad)}, which has no customer, so --by cannot split it",
                     hint="Compute it without --by.",
                 )
+        for n in r.nodes:
+            needed = registry.nodes[n].node.needs_by
+            if needed is not None and needed not in customer_by:
+                raise UsageError(f"metric {key[0]}:{key[1]} needs --by {needed}",
+                                 hint=f"Add --by {needed} (it combines with other --by dimensions).")
         variants.extend(r.variants)
+        lags.extend(n for k in r.variants
+                    for n in registry.variants[k].formula(splits.get(key) if k == key else None).lags)
         nodes.extend(r.nodes)
         sources.extend(r.sources)
     report_start = floor(request.start, request.grain)
+    vs = vs_periods(request.vs, request.grain) if request.vs else None
+    back = reach(lags, vs)
+    try:
+        spine_start = shift(report_start, request.grain, -back)
+    except (ValueError, OverflowError):
+        spine_start = None
+    if spine_start is None or spine_start < FIRST_DATE:
+        raise UsageError(f"--start {request.start}: previous() or --vs read {back} {request.grain.name}(s) before it, "
+                         f"and dates start at {FIRST_DATE} on every engine", hint="Use a later --start.")
     if request.end <= report_start:
         raise UsageError(f"--end {request.end} must be after --start {request.start} (rounded down to {report_start})")
     periods_last = floor(request.end, request.grain)
@@ -124,6 +146,8 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
         periods_last = shift(periods_last, request.grain, -1)
     if customer_by and "customers" not in sources:
         sources.append("customers")
+    if cohorts.COHORT in customer_by:
+        sources.extend(s for s in cohorts.cohort_sources() if s not in sources)
     return Plan(
         keys=tuple(dict.fromkeys(request.keys)),
         variants=tuple(dict.fromkeys(variants)),
@@ -132,7 +156,7 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
         grain=request.grain,
         report_start=report_start,
         report_end=request.end,
-        spine_start=shift(report_start, request.grain, -1),
+        spine_start=spine_start,
         spine_last=periods_last,
         by=customer_by,
         parameters=parameters,
@@ -141,4 +165,6 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
         dimensions=dimensions,
         extra_keys=tuple(dict.fromkeys(dimensions.values())),
         closures={k: closures[k] for k in closures if k[0] in request.keys},
+        lags=tuple(sorted(set(lags))),
+        vs=vs,
     )

@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 from . import contract_checks
+from .cohorts import COHORT
 from .compiler import OUTPUT_COLUMNS, Compiled, SourceScan, compile_plan
 from .contract import SOURCES, source
 from .errors import MetricFailedError, ProjectError, UsageError, did_you_mean
@@ -113,7 +114,8 @@ class Session:
         return ok, missing
 
     def request(self, keys: Sequence[Key], *, grain: str = "month", start: str | dt.date | None = None,
-                end: str | dt.date | None = None, by: Sequence[str] = (), lenient: bool = False) -> Request:
+                end: str | dt.date | None = None, by: Sequence[str] = (), lenient: bool = False,
+                vs: str | None = None) -> Request:
         g = to_grain(grain)
         d_start, d_end = default_range(g)
         end_d = _date(end, "--end") or d_end
@@ -127,7 +129,7 @@ class Session:
                 raise UsageError(f"--end {end_d}: the 12 periods before it would start before {FIRST_DATE}",
                                  hint="Give --start too.") from None
         check_span(start_d, end_d, g)
-        return Request(tuple(keys), g, start_d, end_d, tuple(by), lenient)
+        return Request(tuple(keys), g, start_d, end_d, tuple(by), lenient, vs)
 
     def plan(self, request: Request, params: Mapping[str, Any] | None = None) -> Plan:
         closures: dict = {}  # each (key, reading) resolved once, kept on the plan
@@ -171,7 +173,7 @@ class Session:
         if not plan.by or binding is None:
             return plan
         mapped = {k.lower(): k for k in binding.columns if k not in source("customers").column_names}
-        names = tuple(mapped.get(d.lower(), d) for d in plan.by)
+        names = tuple(d if d == COHORT else mapped.get(d.lower(), d) for d in plan.by)
         return plan if names == plan.by else attrs.evolve(plan, by=names)
 
     def dimension_names(self, plan: Plan) -> Plan:
@@ -183,9 +185,9 @@ class Session:
         plan = self._mapped_dimensions(plan)
         binding = self.project.sources["customers"] if plan.by else None
         names = list(plan.by)
-        if binding is not None and any(n not in binding.columns for n in names):
+        if binding is not None and any(n not in binding.columns and n != COHORT for n in names):
             columns = self.adapter().relation_columns(self._relation_sql("customers"))
-            names = [n if n in binding.columns else _column_named(n, columns) for n in names]
+            names = [n if n in binding.columns or n == COHORT else _column_named(n, columns) for n in names]
         return plan if tuple(names) == plan.by else attrs.evolve(plan, by=tuple(names))
 
     def scans(self, plan: Plan, dialect: str, absent: Mapping[str, Iterable[str]] | None = None) -> dict[str, SourceScan]:
@@ -326,7 +328,7 @@ class Session:
         """Every --by dimension is a column of customers (a usage error naming the ones there are)."""
         b = self.project.sources["customers"]
         reserved = {b.column(c).lower() for c in source("customers").column_names}
-        unknown = [d for d in by if b.column(d).lower() not in have]
+        unknown = [d for d in by if d != COHORT and b.column(d).lower() not in have]
         if not unknown:
             return
         dims = sorted(have - reserved)
@@ -406,7 +408,7 @@ class Session:
     def compute(self, metrics: Sequence[str | Key], *, grain: str = "month", start: str | dt.date | None = None,
                 end: str | dt.date | None = None, by: Sequence[str] = (), lenient: bool = False,
                 params: Mapping[str, Any] | None = None, target: str | None = None, timeout: float | None = None,
-                observer: Any = None, retries: int = 3, deadline: Any = None) -> Result:
+                observer: Any = None, retries: int = 3, deadline: Any = None, vs: str | None = None) -> Result:
         """Compute metrics (names, ``name:variant`` or keys) and return the long result.
 
         ``target``: also replace the run's rows in that table (write-back); ``timeout``:
@@ -414,14 +416,15 @@ class Session:
         :class:`~csframe.core.deadline.Deadline` already running (the command's, which
         started before the project was loaded); ``observer``: receives the run's events
         (:mod:`csframe.core.observe`); ``retries``: tries after a transient connection
-        failure, with backoff."""
+        failure, with backoff; ``vs``: ``previous`` or ``year``, each value beside the one it is compared
+        with (``compared_value``) and the relative ``change``."""
         from .deadline import Deadline
         from .observe import Stages
 
         deadline, stages = deadline or Deadline.of(timeout), Stages(observer)
         with stages.stage("plan"):
             keys = [m if isinstance(m, tuple) else self.graph.parse_key(m) for m in metrics]
-            request = self.request(keys, grain=grain, start=start, end=end, by=by, lenient=lenient)
+            request = self.request(keys, grain=grain, start=start, end=end, by=by, lenient=lenient, vs=vs)
             plan = self.plan(request, params)
         return self.run(plan, target=target, deadline=deadline, stages=stages, retries=retries)
 

@@ -200,11 +200,29 @@ def check_node_sql(registry: Any, graph: Any, parameters: dict[str, Any], projec
     profile = dialect_profile(registry, adapter_name)
     parameters = {k: v for k, v in parameters.items() if k in registry.parameters}
     keys = [(rv.metric, rv.variant.name) for rv in registry.all_variants()]
-    request = Request(tuple(keys), to_grain("month"), dt.date(2000, 1, 1), dt.date(2000, 3, 1))
+    # a variant that needs a --by (the cohort metrics) is run in a plan of its own, with that --by
+    needing: dict[tuple[str, ...], list] = {}
+    for key in keys:
+        needing.setdefault(tuple(graph.needs_by(key)), []).append(key)
+    nodes: set[str] = set()
     problems: list[str] = []
+    for by, group in needing.items():
+        plan = _empty_run_plan(registry, graph, group, by, parameters)
+        if plan is None:
+            continue
+        nodes.update(plan.nodes)
+        problems += [p for p in _run_on_empty_sources(registry, graph, plan, profile, project_dir, adapter_name)
+                     if p not in problems]
+    return len(nodes), problems
+
+
+def _empty_run_plan(registry: Any, graph: Any, keys: list, by: tuple[str, ...], parameters: dict[str, Any]) -> Any:
+    """The plan of ``keys`` (``--by by``) for :func:`check_node_sql`, leaving out those that cannot
+    be planned alone (e.g. a required parameter); None when none can."""
+    request = Request(tuple(keys), to_grain("month"), dt.date(2000, 1, 1), dt.date(2000, 3, 1), by=by)
     try:
         values = resolve_parameters(registry, graph, keys, parameters)
-        plan = build_plan(registry, graph, request, values)
+        return build_plan(registry, graph, request, values)
     except CsframeError:  # a variant that cannot be planned alone (e.g. a required parameter): skip those
         planned = []
         for key in keys:
@@ -215,9 +233,14 @@ def check_node_sql(registry: Any, graph: Any, parameters: dict[str, Any], projec
                 continue
             planned.append(key)
         if not planned:
-            return 0, []
+            return None
         values = resolve_parameters(registry, graph, planned, parameters)
-        plan = build_plan(registry, graph, attrs.evolve(request, keys=tuple(planned)), values)
+        return build_plan(registry, graph, attrs.evolve(request, keys=tuple(planned)), values)
+
+
+def _run_on_empty_sources(registry: Any, graph: Any, plan: Any, profile: Any, project_dir: Path,
+                          adapter_name: str) -> list[str]:
+    problems: list[str] = []
     dialect = profile.DIALECT
     scans = {s: SourceScan(SourceBinding(s, sql=empty_source_sql(s, dialect)), dialect) for s in plan.sources}
     compiled = compile_plan(registry, plan, scans, graph.default_variant)
@@ -235,4 +258,4 @@ def check_node_sql(registry: Any, graph: Any, parameters: dict[str, Any], projec
                     problems.append(f"step {name!r} of the query fails on empty sources ({adapter_name}): {msg}")
     finally:
         adapter.close()
-    return len(plan.nodes), problems
+    return problems

@@ -11,7 +11,7 @@ from csframe.core.hookspecs import hookimpl
 from csframe.core.models import Example as X
 from csframe.core.models import Figure, Metric, Variant
 
-from . import billing_nodes, subscription_sets
+from . import billing_nodes, cohorts, growth, subscription_sets
 
 S_START = "customers_start"
 MOVEMENTS = "new_mrr + reactivation_mrr + expansion_mrr - contraction_mrr - churned_mrr"
@@ -172,7 +172,7 @@ METRICS: tuple[Metric, ...] = (
 
 @hookimpl
 def csframe_register_metrics(registrar) -> None:
-    for node in (*subscription_sets.NODES, *billing_nodes.NODES):
+    for node in (*subscription_sets.NODES, *billing_nodes.NODES, *cohorts.NODES):
         registrar.node(node)
-    for metric in METRICS:
+    for metric in (*METRICS, *cohorts.METRICS, *growth.METRICS):
         registrar.metric(metric)

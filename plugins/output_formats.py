@@ -83,7 +83,11 @@ def write_table(result, stream: TextIO) -> None:
         for row in rows:
             row.append(result.units.get((row[0], row[1])))
     vi = columns.index("value")
-    render_table(columns, rows, {vi: [((row[0], row[1]), result.units.get((row[0], row[1]))) for row in rows]}, stream)
+    values = {vi: [((row[0], row[1]), result.units.get((row[0], row[1]))) for row in rows]}
+    if "compared_value" in columns:  # --vs: the compared value in the metric's unit, the change as a share
+        values[columns.index("compared_value")] = values[vi]
+        values[columns.index("change")] = [("change", "share")] * len(rows)
+    render_table(columns, rows, values, stream)
 
 
 @hookimpl

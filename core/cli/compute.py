@@ -171,8 +171,13 @@ def _what_was_written(target: str | None, committed: bool) -> str:
 @click.option("--grain", type=click.Choice(GRAINS), default="month", show_default=True)
 @click.option("--start", metavar="YYYY-MM-DD", help="First period (rounded down). Default: 12 periods before --end.")
 @click.option("--end", metavar="YYYY-MM-DD", help="Periods start before this. Default: the current period's first day.")
-@click.option("--by", multiple=True, metavar="DIMENSION", help="Split by a customers column (repeat).")
+@click.option("--by", multiple=True, metavar="DIMENSION",
+              help="Split by a customers column, or by cohort (repeat, or separate with commas).")
 @click.option("--format", "fmt", default="table", show_default=True, help="table, csv, json, jsonl or parquet.")
+@click.option("--vs", type=click.Choice(["previous", "year"]),
+              help="Add compared_value (the previous period's, or a year earlier's) and change (relative).")
+@click.option("--pivot", metavar="cohort",
+              help="With --by cohort and one metric: the cohort triangle (a row per cohort, a column per age 0, 1 …).")
 @click.option("--output", "-o", metavar="PATH", help="Write here instead of stdout ('-' = stdout; parquet needs a PATH).")
 @click.option("--with-units", is_flag=True,
               help="csv, json, jsonl, parquet: add a unit column (the table always shows units).")
@@ -188,7 +193,7 @@ def _what_was_written(target: str | None, committed: bool) -> str:
 @click.option("--quiet", "-q", is_flag=True, help="Nothing on stderr but errors.")
 @click.option("--dry-run", is_flag=True, help="Report the bytes each query would process (BigQuery) and run nothing.")
 @common
-def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, with_units, target, lenient, params,
+def compute(project_dir, metrics, all_, grain, start, end, by, fmt, vs, pivot, output, with_units, target, lenient, params,
             timeout, retries, log_format, progress, quiet, dry_run):
     """Compute metrics and write a long-format result table."""
     from ..observe import STAGES
@@ -202,6 +207,7 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, with
     click.get_current_context().meta[REPORTER] = reporter
     if bool(metrics) == bool(all_):
         raise UsageError("name metrics with --metric NAME[:VARIANT] or use --all (not both)")
+    by = tuple(d.strip() for b in by for d in b.split(",") if d.strip())  # --by cohort,segment = --by cohort --by segment
     reporter.event("stage_start", stage="load")
     started = time.perf_counter()
     with open_session(project_dir) as session:
@@ -215,12 +221,20 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, with
                 for k in dropped:
                     reporter.warning(f"warning: {k[0]} is left out: its sources have no customer, so --by cannot split it")
                 keys = [k for k in keys if k not in dropped]
+            # the cohort metrics mean something only with --by cohort: --all leaves them out otherwise
+            keys = [k for k in keys if not set(session.graph.needs_by(k)) - {d.lower() for d in by}]
             for k, lacks in missing.items():
                 reporter.warning(f"unavailable: {k[0]} (needs {', '.join(lacks)})")
         else:
             keys = session.keys(metrics)
+        if pivot is not None:
+            from ..cohort_triangle import check_pivot
+
+            check_pivot(pivot, keys, by, with_units)
+            if vs is not None:
+                raise UsageError("--pivot cohort shows values, not comparisons: leave out --vs")
         if dry_run:
-            plan = session.plan(session.request(keys, grain=grain, start=start, end=end, by=by, lenient=lenient),
+            plan = session.plan(session.request(keys, grain=grain, start=start, end=end, by=by, lenient=lenient, vs=vs),
                                 parse_params(params))
             total = 0
             for what, n in session.dry_run(plan):
@@ -234,7 +248,11 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, with
             with held_to(deadline, "the run", grace=_GRACE_S):  # in case what the engine does is not stopped
                 result = session.compute(keys, grain=grain, start=start, end=end, by=by, lenient=lenient,
                                          params=parse_params(params), target=target, deadline=deadline,
-                                         observer=reporter, retries=retries)  # its warnings come as events
+                                         observer=reporter, retries=retries, vs=vs)  # its warnings come as events
+            if pivot is not None:
+                from ..cohort_triangle import cohort_triangle
+
+                result = cohort_triangle(result)
             with held_to(deadline, "output"):
                 sink.write(result)
         except BaseException as e:

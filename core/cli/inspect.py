@@ -28,10 +28,12 @@ def list_(project_dir):
             for i, v in enumerate(s.registry.variant_names(name)):
                 key = (name, v)
                 lacks = s.missing_sources(key)
+                needs_by = s.graph.needs_by(key)  # the cohort metrics: with --by cohort only
                 rows.append((name, v, s.registry.unit(*key), "*" if v == default else "",
                              ", ".join(s.registry.aliases_of(name)) if i == 0 else "",
                              ", ".join(s.graph.resolve(key).sources),
-                             "yes" if not lacks else "no: needs " + ", ".join(lacks)))
+                             "no: needs " + ", ".join(lacks) if lacks else
+                             "with " + " ".join(f"--by {d}" for d in needs_by) if needs_by else "yes"))
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         for r in rows:
             click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())

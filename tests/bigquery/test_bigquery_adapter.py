@@ -78,7 +78,8 @@ def _same(a, b) -> bool:
 
 def _keys(session, by=()):
     keys = [(rv.metric, rv.variant.name) for rv in session.registry.all_variants()]
-    return [k for k in keys if not session.missing_sources(k) and not (by and session.graph.unsplittable_sources(k))]
+    return [k for k in keys if not session.missing_sources(k) and not (by and session.graph.unsplittable_sources(k))
+            and set(session.graph.needs_by(k)) <= set(by)]  # cohort metrics: with --by cohort only
 
 
 # -- loading -------------------------------------------------------------------------------------

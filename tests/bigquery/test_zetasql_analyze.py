@@ -72,7 +72,8 @@ def _registry():
 
 _REG = _registry()
 _GRAPH = Graph(_REG)
-KEYS = [(rv.metric, rv.variant.name) for rv in _REG.all_variants()]
+KEYS = [(rv.metric, rv.variant.name) for rv in _REG.all_variants()
+        if not _GRAPH.needs_by((rv.metric, rv.variant.name))]  # cohort metrics: tests/engine/test_cohorts.py
 # Each variant alone (its own closure of nodes), with and without --by, at two grains: the
 # month and, in turn, one of the others, so that every grain is met by a fifth of the variants.
 # Every variant at every grain is analyzed in one query by test_all_metrics_in_one_query_analyze.
@@ -401,3 +402,16 @@ def test_bucket_and_spine_use_the_transforms(session):
     assert "DATETIME_ADD(CAST(d AS DATETIME), INTERVAL 7 DAY)" in sql
     assert "INTERVAL '" not in sql and "DATE_TRUNC(" not in sql.replace("DATETIME_TRUNC(", "")
     assert source("customers").column("created_at").type == "TIMESTAMP"
+
+
+@pytest.mark.parametrize("by", [("cohort",), ("cohort", "segment")], ids=["cohort", "cohort-segment"])
+@pytest.mark.parametrize("vs", [None, "year"])
+def test_cohorts_and_comparisons_analyze(zetasql, catalogs, session, by, vs):  # noqa: F811
+    """--by cohort (the cohort metrics and the catalog beside them), previous() and --vs, every grain."""
+    keys = [k for k in ((rv.metric, rv.variant.name) for rv in _REG.all_variants())
+            if not _GRAPH.unsplittable_sources(k)]
+    assert {k[0] for k in keys} >= {"logo_retention", "revenue_retention", "mrr_growth_rate"}
+    for grain in GRAINS:
+        plan = session.plan(session.request(keys, grain=grain, start=START, end=END, by=by, vs=vs))
+        _, sql = session.compile(plan, "bigquery")
+        assert_analyzes(zetasql, catalogs["datetime"], sql, f"all metrics by {grain} --by {' '.join(by)} --vs {vs}")

@@ -17,7 +17,7 @@ import pytest
 from sqlglot import exp
 
 from csframe.core.compiler import compile_formula
-from csframe.core.examples import check_example
+from csframe.core.examples import check_example, previous_input
 from csframe.core.formula import literal, parse_formula
 from csframe.core.graph import Graph
 from csframe.core.models import Variant
@@ -89,7 +89,13 @@ def test_declared_example_formula_alone(key, example):
         read.add(label)
         return exp.Null() if example.inputs[label] is None else literal(example.inputs[label])
 
-    tree = compile_formula(registry, key, lambda m, v: (m, v or ""), {}, measure)
+    def lag(_expr: exp.Expression, _n: int, text: str) -> exp.Expression:  # previous(): the example's input
+        label = previous_input(example.inputs, text)
+        assert label is not None, f"{key[0]}:{key[1]} — {example.text}: no input {text!r}"
+        read.add(label)
+        return exp.Null() if example.inputs[label] is None else literal(example.inputs[label])
+
+    tree = compile_formula(registry, key, lambda m, v: (m, v or ""), {}, measure, lag=lag)
     assert read == set(example.inputs), f"inputs the formula does not read: {set(example.inputs) - read}"
     with duckdb.connect() as con:
         value = con.execute(exp.select(exp.cast(tree, "DOUBLE")).sql("duckdb")).fetchone()[0]

@@ -65,7 +65,7 @@ def _render_keys(keys: list[tuple[str, str]]) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {d: {} for d in DIALECTS}
     with _session() as s:
         for key in keys:
-            plan = s.plan(s.request([key], grain=GRAIN, start=START, end=END))
+            plan = s.plan(s.request([key], grain=GRAIN, start=START, end=END, by=s.graph.needs_by(key)))
             for dialect in DIALECTS:
                 _, sql = s.compile(plan, dialect)
                 out[dialect][file_name(*key)] = sql + "\n"
