@@ -209,7 +209,8 @@ def compile_formula(
     """A variant's formula (or its ``--by split`` reading, or its ``left_out`` count) as a
     tree over measure columns, with refs inlined and every division made safe; ``lag(expr, n, text)``
     gives ``previous(expr, n)`` (a LAG over the group's periods: :mod:`.previous`; ``text`` is the
-    call as written)."""
+    call as written; a ``lag`` with ``by_text = True`` is given no compiled argument: worked examples
+    set a previous() call's value by its text)."""
     memo = {} if _memo is None or left_out else _memo
     if split is None and key in memo:
         return memo[key].copy()
@@ -239,9 +240,17 @@ def compile_formula(
         return node
 
     tree = (rv.left_out if left_out else rv.formula(split)).tree.copy()
-    for call in tree.find_all(exp.Anonymous):
+    for call in list(tree.find_all(exp.Anonymous)):
         if call.name.lower() == "previous":
             call.meta["text"] = call.sql()
+            if lag is not None and getattr(lag, "by_text", False):
+                # a worked example's lag gives the call's value itself: its argument is not compiled
+                n = int(call.expressions[1].this) if len(call.expressions) > 1 else 1
+                replaced = lag(exp.Null(), n, call.meta["text"])
+                if call is tree:
+                    tree = replaced
+                else:
+                    call.replace(replaced)
     tree = bottom_up(tree, rewrite)
     if split is None:
         memo[key] = tree

@@ -69,6 +69,7 @@ def example_query(registry: Registry, graph: Graph, key: Key, example: Example) 
             raise KeyError(f"example {example.text!r} of {key[0]}:{key[1]} gives no value for {text!r}")
         return _value(inputs[name])
 
+    lag.by_text = True  # type: ignore[attr-defined]
     expr = compile_formula(registry, key, resolve, parameters, measure, memo, lag=lag)
     return exp.select(exp.alias_(exp.cast(expr, "DOUBLE"), "value"))
 

@@ -14,6 +14,9 @@ from csframe.core.models import Figure, Variant
 from . import vendor_nodes
 
 WINDOW_30D = "--grain day --window 30d"
+_CHURN = "ref('churn_rate', 'lost_over_start')"
+_SIX_INPUTS = tuple(f"previous({_CHURN}, {n})" for n in range(1, 7))  # the six months before the current one
+_SIX_MONTHS = " + ".join(_SIX_INPUTS)
 
 # (metric, variant) added to the catalog's metrics
 VARIANTS: tuple[tuple[str, Variant], ...] = (
@@ -50,6 +53,17 @@ VARIANTS: tuple[tuple[str, Variant], ...] = (
             X("5 cancelled of 100 active 30 days ago", {"paying_stops": 5, "customers_start": 100}, 0.05,
               "baremetrics"),),
         figures=(Figure("baremetrics", "User Churn", WINDOW_30D),))),
+    ("customer_lifetime_value", Variant(
+        "chartmogul", f"ref('arpu', 'mrr') / (({_SIX_MONTHS}) / 6)", ("chartmogul",),
+        "arpu:mrr / the mean of churn_rate:lost_over_start over the six periods before p (ChartMogul: ARPA ÷ the "
+        "six-month trailing average of customer churn, the current month excluded); NULL when that mean is 0 or "
+        "one of the six is NULL", examples=(
+            X("ARPA 100; trailing six-month churn 5 %", {"arpu:mrr": 100, **{k: 0.05 for k in _SIX_INPUTS}}, 2_000,
+              "chartmogul"),
+            X("ARPA 100; churn 3, 4, 5, 6, 7, 5 %", {"arpu:mrr": 100, **dict(zip(_SIX_INPUTS, (0.03, 0.04, 0.05,
+              0.06, 0.07, 0.05)))}, 100 / 0.05),
+            X("no churn in six months", {"arpu:mrr": 100, **{k: 0 for k in _SIX_INPUTS}}, None)),
+        figures=(Figure("chartmogul", "Customer Lifetime Value (LTV)", "--grain month"),))),
     ("customer_lifetime_value", Variant(
         "baremetrics", "ref('arpu', 'mrr') / ref('churn_rate', 'baremetrics')", ("baremetrics",),
         "arpu:mrr / churn_rate:baremetrics (ARPU ÷ User Churn); NULL when churn is 0", examples=(

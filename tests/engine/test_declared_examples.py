@@ -95,6 +95,7 @@ def test_declared_example_formula_alone(key, example):
         read.add(label)
         return exp.Null() if example.inputs[label] is None else literal(example.inputs[label])
 
+    lag.by_text = True  # type: ignore[attr-defined]
     tree = compile_formula(registry, key, lambda m, v: (m, v or ""), {}, measure, lag=lag)
     assert read == set(example.inputs), f"inputs the formula does not read: {set(example.inputs) - read}"
     with duckdb.connect() as con:

@@ -161,3 +161,19 @@ def test_every_figure_names_a_provenance_of_its_variant():
     # the names
     for key in [("net_mrr_churn_rate", "chartmogul"), ("churn_rate", "chartmogul_daily"), ("churn_rate", "stripe")]:
         assert key in reg.variants
+
+
+def test_chartmogul_ltv_is_arpa_over_the_six_months_before(on_engine):
+    # 20 customers pay 10 from 2023-12-01; stops in 2024 (mid-month): Jan 1, Feb 2, Apr 1, Jun 1.
+    # |L| / |S|: Jan 1/20, Feb 2/19, Mar 0/17, Apr 1/17, May 0/16, Jun 1/16 (Dec 2023: nobody at its start: NULL)
+    # July: ARPA = M(end) / |E| = 15 × 10 / 15 = 10; LTV = 10 / (mean of Jan..Jun)
+    # June: its six months are Dec..May, and December's churn is NULL → NULL
+    stops = {0: T(2024, 1, 15), 1: T(2024, 2, 10), 2: T(2024, 2, 20), 3: T(2024, 4, 5), 4: T(2024, 6, 7)}
+    subs = [sub(f"s{i}", f"k{i:02d}", T(2023, 12, 1), stops.get(i), 10) for i in range(20)]
+    s = on_engine({"customers": [{"customer_id": f"k{i:02d}", "created_at": T(2023, 11, 1)} for i in range(20)],
+                   "subscriptions": subs})
+    r = s.compute(["customer_lifetime_value:chartmogul"], grain="month", start="2024-06-01", end="2024-08-01")
+    mean = (1 / 20 + 2 / 19 + 0 + 1 / 17 + 0 + 1 / 16) / 6
+    assert r.value("customer_lifetime_value", D(2024, 7, 1), variant="chartmogul") == pytest.approx(10 / mean,
+                                                                                                    rel=1e-12)
+    assert r.value("customer_lifetime_value", D(2024, 6, 1), variant="chartmogul") is None
