@@ -160,7 +160,7 @@ def csframe_bigquery_endpoint(request: pytest.FixtureRequest) -> str:
     return endpoint.rstrip("/")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def csframe_bigquery_server(request: pytest.FixtureRequest) -> tuple[str, str]:
     """(project, endpoint) of a BigQuery emulator that answers (``csframe_bigquery_endpoint``, asked
     once a session for a dataset listing), for the BigQuery adapter's ``test_namespace``."""
