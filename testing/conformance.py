@@ -414,9 +414,10 @@ class AdapterConformance:
         args = {"dir": str(conformance.tested.workdir), "settings": conformance.tested.settings,
                 "sources": list(conformance.sources), "marker": str(marker), "metrics": list(WRITE_METRICS),
                 "start": "2024-01-01", "end": "2024-07-01", "by": ["segment"], "target": target}
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}  # what this process imports
         victim = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, json.dumps(args)],
                                   cwd=conformance.tested.workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True)
+                                  text=True, env=env)
         try:
             deadline = time.monotonic() + 120
             while not marker.exists():

@@ -25,15 +25,15 @@ def date_series(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
-def microsecond_timestamp_literals(tree: exp.Expression) -> exp.Expression:
-    """``CAST('9999-12-31 00:00:00' AS TIMESTAMP)``: DataFusion's TIMESTAMP is in nanoseconds,
-    which end in 2262; a literal timestamp is read in microseconds (``to_timestamp_micros``), as
-    the tables hold them."""
-    for cast in list(tree.find_all(exp.Cast)):
-        if cast.to.is_type(exp.DataType.Type.TIMESTAMP) and isinstance(cast.this, exp.Literal) \
-                and cast.this.is_string:
-            cast.replace(exp.Anonymous(this="to_timestamp_micros", expressions=[cast.this.copy()]))
+def microsecond_timestamps(tree: exp.Expression) -> exp.Expression:
+    """``CAST(x AS TIMESTAMP)``: DataFusion's TIMESTAMP is in nanoseconds, which end in 2262 (the
+    contract checks compare with 9999-12-31); csframe's timestamps are microseconds, as the tables
+    hold them: ``TIMESTAMP(6)``."""
+    for dtype in list(tree.find_all(exp.DataType)):
+        if dtype.this in (exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPNTZ) and not dtype.expressions:
+            dtype.set("this", exp.DataType.Type.TIMESTAMP)
+            dtype.set("expressions", [exp.DataTypeParam(this=exp.Literal.number(6))])
     return tree
 
 
-TRANSFORMS = (no_materialized_ctes, date_series, microsecond_timestamp_literals)
+TRANSFORMS = (no_materialized_ctes, date_series, microsecond_timestamps)
