@@ -77,7 +77,9 @@ SPLIT_RUNS = (  # (metrics, by, grain, start, params): the splits by a dimension
     (("customer_health_score", "health_band_customers"), ("health_band",), "month", "2023-07-01", {}),
     (("customer_health_score",), ("health_band", "segment"), "week", "2024-10-01", {}),
     (("customer_health_score",), ("customer_id",), "month", "2024-01-01", {}),
+    (("customer_health_score",), ("customer_id", "segment"), "quarter", "2024-01-01", {}),
     (("kb_article_rating",), ("article_id",), "month", "2023-07-01", {}),
+    (("kb_article_rating",), ("article_id",), "week", "2024-10-01", {}),
     (("feature_adoption_rate",), ("segment",), "month", "2024-01-01", {"features": "login, api_call, meeting"}),
 )
 HOSTILE_VALUES = (  # each must be a value, never SQL (no NUL: not every engine's text can hold one)

@@ -1,5 +1,5 @@
 """The "Bad data" rules of data-contract.md that guard against a silently wrong number, run on
-DuckDB, a real PostgreSQL server and BigQuery (the local emulator): NULL in a NOT NULL column of
+DuckDB here and on every other adapter by the conformance suite (csframe.testing.conformance): NULL in a NOT NULL column of
 every type (customer columns, keys, booleans), contradictory rows (a ticket answered or resolved
 before it was created, a trial converted before it started, ``renewed = false`` with a
 ``renewed_value``, negative ``value_up`` or ``renewed_value``), a source with no rows (a warning,
@@ -29,7 +29,7 @@ from csframe.testing.bad_data import CASES, FEB
 from csframe.testing.bad_data import bad_data_tables as _dataset
 from tests.support.bigquery_emulator import PROJECT, bq_emulator  # noqa: F401 - the fixture
 
-ENGINES = ("duckdb", "postgres", "bigquery")
+ENGINES = ("duckdb",)  # PostgreSQL and BigQuery run these cases in the conformance suite (test_conformance.py)
 
 
 @pytest.fixture(scope="module")
