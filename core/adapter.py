@@ -120,7 +120,12 @@ class Adapter(Protocol):
         or None to clear it): stop a statement when ``deadline.remaining()`` runs out and
         raise :class:`~csframe.core.errors.RunTimeoutError`."""
 
-    def close(self) -> None: ...
+    # optional: without it ``compute --dry-run`` is refused, naming the adapters that have it
+    def dry_run(self, sql: str) -> int:
+        """What the query would cost without running it: the bytes it would process (BigQuery)."""
+
+    def close(self) -> None:
+        """Close the connection (a closed adapter may :meth:`connect` again)."""
 
     def describe(self) -> str:
         """Where this adapter points, for messages (never a password)."""
