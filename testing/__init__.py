@@ -116,6 +116,13 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "csframe_engine" not in metafunc.fixturenames:
         return
+    names = _engines_for(metafunc)
+    metafunc.parametrize("csframe_engine", names, indirect=True, ids=names)
+
+
+def _engines_for(metafunc: pytest.Metafunc) -> list[str]:
+    """The engines a test function runs on: the named ones, else the default (the hook
+    ``pytest_csframe_default_engines`` of its directory may change it), kept to its marker's."""
     names, explicit = _selected(metafunc.config)
     if not explicit:
         chosen = metafunc.definition.ihook.pytest_csframe_default_engines(config=metafunc.config, engines=list(names))
@@ -129,7 +136,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("csframe_engines")
     if marker is not None:
         names = [n for n in names if n in marker.args]
-    metafunc.parametrize("csframe_engine", names, indirect=True, ids=names)
+    return names
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.support.bigquery_emulator import Emulator, EmulatorUnavailable, bq_emulator  # noqa: E402, F401 - the fixture
+from tests.support.engines import parametrize_engine_project  # noqa: E402
 from tests.support.projects import make_project  # noqa: E402
 
 ALL_ENGINES = ("duckdb", "postgres", "bigquery")
@@ -38,6 +39,10 @@ def pytest_configure(config):
     if named and set(ALL_ENGINES) - {n.strip() for n in named.split(",")}:
         raise pytest.UsageError(f"CI=true runs the tests on every engine ({', '.join(ALL_ENGINES)}): unset "
                                 f"CSFRAME_TEST_ENGINES and --csframe-engines (they name {named!r})")
+
+
+def pytest_generate_tests(metafunc):
+    parametrize_engine_project(metafunc)  # engine_project on the test kit's engines
 
 
 def _skip_reason(report) -> str:
