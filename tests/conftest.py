@@ -80,16 +80,15 @@ def pytest_csframe_default_engines(config, engines):
     return None
 
 
-@pytest.fixture(scope="session")
-def csframe_pg_dsn(pg_dsn):
-    return pg_dsn
-
-
-@pytest.fixture(scope="session")
-def csframe_bigquery_endpoint(request):
-    # $CSFRAME_TEST_BIGQUERY_ENDPOINT, when set, names the server; else the session's emulator
-    endpoint = os.environ.get("CSFRAME_TEST_BIGQUERY_ENDPOINT", "").strip().rstrip("/")
-    return endpoint or request.getfixturevalue("bq_emulator").endpoint
+def pytest_csframe_test_server(request, engine):
+    # the suite's servers: its PostgreSQL (pg_dsn, which may start one); for bigquery
+    # $CSFRAME_TEST_BIGQUERY_ENDPOINT when set, else the session's emulator
+    if engine == "postgres":
+        return {"dsn": request.getfixturevalue("pg_dsn")}
+    if engine == "bigquery":
+        endpoint = os.environ.get("CSFRAME_TEST_BIGQUERY_ENDPOINT", "").strip().rstrip("/")
+        return {"api_endpoint": endpoint or request.getfixturevalue("bq_emulator").endpoint}
+    return None
 
 
 @pytest.hookimpl(hookwrapper=True)
