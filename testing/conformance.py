@@ -386,9 +386,12 @@ class AdapterConformance:
         b = threading.Thread(target=run, args=("b", b_session, "2024-04-01", "2024-10-01"))
         a.start()
         try:
-            assert pause.reached.wait(90) or not a.is_alive(), (
-                f"{conformance.tested.engine}: the write never reported its uncommitted stage: call "
-                "csframe.core.writeback.write_stage(UNCOMMITTED) inside write_results' transaction")
+            deadline = time.monotonic() + 120
+            while not pause.reached.wait(0.1) and a.is_alive() and time.monotonic() < deadline:
+                pass
+            assert pause.reached.is_set(), (
+                f"{conformance.tested.engine}: the write never reported its uncommitted stage ({errors or 'it ended'}): "
+                "call csframe.core.writeback.write_stage(UNCOMMITTED) inside write_results' transaction")
             b.start()
             b.join(2)  # b waits for a's lock, retries, or writes meanwhile
         finally:
