@@ -53,7 +53,8 @@ installed plugin, say one that overrides a default variant, out of the test.
 
 The kit is this package: :mod:`.rows` turns the rows a test gives into typed tables,
 :mod:`.engines` picks the engines and gives each test its own namespace on one, :mod:`.case` is the
-``csframe_case`` object, and this module, the pytest plugin, holds the hooks and fixtures.
+``csframe_case`` object, :mod:`.conformance` the adapter conformance suite (``AdapterConformance``) with
+its bad-data cases in :mod:`.bad_data`, and this module, the pytest plugin, holds the hooks and fixtures.
 
 This package imports pytest and csframe.core (never the catalog, the adapters or the other
 plugins), and is loaded by pytest only: through csframe's ``pytest11`` entry point, named
