@@ -540,6 +540,14 @@ class BigQueryAdapter:
 
         return test_namespace(tag, workdir, fixture)
 
+    TEST_OPT_IN_ENV = "CSFRAME_TEST_BIGQUERY_ENDPOINT"  # among the kit's default engines only when set
+
+    @classmethod
+    def test_server(cls, given: dict[str, Any] | None) -> dict[str, Any]:
+        from .bigquery_testing import test_server
+
+        return test_server(given)
+
     # -- loading -----------------------------------------------------------------------------
     def load_tables(self, dataset: Any) -> None:
         """Create (or replace) each table of ``dataset`` in project.dataset and load its rows with

@@ -37,3 +37,8 @@ class InitFromModule:
     @classmethod
     def test_namespace(cls, tag: str, workdir: Path, fixture: Any) -> tuple[dict[str, Any], Any]:
         return cls._init_module().test_namespace(tag, workdir, fixture)
+
+    @classmethod
+    def test_server(cls, given: dict[str, Any] | None) -> dict[str, Any]:
+        module = cls._init_module()
+        return module.test_server(given) if hasattr(module, "test_server") else dict(given or {})

@@ -1,11 +1,11 @@
 """``csframe init --adapter postgres``: the project file's ``[adapter]`` table (the DSN only as
 ``${CSFRAME_PG_DSN}``: ``--dsn`` says where to load the demo data this once) and the demo
 tables, loaded into ``--schema`` in one transaction; and the test kit's namespace on PostgreSQL:
-a schema of the test's own on the kit's server (fixture ``csframe_pg_dsn``), dropped after it."""
+a schema of the test's own on the kit's server (``csframe_servers``, found by postgres_testing.py), dropped after it."""
 
 from __future__ import annotations
 
-__all__ = ["PG_DSN_ENV", "DEFAULT_SCHEMA", "init_settings", "init_section", "load_demo", "test_namespace"]
+__all__ = ["PG_DSN_ENV", "DEFAULT_SCHEMA", "init_settings", "init_section", "load_demo", "test_namespace", "test_server"]
 
 import os
 import re
@@ -15,6 +15,8 @@ from typing import Any
 
 from csframe.core.adapter import DemoLoaded
 from csframe.core.errors import UsageError
+
+from .postgres_testing import test_server as test_server
 
 PG_DSN_ENV = "CSFRAME_PG_DSN"
 DEFAULT_SCHEMA = "csframe_demo"
@@ -74,8 +76,8 @@ def load_demo(adapter_class: Any, dataset: Any, project_dir: Path, settings: dic
 
 
 def test_namespace(tag: str, workdir: Path, fixture: Callable[[str], Any]) -> tuple[dict[str, Any], Callable[[], None]]:
-    """Schema ``tag`` on the kit's server (the fixture skips or fails the test when none answers)."""
-    dsn = fixture("csframe_pg_dsn")
+    """Schema ``tag`` on the kit's server (``csframe_servers`` skips or fails the test when none answers)."""
+    dsn = fixture("csframe_servers").get("postgres")["dsn"]
     return {"name": "postgres", "dsn": dsn, "schema": tag}, lambda: _drop_schema(dsn, tag)
 
 

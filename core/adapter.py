@@ -85,8 +85,21 @@ class Adapter(Protocol):
         database, schema or dataset named ``tag`` or in ``workdir``, the test's temporary
         directory; a function that drops it, called after the test once it connected). Make
         nothing yet: the test's first connection does. ``fixture(name)`` gets a pytest fixture's
-        value (e.g. the kit's ``csframe_pg_dsn``, which skips the test, or fails it when the
-        engine was named or under CI=true, when no server answers)."""
+        value: ``fixture("csframe_servers").get(NAME)`` is what :meth:`test_server` found (the
+        test skips, or fails when the engine was named or under CI=true, when no server answers)."""
+
+    @classmethod
+    def test_server(cls, given: dict[str, Any] | None) -> dict[str, Any]:
+        """Connect-for-tests, called once a test session: the ``[adapter]`` settings (no namespace)
+        of the server this engine's tests use — ``given`` when a conftest gave one (the kit's hook
+        ``pytest_csframe_test_server``), else found from the adapter's own environment variables
+        (e.g. ``CSFRAME_TEST_PG_DSN``) — once it answers. Raise EngineUnavailableError whose message
+        says what is missing and whose hint how to provide it (the variable to set). Without this
+        method the kit uses ``given`` (or ``{}``): an engine with no server."""
+
+    TEST_OPT_IN_ENV: ClassVar[str]
+    """Optional: the engine is among the kit's default engines only when this environment variable
+    is set (e.g. the URL of an emulator the tests need); without it, always."""
 
     # -- optional: an adapter without these cannot write --target tables / enforce --timeout
     def check_target(self, table: str, columns: Sequence[tuple[str, str]], keys: Sequence[str]) -> None:
@@ -120,7 +133,12 @@ class Adapter(Protocol):
         or None to clear it): stop a statement when ``deadline.remaining()`` runs out and
         raise :class:`~csframe.core.errors.RunTimeoutError`."""
 
-    def close(self) -> None: ...
+    # optional: without it ``compute --dry-run`` is refused, naming the adapters that have it
+    def dry_run(self, sql: str) -> int:
+        """What the query would cost without running it: the bytes it would process (BigQuery)."""
+
+    def close(self) -> None:
+        """Close the connection (a closed adapter may :meth:`connect` again)."""
 
     def describe(self) -> str:
         """Where this adapter points, for messages (never a password)."""

@@ -38,12 +38,13 @@ default ``test-project``). PostgreSQL
 is a real server: ``CSFRAME_TEST_PG_DSN``, default ``host=127.0.0.1 port=5432 user=postgres
 dbname=postgres``. An engine that cannot be reached — its driver (psycopg, google-cloud-bigquery)
 not installed, or no server answering — skips its tests, or fails them when it was asked for by
-name or under ``CI=true``. ``@pytest.mark.csframe_engines("duckdb")`` keeps one test to some
-engines. Override the fixtures ``csframe_pg_dsn`` / ``csframe_bigquery_endpoint`` in a conftest to
-provide servers another way (the BigQuery endpoint is probed whoever gives it), and implement the
-hook ``pytest_csframe_default_engines`` there to change the default engines of its directory's
-tests: overriding ``csframe_bigquery_endpoint`` alone adds no bigquery test (e.g. return
-``[*engines, "bigquery"]`` when the conftest starts an emulator itself).
+name or under ``CI=true``. Each adapter finds its own server (its class method ``test_server``,
+reading its own variables, above) and the kit names no engine. ``@pytest.mark.csframe_engines("duckdb")``
+keeps one test to some engines. Implement the hook ``pytest_csframe_test_server(request, engine)``
+in a conftest to provide a server another way (return its settings, e.g. ``{"dsn": ...}``; the
+adapter still checks it answers), and ``pytest_csframe_default_engines`` there to change the
+default engines of its directory's tests: giving a BigQuery server alone adds no bigquery test
+(e.g. return ``[*engines, "bigquery"]`` when the conftest starts an emulator itself).
 
 ``csframe_case`` builds a project of the test's own: a source per table given, and the
 ``variants=``, ``params=``, ``modules=`` and ``disable=`` of the call (``[variants]``,
@@ -52,7 +53,8 @@ installed plugin, say one that overrides a default variant, out of the test.
 
 The kit is this package: :mod:`.rows` turns the rows a test gives into typed tables,
 :mod:`.engines` picks the engines and gives each test its own namespace on one, :mod:`.case` is the
-``csframe_case`` object, and this module, the pytest plugin, holds the hooks and fixtures.
+``csframe_case`` object, :mod:`.conformance` the adapter conformance suite (``AdapterConformance``) with
+its bad-data cases in :mod:`.bad_data`, and this module, the pytest plugin, holds the hooks and fixtures.
 
 This package imports pytest and csframe.core (never the catalog, the adapters or the other
 plugins), and is loaded by pytest only: through csframe's ``pytest11`` entry point, named
@@ -63,8 +65,8 @@ plugins), and is loaded by pytest only: through csframe's ``pytest11`` entry poi
 from __future__ import annotations
 
 __all__ = [
-    "ENGINES", "RowsError", "Column", "Table", "Dataset", "load_rows", "Case",
-    "csframe_engine", "csframe_case", "csframe_pg_dsn", "csframe_bigquery_endpoint", "csframe_bigquery_server",
+    "RowsError", "Column", "Table", "Dataset", "load_rows", "Case",
+    "csframe_engine", "csframe_case", "csframe_servers",
 ]
 
 import os
@@ -75,12 +77,7 @@ import pytest
 
 from .case import SHOW_SQL_ENV as SHOW_SQL_ENV
 from .case import Case
-from .engines import BQ_DEFAULT_PROJECT as BQ_DEFAULT_PROJECT
-from .engines import BQ_PROJECT_ENV as BQ_PROJECT_ENV
-from .engines import (
-    BQ_ENDPOINT_ENV, ENGINES, ENGINES_ENV, PG_DEFAULT_DSN, PG_DSN_ENV, _bigquery_server, _dsn_where, _known, _namespace,
-    _pg_problem, _selected, _unavailable,
-)
+from .engines import ENGINES_ENV, _known, _namespace, _selected, _Servers
 from .rows import REPEAT as REPEAT
 from .rows import Column, Dataset, RowsError, Table, load_rows
 
@@ -90,9 +87,9 @@ from .rows import Column, Dataset, RowsError, Table, load_rows
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("csframe", "csframe test kit")
     group.addoption("--csframe-engines", dest="csframe_engines", default=None, metavar="LIST",
-                    help=f"engines csframe_case runs on, comma-separated ({', '.join(ENGINES)}, or an installed "
-                         "adapter's with test_namespace); default "
-                         f"${ENGINES_ENV}, else all of them but bigquery (+bigquery when ${BQ_ENDPOINT_ENV} is set)")
+                    help="engines csframe_case runs on, comma-separated (the registered adapters with "
+                         f"test_namespace); default ${ENGINES_ENV}, else all of them (an adapter whose class sets "
+                         "TEST_OPT_IN_ENV only when that variable is set)")
 
 
 class _Hooks:
@@ -101,6 +98,13 @@ class _Hooks:
         """The engines a test runs on when neither ``--csframe-engines`` nor ``$CSFRAME_TEST_ENGINES``
         names them: ``engines`` is the kit's default; return another list (of known engines) to replace
         it, or None to keep it. Called per test function, from the conftests of its directory."""
+
+    @pytest.hookspec(firstresult=True)
+    def pytest_csframe_test_server(self, request: pytest.FixtureRequest, engine: str) -> dict | None:
+        """The server ``engine``'s tests use, given by a conftest (e.g. one it starts): part of the
+        ``[adapter]`` settings (PostgreSQL: ``{"dsn": ...}``; BigQuery: ``{"api_endpoint": ...,
+        "project": ...}``), which the adapter's ``test_server`` still checks answers; None to let the
+        adapter find it from its environment variables. ``request`` is a session-scoped request."""
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -116,6 +120,13 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "csframe_engine" not in metafunc.fixturenames:
         return
+    names = _engines_for(metafunc)
+    metafunc.parametrize("csframe_engine", names, indirect=True, ids=names)
+
+
+def _engines_for(metafunc: pytest.Metafunc) -> list[str]:
+    """The engines a test function runs on: the named ones, else the default (the hook
+    ``pytest_csframe_default_engines`` of its directory may change it), kept to its marker's."""
     names, explicit = _selected(metafunc.config)
     if not explicit:
         chosen = metafunc.definition.ihook.pytest_csframe_default_engines(config=metafunc.config, engines=list(names))
@@ -129,7 +140,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("csframe_engines")
     if marker is not None:
         names = [n for n in names if n in marker.args]
-    metafunc.parametrize("csframe_engine", names, indirect=True, ids=names)
+    return names
 
 
 @pytest.fixture
@@ -139,32 +150,12 @@ def csframe_engine(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def csframe_pg_dsn(request: pytest.FixtureRequest) -> str:
-    """The PostgreSQL server's DSN: ``$CSFRAME_TEST_PG_DSN`` or 127.0.0.1:5432 (override in a conftest)."""
-    dsn = os.environ.get(PG_DSN_ENV) or PG_DEFAULT_DSN
-    problem = _pg_problem(dsn)
-    if problem:
-        _unavailable(request.config, "postgres",
-                     f"csframe: no PostgreSQL server at {_dsn_where(dsn)} ({problem}). Set {PG_DSN_ENV}, "
-                     f"or run on DuckDB only with {ENGINES_ENV}=duckdb.")
-    return dsn
-
-
-@pytest.fixture(scope="session")
-def csframe_bigquery_endpoint(request: pytest.FixtureRequest) -> str:
-    """A BigQuery emulator's URL: ``$CSFRAME_TEST_BIGQUERY_ENDPOINT`` (override in a conftest)."""
-    endpoint = os.environ.get(BQ_ENDPOINT_ENV, "").strip()
-    if not endpoint:
-        _unavailable(request.config, "bigquery",
-                     f"csframe: set {BQ_ENDPOINT_ENV} to a BigQuery emulator's URL to test on bigquery")
-    return endpoint.rstrip("/")
-
-
-@pytest.fixture
-def csframe_bigquery_server(request: pytest.FixtureRequest) -> tuple[str, str]:
-    """(project, endpoint) of a BigQuery emulator that answers (``csframe_bigquery_endpoint``, asked
-    once a session for a dataset listing), for the BigQuery adapter's ``test_namespace``."""
-    return _bigquery_server(request)
+def csframe_servers(request: pytest.FixtureRequest) -> _Servers:
+    """``csframe_servers.get(engine)``: the ``[adapter]`` settings of the server the engine's tests use
+    (found once a session by the adapter's ``test_server``, or given by a conftest through the hook
+    ``pytest_csframe_test_server``); the test skips, or fails, when none answers. An adapter's
+    ``test_namespace`` asks for it."""
+    return _Servers(request)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.support.bigquery_emulator import Emulator, EmulatorUnavailable, bq_emulator  # noqa: E402, F401 - the fixture
+from tests.support.engines import parametrize_engine_project  # noqa: E402
 from tests.support.projects import make_project  # noqa: E402
 
 ALL_ENGINES = ("duckdb", "postgres", "bigquery")
@@ -38,6 +39,10 @@ def pytest_configure(config):
     if named and set(ALL_ENGINES) - {n.strip() for n in named.split(",")}:
         raise pytest.UsageError(f"CI=true runs the tests on every engine ({', '.join(ALL_ENGINES)}): unset "
                                 f"CSFRAME_TEST_ENGINES and --csframe-engines (they name {named!r})")
+
+
+def pytest_generate_tests(metafunc):
+    parametrize_engine_project(metafunc)  # engine_project on the test kit's engines
 
 
 def _skip_reason(report) -> str:
@@ -75,16 +80,15 @@ def pytest_csframe_default_engines(config, engines):
     return None
 
 
-@pytest.fixture(scope="session")
-def csframe_pg_dsn(pg_dsn):
-    return pg_dsn
-
-
-@pytest.fixture(scope="session")
-def csframe_bigquery_endpoint(request):
-    # $CSFRAME_TEST_BIGQUERY_ENDPOINT, when set, names the server; else the session's emulator
-    endpoint = os.environ.get("CSFRAME_TEST_BIGQUERY_ENDPOINT", "").strip().rstrip("/")
-    return endpoint or request.getfixturevalue("bq_emulator").endpoint
+def pytest_csframe_test_server(request, engine):
+    # the suite's servers: its PostgreSQL (pg_dsn, which may start one); for bigquery
+    # $CSFRAME_TEST_BIGQUERY_ENDPOINT when set, else the session's emulator
+    if engine == "postgres":
+        return {"dsn": request.getfixturevalue("pg_dsn")}
+    if engine == "bigquery":
+        endpoint = os.environ.get("CSFRAME_TEST_BIGQUERY_ENDPOINT", "").strip().rstrip("/")
+        return {"api_endpoint": endpoint or request.getfixturevalue("bq_emulator").endpoint}
+    return None
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -118,7 +118,7 @@ def test_under_ci_a_kit_case_anywhere_in_the_suite_runs_on_the_three_engines(tmp
     """tests/conftest.py gives every csframe_case test bigquery too under CI=true (not only tests/kit's), even
     with no emulator installed: its fixture then fails, it is never left out of the collection."""
     (tmp_path / "conftest.py").write_text(
-        "from tests.conftest import csframe_bigquery_endpoint, csframe_pg_dsn, pg_dsn, "
+        "from tests.conftest import bq_emulator, pg_dsn, pytest_csframe_test_server, "
         "pytest_csframe_default_engines  # noqa\n")
     (tmp_path / "test_it.py").write_text(KIT_CASE)
     base = {k: v for k, v in os.environ.items() if k not in ("CI", "PYTEST_ADDOPTS") and not k.startswith("CSFRAME_")}

@@ -330,9 +330,10 @@ def test_the_marker_keeps_a_test_to_some_engines(csframe_engine, csframe_case):
     assert csframe_engine == csframe_case.engine == "duckdb"
 
 
-def test_each_postgres_test_gets_a_schema_dropped_after(request, csframe_pg_dsn, tmp_path):
+def test_each_postgres_test_gets_a_schema_dropped_after(request, csframe_servers, tmp_path):
     import psycopg
 
+    csframe_pg_dsn = csframe_servers.get("postgres")["dsn"]
     ns = testing._namespace(request, "postgres", tmp_path)
     case = testing.Case(ns, Path(__file__).parent, tmp_path)
     schema = ns.settings["schema"]
@@ -435,7 +436,7 @@ def test_unreachable_postgres_skips_or_fails(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "1 passed, 1 skipped" in r.stdout, r.stdout
     assert f"csframe: no PostgreSQL server at 127.0.0.1:{dsn.split('port=')[1].split()[0]}" in r.stdout
-    assert "Set CSFRAME_TEST_PG_DSN, or run on DuckDB only with CSFRAME_TEST_ENGINES=duckdb." in r.stdout
+    assert "Set CSFRAME_TEST_PG_DSN, or run without postgres with CSFRAME_TEST_ENGINES=duckdb." in r.stdout
     for env in ({"CI": "true"}, {"CSFRAME_TEST_ENGINES": "duckdb,postgres"}):
         r = run_inner(tmp_path, "-k", "churn", env={"CSFRAME_TEST_PG_DSN": dsn, **env})
         assert r.returncode == 1 and "no PostgreSQL server at" in r.stdout, r.stdout
@@ -464,12 +465,13 @@ def test_bigquery_without_its_client_skips_or_fails_naming_the_extra(tmp_path):
     (d / "conftest.py").write_text("import sys\n\nsys.modules['google.cloud.bigquery'] = None  # not installed\n")
     env = {"CSFRAME_TEST_BIGQUERY_ENDPOINT": f"http://127.0.0.1:{_closed_port()}"}
     message = ("csframe: cannot test on bigquery: google-cloud-bigquery is not installed (pip install "
-               "'csframe[bigquery]'). Or run without bigquery with CSFRAME_TEST_ENGINES=duckdb,postgres.")
+               "'csframe[bigquery]'). Install it, or run without bigquery with CSFRAME_TEST_ENGINES=duckdb,postgres.")
     r = run_inner(tmp_path, "-k", "churn and not postgres", env=env)
     assert r.returncode == 0 and re.search(r"\b1 passed, 1 skipped\b", r.stdout) and message in r.stdout, \
         r.stdout + r.stderr
     r = run_inner(tmp_path, "-k", "churn and not postgres", "--csframe-engines=duckdb,bigquery", env=env)
-    assert r.returncode == 1 and re.search(r"\b1 passed, \d+ deselected, 1 error\b", r.stdout) and message in r.stdout, \
+    named = message.replace("ENGINES=duckdb,postgres", "ENGINES=duckdb")  # the other engines named
+    assert r.returncode == 1 and re.search(r"\b1 passed, \d+ deselected, 1 error\b", r.stdout) and named in r.stdout, \
         r.stdout + r.stderr
 
 
@@ -536,6 +538,6 @@ def test_on_bigquery_when_an_emulator_is_configured(tmp_path, bq_endpoint):
     r = run_inner(tmp_path, "-k", "not duckdb_only and not no_engine",
                   env={"CSFRAME_TEST_BIGQUERY_ENDPOINT": bq_endpoint, "CSFRAME_TEST_ENGINES": "bigquery"})
     assert r.returncode == 0 and "2 passed" in r.stdout, r.stdout + r.stderr
-    with urlopen(f"{bq_endpoint}/bigquery/v2/projects/{testing.BQ_DEFAULT_PROJECT}/datasets", timeout=10) as f:
+    with urlopen(f"{bq_endpoint}/bigquery/v2/projects/test-project/datasets", timeout=10) as f:
         datasets = json.load(f).get("datasets", [])
     assert not [d for d in datasets if d["datasetReference"]["datasetId"].startswith("csframe_t_")], datasets

@@ -1,15 +1,18 @@
-"""A project on each of the three engines, for tests that need a project file (the CLI): the rows
-are loaded, typed by the data contract (the test kit's :func:`~csframe.testing.load_rows`), into a
-namespace of the test's own — a DuckDB file, a PostgreSQL schema (``pg_dsn``), a dataset of the
-session's BigQuery emulator (``bq_emulator``) — and a ``csframe.toml`` maps a source to each table.
+"""A project on each of the test kit's engines, for tests that need a project file (the CLI): the
+rows are loaded, typed by the data contract (the test kit's :func:`~csframe.testing.load_rows`),
+into a namespace of the test's own — the adapter's ``test_namespace``: a DuckDB file, a PostgreSQL
+schema, a dataset of the session's BigQuery emulator, or a newly registered adapter's — and a
+``csframe.toml`` maps a source to each table.
 
-The fixture :func:`engine_project` is parametrized over the three engines (module scope); a test
-module imports it with ``bq_emulator`` (tests/support/bigquery_emulator.py). Where an engine cannot
-be had its fixture fails under CI=true (tests/conftest.py, tests/support)."""
+The fixture :func:`engine_project` is parametrized over the kit's engines (module scope;
+tests/conftest.py calls :func:`parametrize_engine_project`); a test module imports it with
+``bq_emulator`` (tests/support/bigquery_emulator.py). Where an engine cannot be had its fixture
+fails under CI=true (tests/conftest.py, tests/support). :func:`three_sessions` (the reference
+tests) is still written for DuckDB, PostgreSQL and BigQuery."""
 
 from __future__ import annotations
 
-__all__ = ["ENGINES", "engine_project"]
+__all__ = ["engine_project", "parametrize_engine_project", "three_sessions"]
 
 import json
 import uuid
@@ -19,7 +22,6 @@ from typing import Any
 
 import pytest
 
-ENGINES = ("duckdb", "postgres", "bigquery")
 ProjectBuilder = Callable[..., Path]
 
 
@@ -27,27 +29,27 @@ def _toml_value(value: Any) -> str:
     return json.dumps(value)  # a TOML basic string or integer is written as JSON writes it
 
 
+def parametrize_engine_project(metafunc: pytest.Metafunc) -> None:
+    """``engine_project`` runs on the test kit's engines (the registered adapters with
+    ``test_namespace``, as ``csframe_case``): called by tests/conftest.py's pytest_generate_tests."""
+    from csframe.testing import _engines_for
+
+    if "engine_project" in metafunc.fixturenames:
+        names = _engines_for(metafunc)
+        metafunc.parametrize("engine_project", names, indirect=True, ids=names, scope="module")
+
+
 def _settings(request: pytest.FixtureRequest, engine: str, directory: Path, drops: list[Callable[[], None]]) -> dict:
+    """The adapter's throwaway namespace (its ``test_namespace``), dropped after the module."""
+    from csframe.testing.engines import _factories
+
     tag = "t_" + uuid.uuid4().hex[:12]
-    if engine == "duckdb":
-        return {"name": "duckdb", "database": str(directory / "data.duckdb")}
-    if engine == "postgres":
-        from tests.support.postgres import fresh_schema
-
-        dsn = request.getfixturevalue("pg_dsn")
-        schema, drop = fresh_schema(dsn)
-        drops.append(drop)
-        return {"name": "postgres", "dsn": dsn, "schema": schema}
-    from csframe.adapters.bigquery_testing import drop_dataset as _drop_bq_dataset
-
-    from tests.support.bigquery_emulator import PROJECT
-
-    endpoint = request.getfixturevalue("bq_emulator").endpoint
-    drops.append(lambda: _drop_bq_dataset(PROJECT, tag, endpoint))
-    return {"name": "bigquery", "project": PROJECT, "dataset": tag, "api_endpoint": endpoint}
+    settings, drop = _factories(request.config)[engine].test_namespace(tag, directory, request.getfixturevalue)
+    drops.append(drop)
+    return dict(settings)
 
 
-@pytest.fixture(scope="module", params=ENGINES)
+@pytest.fixture(scope="module")
 def engine_project(request: pytest.FixtureRequest) -> Iterator[ProjectBuilder]:
     """build(directory, tables, toml_extra="") -> a project directory on this engine (``request.param``)
     whose csframe.toml maps a source to each table of ``tables`` (source → list of dicts, typed by the
@@ -65,8 +67,7 @@ def engine_project(request: pytest.FixtureRequest) -> Iterator[ProjectBuilder]:
         settings = _settings(request, engine, directory, drops)
         dataset = tables if isinstance(tables, Dataset) else load_rows(tables)
         sources = {t.name: SourceBinding(t.name, table=t.name) for t in dataset.tables}
-        with Session.open(project=Project(dir=directory, adapter=dict(settings), sources=sources),
-                          entry_points=False) as s:
+        with Session.open(project=Project(dir=directory, adapter=dict(settings), sources=sources)) as s:
             s.adapter().connect(write=True)
             s.adapter().load_tables(dataset)
         lines = ["[adapter]", *(f"{k} = {_toml_value(v)}" for k, v in settings.items()), ""]

@@ -1,0 +1,1 @@
+"""csframe-datafusion: an example third-party csframe adapter (Apache DataFusion over Parquet)."""

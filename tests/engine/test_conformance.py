@@ -1,0 +1,14 @@
+"""The built-in adapters pass the adapter conformance suite (csframe.testing.conformance), as a
+third-party adapter does: one line each, DuckDB being the reference engine."""
+
+from __future__ import annotations
+
+from csframe.testing.conformance import AdapterConformance
+
+
+class TestPostgres(AdapterConformance):
+    engine = "postgres"
+
+
+class TestBigQuery(AdapterConformance):
+    engine = "bigquery"
