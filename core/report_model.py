@@ -82,10 +82,15 @@ class ReportPlan:
     charts: dict[str, list[Key]]
     notes: list[str]
     asked: frozenset[str] | None = None  # the metrics --metric named (None: all)
+    cohort_charts: dict[str, list[Key]] = attrs.Factory(dict)  # computed in a second run, --by cohort
 
     @property
     def keys(self) -> list[Key]:
         return list(dict.fromkeys(k for keys in self.charts.values() for k in keys))
+
+    @property
+    def cohort_keys(self) -> list[Key]:
+        return list(dict.fromkeys(k for keys in self.cohort_charts.values() for k in keys))
 
 
 def _wanted(selected: Sequence[Key] | None, metric: str) -> list[str] | None:
@@ -136,15 +141,17 @@ def plan_report(session: Any, metrics: Sequence[str] = (), by: Sequence[str] = (
     explicit = {session.graph.parse_key(m)[0] for m in metrics if ":" in m}
     notes: list[str] = []
     charts: dict[str, list[Key]] = {}
+    cohort_charts: dict[str, list[Key]] = {}
     for section in SECTIONS:
         if section.id == "cohorts" and COHORT_METRIC not in session.registry.metrics:
             continue
         for spec in section.charts:
             keys = _chart_keys(session, spec, selected, explicit, by, notes)
             if keys:
-                charts[spec.id] = keys
+                (cohort_charts if section.id == "cohorts" else charts)[spec.id] = keys
     return ReportPlan(charts=charts, notes=list(dict.fromkeys(notes)),
-                      asked=None if selected is None else frozenset(k[0] for k in selected))
+                      asked=None if selected is None else frozenset(k[0] for k in selected),
+                      cohort_charts=cohort_charts)
 
 
 def period_label(start: dt.date, grain: str) -> str:
@@ -213,7 +220,8 @@ def _charts(spec: ChartSpec, keys: list[Key], series_rows: dict, periods: list[d
                       spec.title if len(by_unit) == 1 else f"{spec.title} ({unit})", spec.kind, unit, tuple(ss))
                 for unit, ss in by_unit.items()]
     if spec.kind == "heatmap":  # one grid: a row per value of the metric's key (and --by group)
-        rows = tuple(attrs.evolve(s, label=_label(s.key, False, s.group, s.part)) for s in made)
+        rows = tuple(attrs.evolve(s, label=str(s.part) if s.part is not None else
+                                  ", ".join(str(v) for _, v in s.group) or s.key[0]) for s in made)
         return [Chart(spec.id, spec.title, spec.kind, made[0].unit, rows)]
     groups = list(dict.fromkeys(s.group for s in made))  # the other kinds: one chart per --by group
     out = []
@@ -227,13 +235,16 @@ def _charts(spec: ChartSpec, keys: list[Key], series_rows: dict, periods: list[d
     return out
 
 
-def build_report(session: Any, plan: ReportPlan, result: Result, by: Sequence[str] = ()) -> Report:
-    """The report's sections from ``result`` (the one run of ``plan.keys``): a section whose
-    charts have no value in any period is left out, with a note."""
-    periods = sorted({(r[2], r[3]) for r in result.rows})
+def build_report(session: Any, plan: ReportPlan, result: Result, by: Sequence[str] = (),
+                 cohorts: Result | None = None) -> Report:
+    """The report's sections from ``result`` (the one run of ``plan.keys``) and ``cohorts`` (the
+    run of ``plan.cohort_keys`` ``--by cohort`` and ``by``): a section whose charts have no value
+    in any period is left out, with a note."""
+    periods = sorted({(r[2], r[3]) for r in result.rows} | {(r[2], r[3]) for r in (cohorts.rows if cohorts else ())})
     starts = [p[0] for p in periods]
-    units = {k: session.registry.unit(*k) for k in plan.keys}
+    units = {k: session.registry.unit(*k) for k in (*plan.keys, *plan.cohort_keys)}
     series_rows = _rows_by_series(result, by)
+    cohort_rows = _rows_by_series(cohorts, ("cohort", *by)) if cohorts is not None else {}
     notes = list(plan.notes)
     sections = []
     for section in SECTIONS:
@@ -243,13 +254,17 @@ def build_report(session: Any, plan: ReportPlan, result: Result, by: Sequence[st
         charts: list[Chart] = []
         used: list[Key] = []
         for spec in section.charts:
-            keys = plan.charts.get(spec.id, [])
-            made = _charts(spec, keys, series_rows, starts, units, by)
+            if section.id == "cohorts":
+                keys = plan.cohort_charts.get(spec.id, [])
+                made = _charts(spec, keys, cohort_rows, starts, units, ("cohort", *by))
+            else:
+                keys = plan.charts.get(spec.id, [])
+                made = _charts(spec, keys, series_rows, starts, units, by)
             charts += made
             if made:
                 used += keys
         if not charts:
-            if any(spec.id in plan.charts for spec in section.charts):
+            if any(spec.id in plan.charts or spec.id in plan.cohort_charts for spec in section.charts):
                 notes.append(f"{section.title}: no data for it in these periods")
             elif plan.asked is None or plan.asked & {m for spec in section.charts for m in spec.metrics}:
                 notes.append(f"{section.title}: none of its metrics can be computed here")

@@ -97,8 +97,16 @@ def figure(chart: Chart, report: Report) -> dict[str, Any]:
                          "marker": {"color": color}})
         layout["barmode"] = "relative"
     elif chart.kind == "heatmap":
+        axis = _y_axis(chart.unit)
+        colorbar = {k: axis[k] for k in ("tickformat", "ticksuffix") if k in axis}
         data.append({"type": "heatmap", "x": labels, "y": [str(s.label) for s in chart.series],
-                     "z": [list(s.values) for s in chart.series], "colorscale": "Blues"})
+                     "z": [list(s.values) for s in chart.series], "colorscale": "Blues", "reversescale": True,
+                     "colorbar": colorbar})
+        # rows are cohorts (or a metric's key): categories, oldest on top, never read as dates or numbers
+        layout["yaxis"] = {"type": "category", "autorange": "reversed", "automargin": True,
+                           "title": {"text": "cohort" if any(d == "cohort" for s in chart.series for d, _ in s.group)
+                                     else ""}}
+        layout["height"] = max(380, 60 + 28 * len(chart.series))
     return {"data": data, "layout": layout}
 
 

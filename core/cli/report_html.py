@@ -29,8 +29,8 @@ from .app import cli, common, open_session, parse_params
 def report(project_dir, metrics, grain, start, end, by, output, images, params, timeout, quiet):
     """An HTML report with charts: MRR bridge, customers, churn and retention, NRR/GRR, CS health, support.
 
-    Computed in one run, as `compute` would compute the same metrics; the page works offline
-    (plotly.js is embedded: the `report` extra)."""
+    Computed in one run, as `compute` would compute the same metrics (the cohort triangle in a
+    second, `--by cohort`); the page works offline (plotly.js is embedded: the `report` extra)."""
     from ..report_model import build_report, plan_report
     from ..report_page import plotly_js, write_page
     from .compute import Output
@@ -44,15 +44,19 @@ def report(project_dir, metrics, grain, start, end, by, output, images, params, 
         raise UsageError("--output -: the report is a file", hint="Name a file, e.g. -o report.html.")
     with open_session(project_dir) as session:
         plan = plan_report(session, metrics, by)
-        if not plan.keys:
+        if not plan.keys and not plan.cohort_keys:
             raise UsageError("the report has nothing to show: none of its metrics can be computed here"
                              + ("".join(f"\n  {n}" for n in plan.notes)),
                              hint="`csframe list` shows what this project can compute.")
         sink = Output(lambda rep, stream: write_page(rep, stream, _subtitle(session, rep)), output).open()
         try:
+            cohorts = None
+            if plan.cohort_keys:  # the cohort triangle: its own run, split --by cohort (and --by)
+                cohorts = session.compute(plan.cohort_keys, grain=grain, start=start, end=end, by=("cohort", *by),
+                                          params=parse_params(params), timeout=timeout)
             result = session.compute(plan.keys, grain=grain, start=start, end=end, by=by,
-                                     params=parse_params(params), timeout=timeout)
-            rep = build_report(session, plan, result, by)
+                                     params=parse_params(params), timeout=timeout) if plan.keys else cohorts
+            rep = build_report(session, plan, result, by, cohorts)
             sink.write(rep)
         finally:
             sink.discard()
@@ -77,4 +81,5 @@ def _subtitle(session, rep) -> str:
     first, last = rep.periods[0][0], rep.periods[-1][1]
     by = f", by {', '.join(rep.by)}" if rep.by else ""
     engine = session.project.adapter.get("name", "")
-    return f"{len(rep.periods)} periods by {rep.grain} from {first} to {last}{by} · {engine} · computed in one query"
+    runs = "two queries (cohorts --by cohort)" if any(s.id == "cohorts" for s in rep.sections) else "one query"
+    return f"{len(rep.periods)} periods by {rep.grain} from {first} to {last}{by} · {engine} · computed in {runs}"

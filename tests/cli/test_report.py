@@ -20,6 +20,16 @@ RANGE = ("--start", "2024-01-01", "--end", "2025-01-01")
 SECTIONS = ["mrr", "customers", "churn", "nrr", "health", "support"]
 
 
+def _churn_variants() -> tuple[str, ...]:
+    from csframe.core.plugin_manager import load_plugins
+    from csframe.core.registry import build_registry
+
+    return tuple(build_registry(load_plugins(entry_points=False)).variant_names("churn_rate"))
+
+
+CHURN_VARIANTS = _churn_variants()  # the report shows every variant of churn_rate side by side
+
+
 class _Page(HTMLParser):
     """The page's sections, chart divs, table cells (with their attributes) and figures' JSON."""
 
@@ -114,7 +124,7 @@ def test_the_page_is_one_file_with_every_section_and_cohorts_left_out_with_a_not
         assert "left out: cohorts: not available" in r.stderr
     # every variant of churn_rate and retention_rate side by side, and why they differ
     churn = {(c["data-metric"], c["data-variant"]) for c in page.cells if c["chart"] == "churn_rate"}
-    assert churn == {("churn_rate", "lost_over_start"), ("churn_rate", "net_loss"), ("churn_rate", "lost_over_active")}
+    assert churn == {("churn_rate", v) for v in CHURN_VARIANTS}
     text = out.read_text(encoding="utf-8")
     assert "Why the variants differ" in text and "(|S| − |E|) / |S|" in text  # net_loss's reading (agile)
 
@@ -122,6 +132,18 @@ def test_the_page_is_one_file_with_every_section_and_cohorts_left_out_with_a_not
 def test_the_tables_hold_computes_numbers_for_the_same_options(report, tour):
     out, _, _ = report
     page = _page(out)
+    # the cohort triangle: compute --by cohort's numbers (its own run: the cohort metrics need --by cohort)
+    triangle = [c for c in page.cells if c["chart"] == "cohort_triangle"]
+    assert {(c["data-metric"], c["data-variant"]) for c in triangle} == {("logo_retention", "default")}
+    rows = parse_csv(ok(cs("compute", "-m", "logo_retention", "--by", "cohort", *RANGE, "--format", "csv",
+                           project=tour, timeout=300)).stdout)
+    cohorts = {(dict(zip(rows[0], r))["period_start"], dict(zip(rows[0], r))["cohort"]): dict(zip(rows[0], r))["value"]
+               for r in rows[1:]}
+    assert len(triangle) > 20 and len({json.loads(c["data-group"])["cohort"] for c in triangle}) >= 6
+    for c in triangle:
+        key = (c["period"], json.loads(c["data-group"])["cohort"])
+        assert c["data-value"] == cohorts.get(key, ""), (key, c["data-value"])  # a cell before its cohort: empty
+    page.cells = [c for c in page.cells if c["chart"] != "cohort_triangle"]
     keys = sorted({f'{c["data-metric"]}:{c["data-variant"]}' for c in page.cells})
     args = [a for k in keys for a in ("-m", k)]
     rows = parse_csv(ok(cs("compute", *args, *RANGE, "--format", "csv", project=tour, timeout=300)).stdout)
@@ -251,9 +273,9 @@ def test_by_draws_a_line_per_group_and_a_bridge_per_group_with_computes_numbers(
     ok(cs("report", "-m", "mrr", "-m", "new_mrr", "-m", "churned_mrr", "-m", "churn_rate", "--by", "segment",
           *RANGE, "-o", out, project=tour))
     page = _page(out)
-    rows = parse_csv(ok(cs("compute", "-m", "mrr", "-m", "new_mrr", "-m", "churned_mrr", "-m", "churn_rate:lost_over_start",
-                           "-m", "churn_rate:net_loss", "-m", "churn_rate:lost_over_active", "--by", "segment", *RANGE,
-                           "--format", "csv", project=tour)).stdout)
+    churn = [a for v in CHURN_VARIANTS for a in ("-m", f"churn_rate:{v}")]
+    rows = parse_csv(ok(cs("compute", "-m", "mrr", "-m", "new_mrr", "-m", "churned_mrr", *churn, "--by", "segment",
+                           *RANGE, "--format", "csv", project=tour)).stdout)
     computed = {(r[0], r[1], r[2], r[4]): r[5] for r in rows[1:]}  # metric, variant, period_start, segment → value
     segments = sorted({r[4] for r in rows[1:]})
     assert len(segments) >= 3
@@ -266,6 +288,30 @@ def test_by_draws_a_line_per_group_and_a_bridge_per_group_with_computes_numbers(
         assert c["data-value"] == computed[key], c
         seen.add(key)
     assert seen == set(computed)  # every computed number is in a table (mrr twice: its chart, the bridge's level)
+
+
+def test_the_cohort_triangle_is_a_second_compute_by_cohort(tour, tmp_path, monkeypatch):
+    """The triangle's metric needs --by cohort: it is the report's one other run, of it alone."""
+    from click.testing import CliRunner
+
+    from csframe.core.cli.app import _load_commands, cli
+    from csframe.core.session import Session
+
+    calls = []
+    real = Session.compute
+
+    def counted(self, metrics, **kwargs):
+        calls.append((list(metrics), tuple(kwargs.get("by") or ())))
+        return real(self, metrics, **kwargs)
+
+    monkeypatch.setattr(Session, "compute", counted)
+    _load_commands()
+    out = tmp_path / "two.html"
+    r = CliRunner().invoke(cli, ["report", "--project", str(tour), "-m", "mrr", "-m", "logo_retention", *RANGE,
+                                 "-o", str(out)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert sorted(calls) == sorted([([("logo_retention", "default")], ("cohort",)), ([("mrr", "default")], ())])
+    assert "computed in two queries" in out.read_text(encoding="utf-8")
 
 
 def test_everything_the_report_shows_comes_from_one_compute(tour, tmp_path, monkeypatch):

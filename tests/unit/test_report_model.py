@@ -44,18 +44,21 @@ def _result(rows: list[tuple], keyed: dict[tuple[str, str], tuple[str, ...]]) ->
 def test_the_cohort_triangle_is_a_heatmap_of_cohort_by_period_once_logo_retention_exists():
     s = _session({"logo_retention": "share", "nps": "score"})
     plan = plan_report(s)
-    assert plan.charts == {"nps": [("nps", "default")], "cohort_triangle": [("logo_retention", "default")]}
+    # the triangle is its own run, --by cohort (the cohort metrics need it); the rest is one run
+    assert plan.charts == {"nps": [("nps", "default")]}
+    assert plan.cohort_charts == {"cohort_triangle": [("logo_retention", "default")]}
     # two cohorts: January's keeps 100 %, then 50 %, then 25 %; February's starts in February
     rows = [("logo_retention", "default", *JAN, "2024-01", 1.0), ("logo_retention", "default", *FEB, "2024-01", 0.5),
             ("logo_retention", "default", *MAR, "2024-01", 0.25), ("logo_retention", "default", *FEB, "2024-02", 1.0),
             ("logo_retention", "default", *MAR, "2024-02", 0.75),
             ("nps", "default", *JAN, None, 10.0), ("nps", "default", *FEB, None, 20.0), ("nps", "default", *MAR, None, 30.0)]
-    report = build_report(s, plan, _result(rows, {("logo_retention", "default"): ("cohort",)}))
+    report = build_report(s, plan, _result(rows[5:], {}), (), _result(rows[:5], {}))
     assert [sec.id for sec in report.sections] == ["health", "cohorts"]
     (heat,) = report.sections[1].charts
     assert heat.kind == "heatmap" and [c.label for c in heat.series] == ["2024-01", "2024-02"]
     fig = figure(heat, report)["data"][0]
     assert fig["type"] == "heatmap" and fig["x"] == ["2024-01", "2024-02", "2024-03"]
+    assert figure(heat, report)["layout"]["yaxis"]["type"] == "category"  # cohorts are never read as dates
     assert fig["z"] == [[1, 0.5, 0.25], [None, 1, 0.75]]  # 1.0 shown as 1 (an integral value), as compute writes it
     _, head, table = table_of(heat, report.periods, report.grain)
     assert head == ["period", "2024-01", "2024-02"]
