@@ -26,6 +26,7 @@ from .graph import Key
 from .neutral import NEUTRAL_DIALECT
 from .plan import Plan
 from .project import SourceBinding
+from .prune import prune
 from .source_names import TABLE_HINT, source_query, table_parts
 from .registry import Registry
 
@@ -378,6 +379,7 @@ def compile_plan(
     final = final.order_by(*order)
     for name, q, _ in ctes:
         final = final.with_(name, as_=q, copy=False)
+    prune(final)  # only the columns and steps the requested metrics read
     _materialize_shared(final)
     columns = (*OUTPUT_COLUMNS, *plan.by, *plan.extra_keys, "value")
     return Compiled(final, columns, plan, tuple((n, s) for n, _, s in ctes), left_out)
