@@ -89,13 +89,28 @@ def _aggregates(projection: exp.Expression) -> bool:
 def _prune_select(select: exp.Select, wanted: set[str]) -> bool:
     """Keep the projections of ``select`` that are wanted or cannot be dropped; True if any was."""
     projections = select.expressions
-    names = Counter(c.name.lower() for c in find_all_in_scope(select, exp.Column) if not c.table)
-    keep = []
-    for p in projections:
-        name = p.alias_or_name.lower()
-        own = sum(1 for c in find_all_in_scope(p, exp.Column) if not c.table and c.name.lower() == name)
-        keep.append(name in wanted or names[name] > own or isinstance(p, exp.Star) or p.is_star
-                    or p.find(*_ROW_MAKERS) is not None)
+
+    def names(node: exp.Expression) -> Counter:
+        return Counter(c.name.lower() for c in find_all_in_scope(node, exp.Column) if not c.table)
+
+    outside: Counter = Counter()  # names read by the clauses (WHERE, GROUP BY, ORDER BY, QUALIFY, ...)
+    for key, value in select.args.items():
+        if key in ("expressions", "with_", "with"):
+            continue
+        for node in value if isinstance(value, list) else [value]:
+            if isinstance(node, exp.Expression):
+                outside.update(names(node))
+    inside = [names(p) for p in projections]
+    aliases = [p.alias_or_name.lower() for p in projections]
+    keep = [a in wanted or isinstance(p, exp.Star) or p.is_star or p.find(*_ROW_MAKERS) is not None
+            for a, p in zip(aliases, projections)]
+    changed = True
+    while changed:  # a kept projection or a clause naming an alias keeps it (it may be the alias)
+        refs = outside + sum((c for k, c in zip(keep, inside) if k), Counter())
+        changed = False
+        for i, a in enumerate(aliases):
+            if not keep[i] and refs[a]:
+                keep[i] = changed = True
     if all(keep):
         return False
     if not select.args.get("group") and not any(k for k, p in zip(keep, projections) if _aggregates(p)):

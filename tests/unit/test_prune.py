@@ -218,3 +218,22 @@ def test_the_compiled_query_reads_only_what_its_metrics_need(keys):
         sql = s.compile(plan, "duckdb")[1]
     assert "previous_last_paid_end_at" not in sql
     assert "subscription_id" not in sql
+
+
+def test_a_column_named_only_by_a_dropped_projection_is_dropped():
+    sql = """
+        WITH src AS (SELECT 1 AS x, 2 AS y),
+             mid AS (SELECT x, y, x + y AS s FROM src)
+        SELECT x FROM mid"""
+    # y is named by s (dropped): it goes too, in mid and then in src
+    assert _ctes(_pruned(sql)) == {"src": ["x"], "mid": ["x"]}
+    _same_rows(sql)
+
+
+def test_an_alias_a_kept_projection_may_name_is_kept():
+    sql = """
+        WITH mid AS (SELECT 1 AS a, a + 1 AS b, 5 AS c)
+        SELECT b FROM mid"""
+    # DuckDB reads a + 1 as the alias a of the same SELECT: a stays, c goes
+    assert _ctes(_pruned(sql)) == {"mid": ["a", "b"]}
+    _same_rows(sql)
