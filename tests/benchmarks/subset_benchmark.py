@@ -61,6 +61,8 @@ def parse_args(argv) -> argparse.Namespace:
     p.add_argument("--postgres", default=None, metavar="DSN",
                    help="also time the whole catalog on this PostgreSQL server (schema csframe_bench)")
     p.add_argument("--pg-repeat", type=int, default=3)
+    p.add_argument("--unpruned", action="store_true",
+                   help="also time csframe's query compiled without core/prune.py (what pruning gains)")
     return p.parse_args(argv)
 
 
@@ -121,26 +123,32 @@ def main(argv=None) -> int:
     con = rb.connect(root / "bench.duckdb")
     sqls: dict[str, str] = {}
     try:
-        for name in opts.subsets.split(","):
+        for name in [n for n in opts.subsets.split(",") if n]:
             keys = keys_of(name)
             plan = s.plan(s.request(keys, grain="month", start=start, end=opts.end))
             sql = s.compile(plan, "duckdb")[1]
             sqls[name] = sql
+            whole = _unpruned(s, plan) if opts.unpruned else None
             mine = con.execute(sql).fetchall()  # warm-ups, untimed
             hand = hand_rows(con, name, start, opts.end)
             problems = compare(hand, mine, keys)
             errors += [f"{name}: {p}" for p in problems[:20]]
-            cs, hq, ratios = [], [], []
+            if whole is not None:
+                errors += [f"{name} unpruned: {p}" for p in compare(hand, con.execute(whole).fetchall(), keys)[:20]]
+            cs, hq, ratios, un = [], [], [], []
             for _ in range(opts.repeat):
                 a, _ = timed(lambda: con.execute(sql).fetchall())
                 b, _ = timed(lambda: hand_rows(con, name, start, opts.end))
                 cs.append(a), hq.append(b), ratios.append(a / b)
+                if whole is not None:
+                    un.append(timed(lambda: con.execute(whole).fetchall())[0] / b)
             ratio = statistics.median(ratios)
             line = (f"{name:<10} {len(keys):>3} keys  csframe {statistics.median(cs):7.3f} s  "
                     f"hand-written {statistics.median(hq):7.3f} s  ratio {ratio:5.2f}x "
                     f"(rounds {min(ratios):.2f}..{max(ratios):.2f})  "
                     f"{'PASS' if ratio <= TARGET else 'FAIL'} <= {TARGET}  "
-                    f"{'equal' if not problems else f'{len(problems)} DIFF'}")
+                    f"{'equal' if not problems else f'{len(problems)} DIFF'}"
+                    + (f"  (unpruned: ratio {statistics.median(un):.2f}x)" if un else ""))
             lines.append(line)
             _echo(line)
     finally:
@@ -153,6 +161,19 @@ def main(argv=None) -> int:
     for e in errors[:30]:
         _echo(f"ERROR {e}")
     return 1 if errors else 0
+
+
+def _unpruned(s, plan) -> str:
+    """csframe's DuckDB SQL for ``plan`` compiled with core/prune.py switched off."""
+    from csframe.core import compiler
+
+    s.forget_compiled()
+    saved, compiler.prune = compiler.prune, lambda query: query
+    try:
+        return s.compile(plan, "duckdb")[1]
+    finally:
+        compiler.prune = saved
+        s.forget_compiled()
 
 
 def postgres(opts, s, root: Path, start: dt.date, errors: list[str]) -> list[str]:
