@@ -89,6 +89,8 @@ def _aggregates(projection: exp.Expression) -> bool:
 def _prune_select(select: exp.Select, wanted: set[str]) -> bool:
     """Keep the projections of ``select`` that are wanted or cannot be dropped; True if any was."""
     projections = select.expressions
+    if all(p.alias_or_name.lower() in wanted for p in projections):
+        return False
 
     def names(node: exp.Expression) -> Counter:
         return Counter(c.name.lower() for c in find_all_in_scope(node, exp.Column) if not c.table)
@@ -126,50 +128,54 @@ def _prune_select(select: exp.Select, wanted: set[str]) -> bool:
     return True
 
 
-def _selected(scope: Scope) -> dict[str, exp.Table | Scope]:
-    return {name: scope.sources[name] for name, _ in scope.references if name in scope.sources}
-
-
-def _want(demand: dict[int, set[str] | None], source: exp.Table | Scope, name: str | None,
-          node: exp.Expression | None = None) -> None:
-    if not isinstance(source, Scope):
-        return  # a table of the database
-    key = id(source.expression)
-    aliased = node is not None and bool(node.alias_column_names)
-    if name is _ALL or aliased or source.outer_columns:
-        demand[key] = _ALL
-    elif key not in demand:
-        demand[key] = {name}
-    elif demand[key] is not _ALL:
-        demand[key].add(name)
+def _resolved(scope: Scope) -> dict[str, tuple[int, bool] | None]:
+    """The sources ``scope`` selects from: alias -> (step key, read whole) or None (a table of the
+    database). A step is read whole through a column alias list (``t(a, b)``: positional)."""
+    out: dict[str, tuple[int, bool] | None] = {}
+    for name, node in scope.references:
+        source = scope.sources.get(name)
+        if source is None or name in out:
+            continue
+        if isinstance(source, Scope):
+            out[name] = (id(source.expression), bool(node.alias_column_names) or bool(source.outer_columns))
+        else:
+            out[name] = None
+    return out
 
 
 def _read(scope: Scope, demand: dict[int, set[str] | None]) -> None:
     """Record what ``scope`` reads from its sources (and, correlated, from outer scopes)."""
-    nodes = dict(scope.references)
     chain = [scope]
     if not (scope.is_cte or scope.is_root or scope.is_derived_table) or scope.can_be_correlated:
         outer = scope.parent
         while outer is not None:
             chain.append(outer)
             outer = outer.parent
-    for s in chain:
-        for name, node in s.references:
-            nodes.setdefault(name, node)
-    sources = [_selected(s) for s in chain]
-    for src in sources[0].values():
-        if isinstance(src, Scope):
-            demand.setdefault(id(src.expression), set())  # read, if only for its rows (count(*))
+    levels = [_resolved(s) for s in chain]
+    for ref in levels[0].values():
+        if ref is not None:
+            demand.setdefault(ref[0], set())  # read, if only for its rows (count(*))
+
+    def want(ref: tuple[int, bool] | None, name: str | None) -> None:
+        if ref is None:
+            return  # a table of the database
+        key, whole = ref
+        if name is _ALL or whole:
+            demand[key] = _ALL
+            return
+        names = demand.setdefault(key, set())
+        if names is not _ALL:
+            names.add(name)
 
     def everywhere(name: str | None) -> None:
-        for selected in sources:
-            for alias, src in selected.items():
-                _want(demand, src, name, nodes.get(alias))
+        for level in levels:
+            for ref in level.values():
+                want(ref, name)
 
     def qualified(table: str, name: str | None) -> None:
-        for selected in sources:
-            if table in selected:
-                _want(demand, selected[table], name, nodes.get(table))
+        for level in levels:
+            if table in level:
+                want(level[table], name)
                 return
         everywhere(name)  # not resolved here: read it everywhere
 
