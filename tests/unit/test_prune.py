@@ -237,3 +237,13 @@ def test_an_alias_a_kept_projection_may_name_is_kept():
     # DuckDB reads a + 1 as the alias a of the same SELECT: a stays, c goes
     assert _ctes(_pruned(sql)) == {"mid": ["a", "b"]}
     _same_rows(sql)
+
+
+def test_an_unqualified_outer_column_in_a_correlated_subquery_is_kept():
+    sql = """
+        WITH src AS (SELECT range AS a, range % 3 AS b, 0 AS unused FROM range(6)),
+             p AS (SELECT 1 AS lim)
+        SELECT a FROM src WHERE EXISTS (SELECT 1 FROM p WHERE lim = b) ORDER BY a"""
+    # b is src's (p has no b): read from the outer scope although nothing qualifies it
+    assert _ctes(_pruned(sql))["src"] == ["a", "b"]
+    _same_rows(sql)
