@@ -27,6 +27,7 @@ from .graph import Key
 from .neutral import NEUTRAL_DIALECT
 from .plan import Plan
 from .project import SourceBinding
+from .prune import prune
 from .source_names import TABLE_HINT, source_query, table_parts
 from .registry import Registry
 
@@ -435,6 +436,7 @@ def compile_plan(
     final = final.order_by(*order)
     for name, q, _ in ctes:
         final = final.with_(name, as_=q, copy=False)
+    prune(final)  # only the columns and steps the requested metrics read
     _materialize_shared(final)
     columns = (*OUTPUT_COLUMNS, *plan.by, *plan.extra_keys, "value", *(("compared_value", "change") if plan.vs else ()))
     return Compiled(final, columns, plan, tuple((n, s) for n, _, s in ctes), left_out)

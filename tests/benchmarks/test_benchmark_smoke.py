@@ -42,3 +42,19 @@ def test_compare_is_relative_and_none_aware():
     assert run_benchmark.compare(ref, {("m", "v", 1): 1.0 + 1e-12, ("m", "v", 2): None, ("m", "v", 3): 0.0}, "x") == []
     bad = run_benchmark.compare(ref, {("m", "v", 1): 1.0 + 1e-6, ("m", "v", 2): 0.0}, "x")
     assert len(bad) == 3  # off by 1e-6, None vs 0.0, missing
+
+
+@pytest.mark.slow
+def test_subset_benchmark_is_correct(tmp_path, capsys):
+    """subset_benchmark.py on 1,500 customers, one round, pruned and unpruned: every subset's
+    query equals its hand-written one (only correctness is asserted)."""
+    spec = importlib.util.spec_from_file_location(
+        "csframe_bench_subset_benchmark", pathlib.Path(__file__).with_name("subset_benchmark.py"))
+    subset_benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(subset_benchmark)
+    code = subset_benchmark.main(["--customers", "1500", "--repeat", "1", "--unpruned", "--workdir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    lines = [line for line in out.splitlines() if " keys " in line]
+    assert {line.split()[0] for line in lines} == {"kpis", "mrr", "bridge", "lifespans", "catalog"}
+    assert all("equal" in line and "DIFF" not in line for line in lines), out

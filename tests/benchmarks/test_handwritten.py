@@ -497,3 +497,42 @@ def test_against_row_by_row_oracle(seed):
         expected_loa = lost / active if active else None
         check(got, "churn_rate", "lost_over_active", {month: expected_loa})
         check(got, "average_customer_lifespan", "observed", {month: want[("observed", month)]})
+
+
+# --------------------------------------------------------------------------------------------
+# The hand-written subset queries (handwritten_subsets.py): the same numbers as the whole-catalog
+# query above (itself checked against the oracle), for exactly their keys and months.
+# --------------------------------------------------------------------------------------------
+
+_sspec = importlib.util.spec_from_file_location(
+    "csframe_bench_handwritten_subsets", pathlib.Path(__file__).with_name("handwritten_subsets.py")
+)
+handwritten_subsets = importlib.util.module_from_spec(_sspec)
+_sspec.loader.exec_module(handwritten_subsets)
+
+
+@pytest.mark.parametrize("subset", sorted(handwritten_subsets.SUBSETS))
+@pytest.mark.parametrize("seed", range(4))
+def test_subset_queries_equal_the_whole_catalog_query(subset, seed):
+    rng = random.Random(100 + seed)
+    subs = _random_subs(rng, 40)
+    con = make_db(subs)
+    start, end = D(2023, 10, 1), D(2024, 8, 1)
+    whole = as_table(run_handwritten(con, start, end))
+    got = as_table(handwritten_subsets.run_subset(con, subset, start, end))
+    keys = handwritten_subsets.SUBSETS[subset]
+    months_ = sorted({k[2] for k in whole})
+    assert set(got) == {(m, v, p) for m, v in keys for p in months_}
+    for key, value in got.items():
+        want = whole[key]
+        if want is None:
+            assert value is None, key
+        else:
+            assert value == pytest.approx(want, rel=1e-12), key
+    ks, ke = 2023 * 12 + 9, 2024 * 12 + 7
+    oracle = _oracle(subs, ks, ke)
+    for k in range(ks, ke):  # and straight against the oracle where it has the number
+        month = _boundary(k).date()
+        for metric, variant in keys:
+            if (metric, month) in oracle and variant == "default":
+                assert got[(metric, variant, month)] == float(oracle[(metric, month)]), (metric, month)

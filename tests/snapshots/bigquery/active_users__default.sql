@@ -6,8 +6,6 @@ WITH `groups` AS (
   /* step: read events as the data contract names it */
   SELECT
     CAST(t.`user_id` AS STRING) AS user_id,
-    CAST(t.`customer_id` AS STRING) AS customer_id,
-    CAST(t.`name` AS STRING) AS name,
     CAST(t.`occurred_at` AS DATETIME) AS occurred_at,
     0 AS grp
   FROM `events` AS t
@@ -22,8 +20,7 @@ WITH `groups` AS (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS FLOAT64) AS grain_months
+    s.period_end
   FROM `groups` AS g
   CROSS JOIN spine AS s
 ), active_user_periods AS (
@@ -46,8 +43,7 @@ WITH `groups` AS (
   SELECT
     grp,
     period_start,
-    COUNT(DISTINCT user_id) AS period_active_users,
-    COUNT(*) AS active_user_days
+    COUNT(DISTINCT user_id) AS period_active_users
   FROM active_days
   GROUP BY
     grp,
@@ -58,7 +54,6 @@ WITH `groups` AS (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(active_user_periods.period_active_users, 0) AS period_active_users
   FROM grid
   LEFT JOIN active_user_periods

@@ -5,11 +5,9 @@ WITH `groups` AS (
 ), src_invoices AS (
   /* step: read invoices as the data contract names it */
   SELECT
-    CAST(t.`invoice_id` AS STRING) AS invoice_id,
     CAST(t.`customer_id` AS STRING) AS customer_id,
     CAST(t.`paid_at` AS DATETIME) AS paid_at,
     CAST(t.`amount` AS NUMERIC) AS amount,
-    CAST(t.`kind` AS STRING) AS kind,
     0 AS grp
   FROM `invoices` AS t
 ), spine AS (
@@ -23,8 +21,7 @@ WITH `groups` AS (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS FLOAT64) AS grain_months
+    s.period_end
   FROM `groups` AS g
   CROSS JOIN spine AS s
 ), invoice_history AS (
@@ -37,8 +34,6 @@ WITH `groups` AS (
         CAST('2023-12-01' AS DATE)
       ) AS period_start,
       SUM(amount) AS amount,
-      COUNT(*) AS invoices,
-      MIN(paid_at) AS first_at,
       MAX(paid_at) AS last_at
     FROM src_invoices
     WHERE
@@ -55,26 +50,18 @@ WITH `groups` AS (
       grp,
       period_start,
       amount,
-      invoices,
       CASE
         WHEN LAG(last_at) OVER (PARTITION BY grp, customer_id ORDER BY period_start) IS NULL
         THEN 1
         ELSE 0
-      END AS is_first,
-      CAST(CAST(UNIX_MICROS(TIMESTAMP(last_at)) AS NUMERIC) / 1000000 - CAST(UNIX_MICROS(
-        TIMESTAMP(
-          COALESCE(LAG(last_at) OVER (PARTITION BY grp, customer_id ORDER BY period_start), first_at)
-        )
-      ) AS NUMERIC) / 1000000 AS BIGNUMERIC) AS d_span_seconds
+      END AS is_first
     FROM per_customer
   ), per_period AS (
     SELECT
       grp,
       period_start,
       SUM(amount) AS amount,
-      SUM(invoices) AS invoices,
-      SUM(is_first) AS customers,
-      SUM(d_span_seconds) AS span_seconds
+      SUM(is_first) AS customers
     FROM changes
     GROUP BY
       grp,
@@ -89,21 +76,11 @@ WITH `groups` AS (
       ORDER BY g.period_start
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS invoiced_amount_to_date,
-    SUM(COALESCE(p.invoices, 0)) OVER (
-      PARTITION BY g.grp
-      ORDER BY g.period_start
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS invoices_to_date,
     SUM(COALESCE(p.customers, 0)) OVER (
       PARTITION BY g.grp
       ORDER BY g.period_start
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS invoiced_customers_to_date,
-    SUM(COALESCE(p.span_seconds, 0)) OVER (
-      PARTITION BY g.grp
-      ORDER BY g.period_start
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS invoice_span_seconds_to_date
+    ) AS invoiced_customers_to_date
   FROM grid AS g
   LEFT JOIN per_period AS p
     ON p.grp = g.grp AND p.period_start = g.period_start
@@ -113,7 +90,6 @@ WITH `groups` AS (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(invoice_history.invoiced_amount_to_date, 0) AS invoiced_amount_to_date,
     COALESCE(invoice_history.invoiced_customers_to_date, 0) AS invoiced_customers_to_date
   FROM grid

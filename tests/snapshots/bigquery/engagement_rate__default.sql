@@ -6,7 +6,6 @@ WITH `groups` AS (
   /* step: read events as the data contract names it */
   SELECT
     CAST(t.`user_id` AS STRING) AS user_id,
-    CAST(t.`customer_id` AS STRING) AS customer_id,
     CAST(t.`name` AS STRING) AS name,
     CAST(t.`occurred_at` AS DATETIME) AS occurred_at,
     0 AS grp
@@ -14,8 +13,6 @@ WITH `groups` AS (
 ), src_users AS (
   /* step: read users as the data contract names it */
   SELECT
-    CAST(t.`user_id` AS STRING) AS user_id,
-    CAST(t.`customer_id` AS STRING) AS customer_id,
     CAST(t.`created_at` AS DATETIME) AS created_at,
     0 AS grp
   FROM `users` AS t
@@ -30,8 +27,7 @@ WITH `groups` AS (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS FLOAT64) AS grain_months
+    s.period_end
   FROM `groups` AS g
   CROSS JOIN spine AS s
 ), engaged_user_periods AS (
@@ -87,7 +83,6 @@ WITH `groups` AS (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(engaged_user_periods.engaged_users, 0) AS engaged_users,
     COALESCE(user_population.users_to_date, 0) AS users_to_date
   FROM grid

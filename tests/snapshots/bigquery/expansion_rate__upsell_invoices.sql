@@ -5,8 +5,6 @@ WITH `groups` AS (
 ), src_invoices AS (
   /* step: read invoices as the data contract names it */
   SELECT
-    CAST(t.`invoice_id` AS STRING) AS invoice_id,
-    CAST(t.`customer_id` AS STRING) AS customer_id,
     CAST(t.`paid_at` AS DATETIME) AS paid_at,
     CAST(t.`amount` AS NUMERIC) AS amount,
     CAST(t.`kind` AS STRING) AS kind,
@@ -23,8 +21,7 @@ WITH `groups` AS (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS FLOAT64) AS grain_months
+    s.period_end
   FROM `groups` AS g
   CROSS JOIN spine AS s
 ), invoice_periods AS (
@@ -61,7 +58,6 @@ WITH `groups` AS (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(invoice_periods.upsell_invoiced_amount, 0) AS upsell_invoiced_amount,
     invoice_previous_period.invoiced_amount_previous AS invoiced_amount_previous
   FROM grid

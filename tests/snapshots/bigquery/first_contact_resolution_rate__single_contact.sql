@@ -5,13 +5,9 @@ WITH `groups` AS (
 ), src_tickets AS (
   /* step: read tickets as the data contract names it */
   SELECT
-    CAST(t.`ticket_id` AS STRING) AS ticket_id,
-    CAST(t.`customer_id` AS STRING) AS customer_id,
     CAST(t.`created_at` AS DATETIME) AS created_at,
-    CAST(t.`first_response_at` AS DATETIME) AS first_response_at,
     CAST(t.`resolved_at` AS DATETIME) AS resolved_at,
     CAST(t.`contacts` AS FLOAT64) AS contacts,
-    CAST(t.`reopened` AS BOOL) AS reopened,
     0 AS grp
   FROM `tickets` AS t
 ), spine AS (
@@ -25,8 +21,7 @@ WITH `groups` AS (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS FLOAT64) AS grain_months
+    s.period_end
   FROM `groups` AS g
   CROSS JOIN spine AS s
 ), ticket_periods AS (
@@ -35,11 +30,7 @@ WITH `groups` AS (
     grp,
     CAST(DATETIME_TRUNC(CAST(created_at AS DATETIME), MONTH) AS DATE) AS period_start,
     COUNT(*) AS tickets_created,
-    SUM(CASE WHEN NOT resolved_at IS NULL THEN 1 ELSE 0 END) AS tickets_created_resolved,
-    SUM(CASE WHEN NOT resolved_at IS NULL AND contacts = 1 THEN 1 ELSE 0 END) AS tickets_resolved_first_contact,
-    SUM(
-      CASE WHEN NOT resolved_at IS NULL AND COALESCE(reopened, FALSE) THEN 1 ELSE 0 END
-    ) AS tickets_resolved_reopened
+    SUM(CASE WHEN NOT resolved_at IS NULL AND contacts = 1 THEN 1 ELSE 0 END) AS tickets_resolved_first_contact
   FROM src_tickets
   WHERE
     created_at >= CAST('2023-12-01' AS DATE)
@@ -53,7 +44,6 @@ WITH `groups` AS (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(ticket_periods.tickets_resolved_first_contact, 0) AS tickets_resolved_first_contact,
     COALESCE(ticket_periods.tickets_created, 0) AS tickets_created
   FROM grid

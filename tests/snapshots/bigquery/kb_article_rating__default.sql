@@ -5,7 +5,6 @@ WITH `groups` AS (
 ), src_kb_ratings AS (
   /* step: read kb_ratings as the data contract names it */
   SELECT
-    CAST(t.`article_id` AS STRING) AS article_id,
     CAST(t.`rated_at` AS DATETIME) AS rated_at,
     CAST(t.`rating` AS FLOAT64) AS rating,
     0 AS grp
@@ -21,8 +20,7 @@ WITH `groups` AS (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS FLOAT64) AS grain_months
+    s.period_end
   FROM `groups` AS g
   CROSS JOIN spine AS s
 ), kb_rating_periods AS (
@@ -44,7 +42,6 @@ WITH `groups` AS (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(kb_rating_periods.kb_rating_sum, 0) AS kb_rating_sum,
     COALESCE(kb_rating_periods.kb_ratings, 0) AS kb_ratings
   FROM grid

@@ -5,10 +5,7 @@ WITH `groups` AS (
 ), src_referrals AS (
   /* step: read referrals as the data contract names it */
   SELECT
-    CAST(t.`referral_id` AS STRING) AS referral_id,
-    CAST(t.`referrer_customer_id` AS STRING) AS referrer_customer_id,
     CAST(t.`referred_at` AS DATETIME) AS referred_at,
-    CAST(t.`converted_at` AS DATETIME) AS converted_at,
     0 AS grp
   FROM `referrals` AS t
 ), spine AS (
@@ -22,8 +19,7 @@ WITH `groups` AS (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS FLOAT64) AS grain_months
+    s.period_end
   FROM `groups` AS g
   CROSS JOIN spine AS s
 ), referral_periods AS (
@@ -45,7 +41,6 @@ WITH `groups` AS (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(referral_periods.referrals_made, 0) AS referrals_made
   FROM grid
   LEFT JOIN referral_periods

@@ -5,13 +5,8 @@ WITH `groups` AS (
 ), src_tickets AS (
   /* step: read tickets as the data contract names it */
   SELECT
-    CAST(t.`ticket_id` AS STRING) AS ticket_id,
-    CAST(t.`customer_id` AS STRING) AS customer_id,
     CAST(t.`created_at` AS DATETIME) AS created_at,
-    CAST(t.`first_response_at` AS DATETIME) AS first_response_at,
     CAST(t.`resolved_at` AS DATETIME) AS resolved_at,
-    CAST(t.`contacts` AS FLOAT64) AS contacts,
-    CAST(t.`reopened` AS BOOL) AS reopened,
     0 AS grp
   FROM `tickets` AS t
 ), spine AS (
@@ -25,8 +20,7 @@ WITH `groups` AS (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS FLOAT64) AS grain_months
+    s.period_end
   FROM `groups` AS g
   CROSS JOIN spine AS s
 ), resolution_durations AS (
@@ -52,8 +46,6 @@ WITH `groups` AS (
   SELECT
     grp,
     period_start,
-    COUNT(*) AS resolution_count,
-    SUM(x) AS resolution_seconds_sum,
     AVG(CASE WHEN 2 * rn BETWEEN n AND n + 2 THEN x END) AS resolution_seconds_median
   FROM duration_ranks
   GROUP BY
@@ -65,7 +57,6 @@ WITH `groups` AS (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     resolution_durations.resolution_seconds_median AS resolution_seconds_median
   FROM grid
   LEFT JOIN resolution_durations

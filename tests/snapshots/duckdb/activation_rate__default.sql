@@ -12,11 +12,9 @@ WITH groups AS MATERIALIZED (
 ), src_events AS (
   /* step: read events as the data contract names it */
   SELECT
-    CAST(t."user_id" AS TEXT) AS user_id,
     CAST(t."customer_id" AS TEXT) AS customer_id,
     CAST(t."name" AS TEXT) AS name,
-    CAST(t."occurred_at" AS TIMESTAMP) AS occurred_at,
-    0 AS grp
+    CAST(t."occurred_at" AS TIMESTAMP) AS occurred_at
   FROM "events" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -29,8 +27,7 @@ WITH groups AS MATERIALIZED (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS DOUBLE) AS grain_months
+    s.period_end
   FROM groups AS g
   CROSS JOIN spine AS s
 ), activation_cohorts AS (
@@ -85,7 +82,6 @@ WITH groups AS MATERIALIZED (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(activation_cohorts.customers_activated, 0) AS customers_activated,
     COALESCE(customer_signups.customers_created, 0) AS customers_created
   FROM grid

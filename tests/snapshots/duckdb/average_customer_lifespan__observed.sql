@@ -5,7 +5,6 @@ WITH groups AS MATERIALIZED (
 ), src_subscriptions AS (
   /* step: read subscriptions as the data contract names it */
   SELECT
-    CAST(t."subscription_id" AS TEXT) AS subscription_id,
     CAST(t."customer_id" AS TEXT) AS customer_id,
     CAST(t."started_at" AS TIMESTAMP) AS started_at,
     CAST(t."ended_at" AS TIMESTAMP) AS ended_at,
@@ -24,8 +23,7 @@ WITH groups AS MATERIALIZED (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS DOUBLE) AS grain_months
+    s.period_end
   FROM groups AS g
   CROSS JOIN spine AS s
 ), sub_rows AS (
@@ -48,9 +46,7 @@ WITH groups AS MATERIALIZED (
       r.grp,
       r.customer_id,
       CASE WHEN e.is_start THEN r.started_at ELSE r.ended_at END AS t,
-      CASE WHEN e.is_start THEN r.mrr ELSE -r.mrr END AS d_mrr,
       CASE WHEN r.mrr > 0 THEN CASE WHEN e.is_start THEN 1 ELSE -1 END ELSE 0 END AS d_paying,
-      CASE WHEN e.is_start AND r.mrr > 0 THEN 1 ELSE 0 END AS paid_start,
       CASE WHEN NOT e.is_start AND r.mrr > 0 THEN r.ended_at END AS paid_end_at,
       CASE WHEN e.is_start AND r.mrr > 0 THEN r.started_at END AS paid_start_at
     FROM sub_rows AS r
@@ -64,9 +60,7 @@ WITH groups AS MATERIALIZED (
       grp,
       customer_id,
       GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
-      SUM(d_mrr) AS d_mrr,
       SUM(d_paying) AS d_paying,
-      MAX(paid_start) AS paid_start,
       MAX(paid_end_at) AS paid_end_at,
       MIN(paid_start_at) AS paid_start_at
     FROM events
@@ -81,14 +75,7 @@ WITH groups AS MATERIALIZED (
       grp,
       customer_id,
       period_start,
-      paid_start,
-      d_mrr,
       d_paying,
-      SUM(d_mrr) OVER (
-        PARTITION BY grp, customer_id
-        ORDER BY period_start NULLS FIRST
-        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-      ) AS b_end,
       SUM(d_paying) OVER (
         PARTITION BY grp, customer_id
         ORDER BY period_start NULLS FIRST
@@ -111,11 +98,7 @@ WITH groups AS MATERIALIZED (
   /* step: B_c at the start and end of every period in which customer c changed (+mrr at started_at, −mrr at ended_at, running sums), and first_paid_c, the customer's first start of a non-trial row with mrr > 0 */
   SELECT
     grp,
-    customer_id,
     period_start,
-    paid_start,
-    b_end - d_mrr AS b_start,
-    b_end,
     n_end - d_paying AS n_start,
     n_end,
     last_paid_end_at,
@@ -185,7 +168,6 @@ WITH groups AS MATERIALIZED (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(sub_observed_lifespans.ended_customers, 0) AS ended_customers,
     COALESCE(sub_observed_lifespans.ended_lifespan_seconds, 0) AS ended_lifespan_seconds
   FROM grid

@@ -5,8 +5,6 @@ WITH groups AS MATERIALIZED (
 ), src_survey_responses AS (
   /* step: read survey_responses as the data contract names it */
   SELECT
-    CAST(t."response_id" AS TEXT) AS response_id,
-    CAST(t."customer_id" AS TEXT) AS customer_id,
     CAST(t."survey" AS TEXT) AS survey,
     CAST(t."score" AS DOUBLE) AS score,
     CAST(t."responded_at" AS TIMESTAMP) AS responded_at,
@@ -23,8 +21,7 @@ WITH groups AS MATERIALIZED (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS DOUBLE) AS grain_months
+    s.period_end
   FROM groups AS g
   CROSS JOIN spine AS s
 ), survey_periods AS (
@@ -32,13 +29,8 @@ WITH groups AS MATERIALIZED (
   SELECT
     grp,
     CAST(DATE_TRUNC('MONTH', responded_at) AS DATE) AS period_start,
-    SUM(CASE WHEN survey = 'nps' THEN 1 ELSE 0 END) AS nps_responses,
-    SUM(CASE WHEN survey = 'nps' AND score >= 9 THEN 1 ELSE 0 END) AS nps_promoters,
-    SUM(CASE WHEN survey = 'nps' AND score <= 6 THEN 1 ELSE 0 END) AS nps_detractors,
     SUM(CASE WHEN survey = 'csat' THEN 1 ELSE 0 END) AS csat_responses,
-    SUM(CASE WHEN survey = 'csat' THEN score ELSE 0 END) AS csat_score_sum,
-    SUM(CASE WHEN survey = 'ces' THEN 1 ELSE 0 END) AS ces_responses,
-    SUM(CASE WHEN survey = 'ces' THEN score ELSE 0 END) AS ces_score_sum
+    SUM(CASE WHEN survey = 'csat' THEN score ELSE 0 END) AS csat_score_sum
   FROM src_survey_responses
   WHERE
     survey IN ('nps', 'csat', 'ces')
@@ -53,7 +45,6 @@ WITH groups AS MATERIALIZED (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(survey_periods.csat_score_sum, 0) AS csat_score_sum,
     COALESCE(survey_periods.csat_responses, 0) AS csat_responses
   FROM grid

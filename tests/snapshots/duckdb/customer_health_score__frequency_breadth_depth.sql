@@ -5,7 +5,6 @@ WITH groups AS MATERIALIZED (
 ), src_subscriptions AS (
   /* step: read subscriptions as the data contract names it */
   SELECT
-    CAST(t."subscription_id" AS TEXT) AS subscription_id,
     CAST(t."customer_id" AS TEXT) AS customer_id,
     CAST(t."started_at" AS TIMESTAMP) AS started_at,
     CAST(t."ended_at" AS TIMESTAMP) AS ended_at,
@@ -41,8 +40,7 @@ WITH groups AS MATERIALIZED (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS DOUBLE) AS grain_months
+    s.period_end
   FROM groups AS g
   CROSS JOIN spine AS s
 ), sub_rows AS (
@@ -65,11 +63,7 @@ WITH groups AS MATERIALIZED (
       r.grp,
       r.customer_id,
       CASE WHEN e.is_start THEN r.started_at ELSE r.ended_at END AS t,
-      CASE WHEN e.is_start THEN r.mrr ELSE -r.mrr END AS d_mrr,
-      CASE WHEN r.mrr > 0 THEN CASE WHEN e.is_start THEN 1 ELSE -1 END ELSE 0 END AS d_paying,
-      CASE WHEN e.is_start AND r.mrr > 0 THEN 1 ELSE 0 END AS paid_start,
-      CASE WHEN NOT e.is_start AND r.mrr > 0 THEN r.ended_at END AS paid_end_at,
-      CASE WHEN e.is_start AND r.mrr > 0 THEN r.started_at END AS paid_start_at
+      CASE WHEN r.mrr > 0 THEN CASE WHEN e.is_start THEN 1 ELSE -1 END ELSE 0 END AS d_paying
     FROM sub_rows AS r
     CROSS JOIN (VALUES
       (TRUE),
@@ -81,11 +75,7 @@ WITH groups AS MATERIALIZED (
       grp,
       customer_id,
       GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
-      SUM(d_mrr) AS d_mrr,
-      SUM(d_paying) AS d_paying,
-      MAX(paid_start) AS paid_start,
-      MAX(paid_end_at) AS paid_end_at,
-      MIN(paid_start_at) AS paid_start_at
+      SUM(d_paying) AS d_paying
     FROM events
     WHERE
       t < CAST('2024-07-01' AS DATE)
@@ -98,31 +88,12 @@ WITH groups AS MATERIALIZED (
       grp,
       customer_id,
       period_start,
-      paid_start,
-      d_mrr,
       d_paying,
-      SUM(d_mrr) OVER (
-        PARTITION BY grp, customer_id
-        ORDER BY period_start NULLS FIRST
-        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-      ) AS b_end,
       SUM(d_paying) OVER (
         PARTITION BY grp, customer_id
         ORDER BY period_start NULLS FIRST
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-      ) AS n_end,
-      MAX(paid_end_at) OVER (
-        PARTITION BY grp, customer_id
-        ORDER BY period_start NULLS FIRST
-        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-      ) AS last_paid_end_at,
-      MAX(paid_end_at) OVER (
-        PARTITION BY grp, customer_id
-        ORDER BY period_start NULLS FIRST
-        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-      ) AS previous_last_paid_end_at,
-      LAG(period_start) OVER (PARTITION BY grp, customer_id ORDER BY period_start NULLS FIRST) AS previous_period_start,
-      MIN(paid_start_at) OVER (PARTITION BY grp, customer_id) AS first_paid_at
+      ) AS n_end
     FROM per_period
   )
   /* step: B_c at the start and end of every period in which customer c changed (+mrr at started_at, −mrr at ended_at, running sums), and first_paid_c, the customer's first start of a non-trial row with mrr > 0 */
@@ -130,15 +101,7 @@ WITH groups AS MATERIALIZED (
     grp,
     customer_id,
     period_start,
-    paid_start,
-    b_end - d_mrr AS b_start,
-    b_end,
-    n_end - d_paying AS n_start,
-    n_end,
-    last_paid_end_at,
-    previous_last_paid_end_at,
-    previous_period_start,
-    first_paid_at
+    n_end
   FROM running
 ), end_customer_periods AS MATERIALIZED (
   WITH customer_changes AS (
@@ -231,7 +194,6 @@ WITH groups AS MATERIALIZED (
   SELECT
     p.grp,
     p.period_start,
-    p.customer_id,
     100 * (
       0.3333333333333333 * COALESCE(CAST((
         a.active_days
@@ -262,8 +224,7 @@ WITH groups AS MATERIALIZED (
   SELECT
     grp,
     period_start,
-    AVG(score) AS health_score_mean,
-    COUNT(*) AS health_scored_customers
+    AVG(score) AS health_score_mean
   FROM health_customer_scores
   GROUP BY
     grp,
@@ -274,7 +235,6 @@ WITH groups AS MATERIALIZED (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     health_scores.health_score_mean AS health_score_mean
   FROM grid
   LEFT JOIN health_scores

@@ -5,11 +5,9 @@ WITH groups AS MATERIALIZED (
 ), src_invoices AS (
   /* step: read invoices as the data contract names it */
   SELECT
-    CAST(t."invoice_id" AS TEXT) AS invoice_id,
     CAST(t."customer_id" AS TEXT) AS customer_id,
     CAST(t."paid_at" AS TIMESTAMP) AS paid_at,
     CAST(t."amount" AS DECIMAL(38, 9)) AS amount,
-    CAST(t."kind" AS TEXT) AS kind,
     0 AS grp
   FROM "invoices" AS t
 ), spine AS (
@@ -23,8 +21,7 @@ WITH groups AS MATERIALIZED (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS DOUBLE) AS grain_months
+    s.period_end
   FROM groups AS g
   CROSS JOIN spine AS s
 ), invoice_history AS (
@@ -108,7 +105,6 @@ WITH groups AS MATERIALIZED (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(invoice_history.invoiced_amount_to_date, 0) AS invoiced_amount_to_date,
     COALESCE(invoice_history.invoices_to_date, 0) AS invoices_to_date,
     COALESCE(invoice_history.invoiced_customers_to_date, 0) AS invoiced_customers_to_date,

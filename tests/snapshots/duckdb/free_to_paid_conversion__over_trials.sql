@@ -5,8 +5,6 @@ WITH groups AS MATERIALIZED (
 ), src_trials AS MATERIALIZED (
   /* step: read trials as the data contract names it */
   SELECT
-    CAST(t."trial_id" AS TEXT) AS trial_id,
-    CAST(t."customer_id" AS TEXT) AS customer_id,
     CAST(t."started_at" AS TIMESTAMP) AS started_at,
     CAST(t."converted_at" AS TIMESTAMP) AS converted_at,
     0 AS grp
@@ -22,8 +20,7 @@ WITH groups AS MATERIALIZED (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS DOUBLE) AS grain_months
+    s.period_end
   FROM groups AS g
   CROSS JOIN spine AS s
 ), trial_periods AS (
@@ -55,7 +52,6 @@ WITH groups AS MATERIALIZED (
     grp,
     period_start,
     SUM(started) AS trials_started,
-    SUM(started_converted) AS trials_started_converted,
     SUM(converted) AS trials_converted
   FROM trial_events
   GROUP BY
@@ -67,7 +63,6 @@ WITH groups AS MATERIALIZED (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(trial_periods.trials_converted, 0) AS trials_converted,
     COALESCE(trial_periods.trials_started, 0) AS trials_started
   FROM grid

@@ -5,11 +5,8 @@ WITH groups AS MATERIALIZED (
 ), src_renewals AS (
   /* step: read renewals as the data contract names it */
   SELECT
-    CAST(t."contract_id" AS TEXT) AS contract_id,
-    CAST(t."customer_id" AS TEXT) AS customer_id,
     CAST(t."due_at" AS TIMESTAMP) AS due_at,
     CAST(t."value_up" AS DECIMAL(38, 9)) AS value_up,
-    CAST(t."renewed" AS BOOLEAN) AS renewed,
     CAST(t."renewed_value" AS DECIMAL(38, 9)) AS renewed_value,
     0 AS grp
   FROM "renewals" AS t
@@ -24,8 +21,7 @@ WITH groups AS MATERIALIZED (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS DOUBLE) AS grain_months
+    s.period_end
   FROM groups AS g
   CROSS JOIN spine AS s
 ), renewal_periods AS (
@@ -33,8 +29,6 @@ WITH groups AS MATERIALIZED (
   SELECT
     grp,
     CAST(DATE_TRUNC('MONTH', due_at) AS DATE) AS period_start,
-    COUNT(*) AS renewals_due,
-    SUM(CASE WHEN renewed THEN 1 ELSE 0 END) AS renewals_renewed,
     SUM(value_up) AS renewal_value_up,
     SUM(renewed_value) AS renewal_value_renewed
   FROM src_renewals
@@ -49,7 +43,6 @@ WITH groups AS MATERIALIZED (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(renewal_periods.renewal_value_renewed, 0) AS renewal_value_renewed,
     COALESCE(renewal_periods.renewal_value_up, 0) AS renewal_value_up
   FROM grid

@@ -5,10 +5,7 @@ WITH groups AS MATERIALIZED (
 ), src_referrals AS (
   /* step: read referrals as the data contract names it */
   SELECT
-    CAST(t."referral_id" AS TEXT) AS referral_id,
-    CAST(t."referrer_customer_id" AS TEXT) AS referrer_customer_id,
     CAST(t."referred_at" AS TIMESTAMP) AS referred_at,
-    CAST(t."converted_at" AS TIMESTAMP) AS converted_at,
     0 AS grp
   FROM "referrals" AS t
 ), spine AS (
@@ -22,8 +19,7 @@ WITH groups AS MATERIALIZED (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS DOUBLE) AS grain_months
+    s.period_end
   FROM groups AS g
   CROSS JOIN spine AS s
 ), referral_periods AS (
@@ -45,7 +41,6 @@ WITH groups AS MATERIALIZED (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(referral_periods.referrals_made, 0) AS referrals_made
   FROM grid
   LEFT JOIN referral_periods

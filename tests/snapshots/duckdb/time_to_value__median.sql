@@ -5,11 +5,9 @@ WITH groups AS MATERIALIZED (
 ), src_events AS (
   /* step: read events as the data contract names it */
   SELECT
-    CAST(t."user_id" AS TEXT) AS user_id,
     CAST(t."customer_id" AS TEXT) AS customer_id,
     CAST(t."name" AS TEXT) AS name,
-    CAST(t."occurred_at" AS TIMESTAMP) AS occurred_at,
-    0 AS grp
+    CAST(t."occurred_at" AS TIMESTAMP) AS occurred_at
   FROM "events" AS t
 ), src_customers AS MATERIALIZED (
   /* step: read customers as the data contract names it */
@@ -29,8 +27,7 @@ WITH groups AS MATERIALIZED (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS DOUBLE) AS grain_months
+    s.period_end
   FROM groups AS g
   CROSS JOIN spine AS s
 ), time_to_value_durations AS (
@@ -73,7 +70,6 @@ WITH groups AS MATERIALIZED (
     grp,
     period_start,
     COUNT(*) AS time_to_value_count,
-    SUM(x) AS time_to_value_seconds_sum,
     AVG(CASE WHEN 2 * rn BETWEEN n AND n + 2 THEN x END) AS time_to_value_seconds_median
   FROM duration_ranks
   GROUP BY
@@ -98,7 +94,6 @@ WITH groups AS MATERIALIZED (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     time_to_value_durations.time_to_value_seconds_median AS time_to_value_seconds_median,
     COALESCE(customer_signups.customers_created, 0) AS customers_created,
     COALESCE(time_to_value_durations.time_to_value_count, 0) AS time_to_value_count

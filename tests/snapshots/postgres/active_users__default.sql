@@ -6,8 +6,6 @@ WITH groups AS MATERIALIZED (
   /* step: read events as the data contract names it */
   SELECT
     CAST(t."user_id" AS VARCHAR) AS user_id,
-    CAST(t."customer_id" AS VARCHAR) AS customer_id,
-    CAST(t."name" AS VARCHAR) AS name,
     CAST(t."occurred_at" AS TIMESTAMP) AS occurred_at,
     0 AS grp
   FROM "events" AS t
@@ -26,8 +24,7 @@ WITH groups AS MATERIALIZED (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS DOUBLE PRECISION) AS grain_months
+    s.period_end
   FROM groups AS g
   CROSS JOIN spine AS s
 ), active_user_periods AS (
@@ -50,8 +47,7 @@ WITH groups AS MATERIALIZED (
   SELECT
     grp,
     period_start,
-    COUNT(DISTINCT user_id) AS period_active_users,
-    COUNT(*) AS active_user_days
+    COUNT(DISTINCT user_id) AS period_active_users
   FROM active_days
   GROUP BY
     grp,
@@ -62,7 +58,6 @@ WITH groups AS MATERIALIZED (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(active_user_periods.period_active_users, 0) AS period_active_users
   FROM grid
   LEFT JOIN active_user_periods

@@ -5,11 +5,9 @@ WITH groups AS MATERIALIZED (
 ), src_invoices AS (
   /* step: read invoices as the data contract names it */
   SELECT
-    CAST(t."invoice_id" AS VARCHAR) AS invoice_id,
     CAST(t."customer_id" AS VARCHAR) AS customer_id,
     CAST(t."paid_at" AS TIMESTAMP) AS paid_at,
     CAST(t."amount" AS DECIMAL(38, 9)) AS amount,
-    CAST(t."kind" AS VARCHAR) AS kind,
     0 AS grp
   FROM "invoices" AS t
 ), spine AS (
@@ -27,8 +25,7 @@ WITH groups AS MATERIALIZED (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS DOUBLE PRECISION) AS grain_months
+    s.period_end
   FROM groups AS g
   CROSS JOIN spine AS s
 ), invoice_history AS (
@@ -38,8 +35,6 @@ WITH groups AS MATERIALIZED (
       customer_id,
       GREATEST(CAST(DATE_TRUNC('MONTH', paid_at) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
       SUM(amount) AS amount,
-      COUNT(*) AS invoices,
-      MIN(paid_at) AS first_at,
       MAX(paid_at) AS last_at
     FROM src_invoices
     WHERE
@@ -53,28 +48,18 @@ WITH groups AS MATERIALIZED (
       grp,
       period_start,
       amount,
-      invoices,
       CASE
         WHEN LAG(last_at) OVER (PARTITION BY grp, customer_id ORDER BY period_start NULLS FIRST) IS NULL
         THEN 1
         ELSE 0
-      END AS is_first,
-      CAST(DATE_PART('epoch', last_at) - DATE_PART(
-        'epoch',
-        COALESCE(
-          LAG(last_at) OVER (PARTITION BY grp, customer_id ORDER BY period_start NULLS FIRST),
-          first_at
-        )
-      ) AS DECIMAL(38, 6)) AS d_span_seconds
+      END AS is_first
     FROM per_customer
   ), per_period AS (
     SELECT
       grp,
       period_start,
       SUM(amount) AS amount,
-      SUM(invoices) AS invoices,
-      SUM(is_first) AS customers,
-      SUM(d_span_seconds) AS span_seconds
+      SUM(is_first) AS customers
     FROM changes
     GROUP BY
       grp,
@@ -89,21 +74,11 @@ WITH groups AS MATERIALIZED (
       ORDER BY g.period_start NULLS FIRST
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS invoiced_amount_to_date,
-    SUM(COALESCE(p.invoices, 0)) OVER (
-      PARTITION BY g.grp
-      ORDER BY g.period_start NULLS FIRST
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS invoices_to_date,
     SUM(COALESCE(p.customers, 0)) OVER (
       PARTITION BY g.grp
       ORDER BY g.period_start NULLS FIRST
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS invoiced_customers_to_date,
-    SUM(COALESCE(p.span_seconds, 0)) OVER (
-      PARTITION BY g.grp
-      ORDER BY g.period_start NULLS FIRST
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS invoice_span_seconds_to_date
+    ) AS invoiced_customers_to_date
   FROM grid AS g
   LEFT JOIN per_period AS p
     ON p.grp = g.grp AND p.period_start = g.period_start
@@ -113,7 +88,6 @@ WITH groups AS MATERIALIZED (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(invoice_history.invoiced_amount_to_date, 0) AS invoiced_amount_to_date,
     COALESCE(invoice_history.invoiced_customers_to_date, 0) AS invoiced_customers_to_date
   FROM grid

@@ -6,7 +6,6 @@ WITH groups AS MATERIALIZED (
   /* step: read events as the data contract names it */
   SELECT
     CAST(t."user_id" AS VARCHAR) AS user_id,
-    CAST(t."customer_id" AS VARCHAR) AS customer_id,
     CAST(t."name" AS VARCHAR) AS name,
     CAST(t."occurred_at" AS TIMESTAMP) AS occurred_at,
     0 AS grp
@@ -14,8 +13,6 @@ WITH groups AS MATERIALIZED (
 ), src_users AS (
   /* step: read users as the data contract names it */
   SELECT
-    CAST(t."user_id" AS VARCHAR) AS user_id,
-    CAST(t."customer_id" AS VARCHAR) AS customer_id,
     CAST(t."created_at" AS TIMESTAMP) AS created_at,
     0 AS grp
   FROM "users" AS t
@@ -34,8 +31,7 @@ WITH groups AS MATERIALIZED (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS DOUBLE PRECISION) AS grain_months
+    s.period_end
   FROM groups AS g
   CROSS JOIN spine AS s
 ), engaged_user_periods AS (
@@ -85,7 +81,6 @@ WITH groups AS MATERIALIZED (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(engaged_user_periods.engaged_users, 0) AS engaged_users,
     COALESCE(user_population.users_to_date, 0) AS users_to_date
   FROM grid

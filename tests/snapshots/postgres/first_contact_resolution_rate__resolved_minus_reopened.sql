@@ -5,12 +5,8 @@ WITH groups AS MATERIALIZED (
 ), src_tickets AS (
   /* step: read tickets as the data contract names it */
   SELECT
-    CAST(t."ticket_id" AS VARCHAR) AS ticket_id,
-    CAST(t."customer_id" AS VARCHAR) AS customer_id,
     CAST(t."created_at" AS TIMESTAMP) AS created_at,
-    CAST(t."first_response_at" AS TIMESTAMP) AS first_response_at,
     CAST(t."resolved_at" AS TIMESTAMP) AS resolved_at,
-    CAST(t."contacts" AS DOUBLE PRECISION) AS contacts,
     CAST(t."reopened" AS BOOLEAN) AS reopened,
     0 AS grp
   FROM "tickets" AS t
@@ -29,8 +25,7 @@ WITH groups AS MATERIALIZED (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS DOUBLE PRECISION) AS grain_months
+    s.period_end
   FROM groups AS g
   CROSS JOIN spine AS s
 ), ticket_periods AS (
@@ -40,7 +35,6 @@ WITH groups AS MATERIALIZED (
     CAST(DATE_TRUNC('MONTH', created_at) AS DATE) AS period_start,
     COUNT(*) AS tickets_created,
     SUM(CASE WHEN NOT resolved_at IS NULL THEN 1 ELSE 0 END) AS tickets_created_resolved,
-    SUM(CASE WHEN NOT resolved_at IS NULL AND contacts = 1 THEN 1 ELSE 0 END) AS tickets_resolved_first_contact,
     SUM(
       CASE WHEN NOT resolved_at IS NULL AND COALESCE(reopened, FALSE) THEN 1 ELSE 0 END
     ) AS tickets_resolved_reopened
@@ -57,7 +51,6 @@ WITH groups AS MATERIALIZED (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(ticket_periods.tickets_created, 0) AS tickets_created,
     COALESCE(ticket_periods.tickets_created_resolved, 0) AS tickets_created_resolved,
     COALESCE(ticket_periods.tickets_resolved_reopened, 0) AS tickets_resolved_reopened

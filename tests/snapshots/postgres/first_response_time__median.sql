@@ -5,13 +5,8 @@ WITH groups AS MATERIALIZED (
 ), src_tickets AS (
   /* step: read tickets as the data contract names it */
   SELECT
-    CAST(t."ticket_id" AS VARCHAR) AS ticket_id,
-    CAST(t."customer_id" AS VARCHAR) AS customer_id,
     CAST(t."created_at" AS TIMESTAMP) AS created_at,
     CAST(t."first_response_at" AS TIMESTAMP) AS first_response_at,
-    CAST(t."resolved_at" AS TIMESTAMP) AS resolved_at,
-    CAST(t."contacts" AS DOUBLE PRECISION) AS contacts,
-    CAST(t."reopened" AS BOOLEAN) AS reopened,
     0 AS grp
   FROM "tickets" AS t
 ), spine AS (
@@ -29,8 +24,7 @@ WITH groups AS MATERIALIZED (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS DOUBLE PRECISION) AS grain_months
+    s.period_end
   FROM groups AS g
   CROSS JOIN spine AS s
 ), first_response_durations AS (
@@ -57,8 +51,6 @@ WITH groups AS MATERIALIZED (
   SELECT
     grp,
     period_start,
-    COUNT(*) AS first_response_count,
-    SUM(x) AS first_response_seconds_sum,
     AVG(CASE WHEN 2 * rn BETWEEN n AND n + 2 THEN x END) AS first_response_seconds_median
   FROM duration_ranks
   GROUP BY
@@ -70,7 +62,6 @@ WITH groups AS MATERIALIZED (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     first_response_durations.first_response_seconds_median AS first_response_seconds_median
   FROM grid
   LEFT JOIN first_response_durations

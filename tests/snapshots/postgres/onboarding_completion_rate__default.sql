@@ -12,11 +12,9 @@ WITH groups AS MATERIALIZED (
 ), src_events AS (
   /* step: read events as the data contract names it */
   SELECT
-    CAST(t."user_id" AS VARCHAR) AS user_id,
     CAST(t."customer_id" AS VARCHAR) AS customer_id,
     CAST(t."name" AS VARCHAR) AS name,
-    CAST(t."occurred_at" AS TIMESTAMP) AS occurred_at,
-    0 AS grp
+    CAST(t."occurred_at" AS TIMESTAMP) AS occurred_at
   FROM "events" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -33,8 +31,7 @@ WITH groups AS MATERIALIZED (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS DOUBLE PRECISION) AS grain_months
+    s.period_end
   FROM groups AS g
   CROSS JOIN spine AS s
 ), onboarding_cohorts AS (
@@ -89,7 +86,6 @@ WITH groups AS MATERIALIZED (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(onboarding_cohorts.customers_onboarded_in_window, 0) AS customers_onboarded_in_window,
     COALESCE(customer_signups.customers_created, 0) AS customers_created
   FROM grid

@@ -5,12 +5,8 @@ WITH groups AS MATERIALIZED (
 ), src_renewals AS (
   /* step: read renewals as the data contract names it */
   SELECT
-    CAST(t."contract_id" AS VARCHAR) AS contract_id,
-    CAST(t."customer_id" AS VARCHAR) AS customer_id,
     CAST(t."due_at" AS TIMESTAMP) AS due_at,
-    CAST(t."value_up" AS DECIMAL(38, 9)) AS value_up,
     CAST(t."renewed" AS BOOLEAN) AS renewed,
-    CAST(t."renewed_value" AS DECIMAL(38, 9)) AS renewed_value,
     0 AS grp
   FROM "renewals" AS t
 ), spine AS (
@@ -28,8 +24,7 @@ WITH groups AS MATERIALIZED (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS DOUBLE PRECISION) AS grain_months
+    s.period_end
   FROM groups AS g
   CROSS JOIN spine AS s
 ), renewal_periods AS (
@@ -38,9 +33,7 @@ WITH groups AS MATERIALIZED (
     grp,
     CAST(DATE_TRUNC('MONTH', due_at) AS DATE) AS period_start,
     COUNT(*) AS renewals_due,
-    SUM(CASE WHEN renewed THEN 1 ELSE 0 END) AS renewals_renewed,
-    SUM(value_up) AS renewal_value_up,
-    SUM(renewed_value) AS renewal_value_renewed
+    SUM(CASE WHEN renewed THEN 1 ELSE 0 END) AS renewals_renewed
   FROM src_renewals
   WHERE
     due_at < CAST('2024-07-01' AS DATE)
@@ -53,7 +46,6 @@ WITH groups AS MATERIALIZED (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(renewal_periods.renewals_renewed, 0) AS renewals_renewed,
     COALESCE(renewal_periods.renewals_due, 0) AS renewals_due
   FROM grid

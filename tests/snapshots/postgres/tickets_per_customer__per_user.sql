@@ -5,20 +5,12 @@ WITH groups AS MATERIALIZED (
 ), src_tickets AS (
   /* step: read tickets as the data contract names it */
   SELECT
-    CAST(t."ticket_id" AS VARCHAR) AS ticket_id,
-    CAST(t."customer_id" AS VARCHAR) AS customer_id,
     CAST(t."created_at" AS TIMESTAMP) AS created_at,
-    CAST(t."first_response_at" AS TIMESTAMP) AS first_response_at,
-    CAST(t."resolved_at" AS TIMESTAMP) AS resolved_at,
-    CAST(t."contacts" AS DOUBLE PRECISION) AS contacts,
-    CAST(t."reopened" AS BOOLEAN) AS reopened,
     0 AS grp
   FROM "tickets" AS t
 ), src_users AS (
   /* step: read users as the data contract names it */
   SELECT
-    CAST(t."user_id" AS VARCHAR) AS user_id,
-    CAST(t."customer_id" AS VARCHAR) AS customer_id,
     CAST(t."created_at" AS TIMESTAMP) AS created_at,
     0 AS grp
   FROM "users" AS t
@@ -37,8 +29,7 @@ WITH groups AS MATERIALIZED (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS DOUBLE PRECISION) AS grain_months
+    s.period_end
   FROM groups AS g
   CROSS JOIN spine AS s
 ), ticket_periods AS (
@@ -46,12 +37,7 @@ WITH groups AS MATERIALIZED (
   SELECT
     grp,
     CAST(DATE_TRUNC('MONTH', created_at) AS DATE) AS period_start,
-    COUNT(*) AS tickets_created,
-    SUM(CASE WHEN NOT resolved_at IS NULL THEN 1 ELSE 0 END) AS tickets_created_resolved,
-    SUM(CASE WHEN NOT resolved_at IS NULL AND contacts = 1 THEN 1 ELSE 0 END) AS tickets_resolved_first_contact,
-    SUM(
-      CASE WHEN NOT resolved_at IS NULL AND COALESCE(reopened, FALSE) THEN 1 ELSE 0 END
-    ) AS tickets_resolved_reopened
+    COUNT(*) AS tickets_created
   FROM src_tickets
   WHERE
     created_at >= CAST('2023-12-01' AS DATE)
@@ -90,7 +76,6 @@ WITH groups AS MATERIALIZED (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(ticket_periods.tickets_created, 0) AS tickets_created,
     COALESCE(user_population.users_to_date, 0) AS users_to_date
   FROM grid

@@ -5,11 +5,9 @@ WITH groups AS MATERIALIZED (
 ), src_events AS (
   /* step: read events as the data contract names it */
   SELECT
-    CAST(t."user_id" AS VARCHAR) AS user_id,
     CAST(t."customer_id" AS VARCHAR) AS customer_id,
     CAST(t."name" AS VARCHAR) AS name,
-    CAST(t."occurred_at" AS TIMESTAMP) AS occurred_at,
-    0 AS grp
+    CAST(t."occurred_at" AS TIMESTAMP) AS occurred_at
   FROM "events" AS t
 ), src_customers AS MATERIALIZED (
   /* step: read customers as the data contract names it */
@@ -33,8 +31,7 @@ WITH groups AS MATERIALIZED (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS DOUBLE PRECISION) AS grain_months
+    s.period_end
   FROM groups AS g
   CROSS JOIN spine AS s
 ), onboarding_durations AS (
@@ -67,9 +64,7 @@ WITH groups AS MATERIALIZED (
     SELECT
       grp,
       period_start,
-      x,
-      ROW_NUMBER() OVER (PARTITION BY grp, period_start ORDER BY x NULLS FIRST) AS rn,
-      COUNT(*) OVER (PARTITION BY grp, period_start) AS n
+      x
     FROM duration_values
   )
   /* step: customers created in each period that reached :onboarding_event (at any time): seconds from created_at to their first such event — count, exact sum and interpolated median */
@@ -77,8 +72,7 @@ WITH groups AS MATERIALIZED (
     grp,
     period_start,
     COUNT(*) AS onboarding_time_count,
-    SUM(x) AS onboarding_time_seconds_sum,
-    AVG(CASE WHEN 2 * rn BETWEEN n AND n + 2 THEN x END) AS onboarding_time_seconds_median
+    SUM(x) AS onboarding_time_seconds_sum
   FROM duration_ranks
   GROUP BY
     grp,
@@ -102,7 +96,6 @@ WITH groups AS MATERIALIZED (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(onboarding_durations.onboarding_time_count, 0) AS onboarding_time_count,
     COALESCE(onboarding_durations.onboarding_time_seconds_sum, 0) AS onboarding_time_seconds_sum,
     COALESCE(customer_signups.customers_created, 0) AS customers_created

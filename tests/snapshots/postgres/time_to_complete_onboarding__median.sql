@@ -5,11 +5,9 @@ WITH groups AS MATERIALIZED (
 ), src_events AS (
   /* step: read events as the data contract names it */
   SELECT
-    CAST(t."user_id" AS VARCHAR) AS user_id,
     CAST(t."customer_id" AS VARCHAR) AS customer_id,
     CAST(t."name" AS VARCHAR) AS name,
-    CAST(t."occurred_at" AS TIMESTAMP) AS occurred_at,
-    0 AS grp
+    CAST(t."occurred_at" AS TIMESTAMP) AS occurred_at
   FROM "events" AS t
 ), src_customers AS MATERIALIZED (
   /* step: read customers as the data contract names it */
@@ -33,8 +31,7 @@ WITH groups AS MATERIALIZED (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS DOUBLE PRECISION) AS grain_months
+    s.period_end
   FROM groups AS g
   CROSS JOIN spine AS s
 ), onboarding_durations AS (
@@ -77,7 +74,6 @@ WITH groups AS MATERIALIZED (
     grp,
     period_start,
     COUNT(*) AS onboarding_time_count,
-    SUM(x) AS onboarding_time_seconds_sum,
     AVG(CASE WHEN 2 * rn BETWEEN n AND n + 2 THEN x END) AS onboarding_time_seconds_median
   FROM duration_ranks
   GROUP BY
@@ -102,7 +98,6 @@ WITH groups AS MATERIALIZED (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     onboarding_durations.onboarding_time_seconds_median AS onboarding_time_seconds_median,
     COALESCE(customer_signups.customers_created, 0) AS customers_created,
     COALESCE(onboarding_durations.onboarding_time_count, 0) AS onboarding_time_count

@@ -5,13 +5,8 @@ WITH groups AS MATERIALIZED (
 ), src_tickets AS (
   /* step: read tickets as the data contract names it */
   SELECT
-    CAST(t."ticket_id" AS VARCHAR) AS ticket_id,
-    CAST(t."customer_id" AS VARCHAR) AS customer_id,
     CAST(t."created_at" AS TIMESTAMP) AS created_at,
-    CAST(t."first_response_at" AS TIMESTAMP) AS first_response_at,
     CAST(t."resolved_at" AS TIMESTAMP) AS resolved_at,
-    CAST(t."contacts" AS DOUBLE PRECISION) AS contacts,
-    CAST(t."reopened" AS BOOLEAN) AS reopened,
     0 AS grp
   FROM "tickets" AS t
 ), spine AS (
@@ -29,8 +24,7 @@ WITH groups AS MATERIALIZED (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS DOUBLE PRECISION) AS grain_months
+    s.period_end
   FROM groups AS g
   CROSS JOIN spine AS s
 ), resolution_durations AS (
@@ -47,9 +41,7 @@ WITH groups AS MATERIALIZED (
     SELECT
       grp,
       period_start,
-      x,
-      ROW_NUMBER() OVER (PARTITION BY grp, period_start ORDER BY x NULLS FIRST) AS rn,
-      COUNT(*) OVER (PARTITION BY grp, period_start) AS n
+      x
     FROM duration_values
   )
   /* step: tickets resolved in each period: seconds from created_at to resolved_at — count, exact sum and interpolated median */
@@ -57,8 +49,7 @@ WITH groups AS MATERIALIZED (
     grp,
     period_start,
     COUNT(*) AS resolution_count,
-    SUM(x) AS resolution_seconds_sum,
-    AVG(CASE WHEN 2 * rn BETWEEN n AND n + 2 THEN x END) AS resolution_seconds_median
+    SUM(x) AS resolution_seconds_sum
   FROM duration_ranks
   GROUP BY
     grp,
@@ -69,7 +60,6 @@ WITH groups AS MATERIALIZED (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(resolution_durations.resolution_count, 0) AS resolution_count,
     COALESCE(resolution_durations.resolution_seconds_sum, 0) AS resolution_seconds_sum
   FROM grid
