@@ -11,8 +11,7 @@ WITH src_customers AS (
     FROM (
       SELECT
         CAST(t."customer_id" AS TEXT) AS customer_id,
-        CAST(t."created_at" AS TIMESTAMP) AS created_at,
-        0 AS grp
+        CAST(t."created_at" AS TIMESTAMP) AS created_at
       FROM "customers" AS t
     ) AS c
     JOIN (
@@ -21,13 +20,11 @@ WITH src_customers AS (
         CAST(DATE_TRUNC('MONTH', MIN(s.started_at)) AS DATE) AS cohort
       FROM (
         SELECT
-          CAST(t."subscription_id" AS TEXT) AS subscription_id,
           CAST(t."customer_id" AS TEXT) AS customer_id,
           CAST(t."started_at" AS TIMESTAMP) AS started_at,
           CAST(t."ended_at" AS TIMESTAMP) AS ended_at,
           CAST(t."mrr" AS DECIMAL(38, 9)) AS mrr,
-          CAST(t."is_trial" AS BOOLEAN) AS is_trial,
-          0 AS grp
+          CAST(t."is_trial" AS BOOLEAN) AS is_trial
         FROM "subscriptions" AS t
       ) AS s
       WHERE
@@ -57,7 +54,6 @@ WITH src_customers AS (
 ), src_subscriptions AS (
   /* step: read subscriptions as the data contract names it, with its --by group */
   SELECT
-    r.subscription_id,
     r.customer_id,
     r.started_at,
     r.ended_at,
@@ -66,7 +62,6 @@ WITH src_customers AS (
     cg.grp
   FROM (
     SELECT
-      CAST(t."subscription_id" AS TEXT) AS subscription_id,
       CAST(t."customer_id" AS TEXT) AS customer_id,
       CAST(t."started_at" AS TIMESTAMP) AS started_at,
       CAST(t."ended_at" AS TIMESTAMP) AS ended_at,
@@ -87,8 +82,7 @@ WITH src_customers AS (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS DOUBLE) AS grain_months
+    s.period_end
   FROM groups AS g
   CROSS JOIN spine AS s
 ), sub_rows AS MATERIALIZED (
@@ -111,11 +105,7 @@ WITH src_customers AS (
       r.grp,
       r.customer_id,
       CASE WHEN e.is_start THEN r.started_at ELSE r.ended_at END AS t,
-      CASE WHEN e.is_start THEN r.mrr ELSE -r.mrr END AS d_mrr,
-      CASE WHEN r.mrr > 0 THEN CASE WHEN e.is_start THEN 1 ELSE -1 END ELSE 0 END AS d_paying,
-      CASE WHEN e.is_start AND r.mrr > 0 THEN 1 ELSE 0 END AS paid_start,
-      CASE WHEN NOT e.is_start AND r.mrr > 0 THEN r.ended_at END AS paid_end_at,
-      CASE WHEN e.is_start AND r.mrr > 0 THEN r.started_at END AS paid_start_at
+      CASE WHEN r.mrr > 0 THEN CASE WHEN e.is_start THEN 1 ELSE -1 END ELSE 0 END AS d_paying
     FROM sub_rows AS r
     CROSS JOIN (VALUES
       (TRUE),
@@ -127,11 +117,7 @@ WITH src_customers AS (
       grp,
       customer_id,
       GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
-      SUM(d_mrr) AS d_mrr,
-      SUM(d_paying) AS d_paying,
-      MAX(paid_start) AS paid_start,
-      MAX(paid_end_at) AS paid_end_at,
-      MIN(paid_start_at) AS paid_start_at
+      SUM(d_paying) AS d_paying
     FROM events
     WHERE
       t < CAST('2024-07-01' AS DATE)
@@ -144,47 +130,20 @@ WITH src_customers AS (
       grp,
       customer_id,
       period_start,
-      paid_start,
-      d_mrr,
       d_paying,
-      SUM(d_mrr) OVER (
-        PARTITION BY grp, customer_id
-        ORDER BY period_start NULLS FIRST
-        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-      ) AS b_end,
       SUM(d_paying) OVER (
         PARTITION BY grp, customer_id
         ORDER BY period_start NULLS FIRST
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-      ) AS n_end,
-      MAX(paid_end_at) OVER (
-        PARTITION BY grp, customer_id
-        ORDER BY period_start NULLS FIRST
-        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-      ) AS last_paid_end_at,
-      MAX(paid_end_at) OVER (
-        PARTITION BY grp, customer_id
-        ORDER BY period_start NULLS FIRST
-        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-      ) AS previous_last_paid_end_at,
-      LAG(period_start) OVER (PARTITION BY grp, customer_id ORDER BY period_start NULLS FIRST) AS previous_period_start,
-      MIN(paid_start_at) OVER (PARTITION BY grp, customer_id) AS first_paid_at
+      ) AS n_end
     FROM per_period
   )
   /* step: B_c at the start and end of every period in which customer c changed (+mrr at started_at, −mrr at ended_at, running sums), and first_paid_c, the customer's first start of a non-trial row with mrr > 0 */
   SELECT
     grp,
-    customer_id,
     period_start,
-    paid_start,
-    b_end - d_mrr AS b_start,
-    b_end,
     n_end - d_paying AS n_start,
-    n_end,
-    last_paid_end_at,
-    previous_last_paid_end_at,
-    previous_period_start,
-    first_paid_at
+    n_end
   FROM running
 ), sub_movements AS (
   /* step: per period: the sets N, L, R and A \ S and the MRR movements, customer by customer */
@@ -193,55 +152,7 @@ WITH src_customers AS (
     c.period_start,
     SUM(
       CASE WHEN c.n_end > 0 THEN 1 ELSE 0 END - CASE WHEN c.n_start > 0 THEN 1 ELSE 0 END
-    ) AS d_customers,
-    SUM(c.b_end - c.b_start) AS d_mrr,
-    SUM(
-      CASE
-        WHEN CAST(DATE_TRUNC('MONTH', c.first_paid_at) AS DATE) = c.period_start
-        THEN 1
-        ELSE 0
-      END
-    ) AS new_customers,
-    SUM(
-      CASE
-        WHEN CAST(DATE_TRUNC('MONTH', c.first_paid_at) AS DATE) = c.period_start
-        AND c.n_end > 0
-        THEN c.b_end
-        ELSE 0
-      END
-    ) AS new_mrr,
-    SUM(CASE WHEN c.n_start > 0 AND c.n_end = 0 THEN 1 ELSE 0 END) AS churned_customers,
-    SUM(CASE WHEN c.n_start > 0 AND c.n_end = 0 THEN c.b_start ELSE 0 END) AS churned_mrr,
-    SUM(
-      CASE
-        WHEN c.n_start = 0 AND c.n_end > 0 AND c.first_paid_at < c.period_start
-        THEN 1
-        ELSE 0
-      END
-    ) AS reactivated_customers,
-    SUM(
-      CASE
-        WHEN c.n_start = 0 AND c.n_end > 0 AND c.first_paid_at < c.period_start
-        THEN c.b_end
-        ELSE 0
-      END
-    ) AS reactivation_mrr,
-    SUM(
-      CASE
-        WHEN c.n_start > 0 AND c.n_end > 0 AND c.b_end > c.b_start
-        THEN c.b_end - c.b_start
-        ELSE 0
-      END
-    ) AS expansion_mrr,
-    SUM(
-      CASE
-        WHEN c.n_start > 0 AND c.n_end > 0 AND c.b_end < c.b_start
-        THEN c.b_start - c.b_end
-        ELSE 0
-      END
-    ) AS contraction_mrr,
-    SUM(CASE WHEN c.n_start = 0 AND c.paid_start = 1 THEN 1 ELSE 0 END) AS active_not_at_start,
-    SUM(CASE WHEN c.n_start > 0 THEN c.b_end - c.b_start ELSE 0 END) AS start_cohort_mrr_change
+    ) AS d_customers
   FROM sub_customer_periods AS c
   GROUP BY
     c.grp,
@@ -255,22 +166,7 @@ WITH src_customers AS (
       PARTITION BY g.grp
       ORDER BY g.period_start NULLS FIRST
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) - COALESCE(m.d_customers, 0) AS customers_start,
-    SUM(COALESCE(m.d_customers, 0)) OVER (
-      PARTITION BY g.grp
-      ORDER BY g.period_start NULLS FIRST
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS customers_end,
-    SUM(COALESCE(m.d_mrr, 0)) OVER (
-      PARTITION BY g.grp
-      ORDER BY g.period_start NULLS FIRST
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) - COALESCE(m.d_mrr, 0) AS mrr_start,
-    SUM(COALESCE(m.d_mrr, 0)) OVER (
-      PARTITION BY g.grp
-      ORDER BY g.period_start NULLS FIRST
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS mrr_end
+    ) AS customers_end
   FROM grid AS g
   LEFT JOIN sub_movements AS m
     ON m.grp = g.grp AND m.period_start = g.period_start
@@ -289,8 +185,7 @@ WITH src_customers AS (
   ), at_cohort_end AS (
     SELECT
       p.grp,
-      p.customer_id,
-      SUM(r.mrr) AS b_cohort_end
+      p.customer_id
     FROM paid AS p
     JOIN sub_rows AS r
       ON r.grp = p.grp AND r.customer_id = p.customer_id
@@ -305,9 +200,7 @@ WITH src_customers AS (
       p.customer_id
   ), per_group AS (
     SELECT
-      p.grp,
-      COUNT(*) AS cohort_size,
-      SUM(COALESCE(e.b_cohort_end, 0)) AS cohort_start_mrr
+      p.grp
     FROM paid AS p
     LEFT JOIN at_cohort_end AS e
       ON e.grp = p.grp AND e.customer_id = p.customer_id
@@ -318,10 +211,7 @@ WITH src_customers AS (
   SELECT
     l.grp,
     l.period_start,
-    l.customers_end AS cohort_customers,
-    COALESCE(g.cohort_size, 0) AS cohort_size,
-    l.mrr_end AS cohort_mrr,
-    COALESCE(g.cohort_start_mrr, 0) AS cohort_start_mrr
+    l.customers_end AS cohort_customers
   FROM sub_levels AS l
   LEFT JOIN per_group AS g
     ON g.grp = l.grp
@@ -331,7 +221,6 @@ WITH src_customers AS (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(cohort_levels.cohort_customers, 0) AS cohort_customers
   FROM grid
   LEFT JOIN cohort_levels

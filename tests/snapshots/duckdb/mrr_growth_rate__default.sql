@@ -5,7 +5,6 @@ WITH groups AS MATERIALIZED (
 ), src_subscriptions AS (
   /* step: read subscriptions as the data contract names it */
   SELECT
-    CAST(t."subscription_id" AS TEXT) AS subscription_id,
     CAST(t."customer_id" AS TEXT) AS customer_id,
     CAST(t."started_at" AS TIMESTAMP) AS started_at,
     CAST(t."ended_at" AS TIMESTAMP) AS ended_at,
@@ -24,8 +23,7 @@ WITH groups AS MATERIALIZED (
   SELECT
     g.grp,
     s.period_start,
-    s.period_end,
-    CAST(1.0 AS DOUBLE) AS grain_months
+    s.period_end
   FROM groups AS g
   CROSS JOIN spine AS s
 ), sub_rows AS (
@@ -48,11 +46,7 @@ WITH groups AS MATERIALIZED (
       r.grp,
       r.customer_id,
       CASE WHEN e.is_start THEN r.started_at ELSE r.ended_at END AS t,
-      CASE WHEN e.is_start THEN r.mrr ELSE -r.mrr END AS d_mrr,
-      CASE WHEN r.mrr > 0 THEN CASE WHEN e.is_start THEN 1 ELSE -1 END ELSE 0 END AS d_paying,
-      CASE WHEN e.is_start AND r.mrr > 0 THEN 1 ELSE 0 END AS paid_start,
-      CASE WHEN NOT e.is_start AND r.mrr > 0 THEN r.ended_at END AS paid_end_at,
-      CASE WHEN e.is_start AND r.mrr > 0 THEN r.started_at END AS paid_start_at
+      CASE WHEN e.is_start THEN r.mrr ELSE -r.mrr END AS d_mrr
     FROM sub_rows AS r
     CROSS JOIN (VALUES
       (TRUE),
@@ -64,11 +58,7 @@ WITH groups AS MATERIALIZED (
       grp,
       customer_id,
       GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-11-01' AS DATE)) AS period_start,
-      SUM(d_mrr) AS d_mrr,
-      SUM(d_paying) AS d_paying,
-      MAX(paid_start) AS paid_start,
-      MAX(paid_end_at) AS paid_end_at,
-      MIN(paid_start_at) AS paid_start_at
+      SUM(d_mrr) AS d_mrr
     FROM events
     WHERE
       t < CAST('2024-07-01' AS DATE)
@@ -81,104 +71,27 @@ WITH groups AS MATERIALIZED (
       grp,
       customer_id,
       period_start,
-      paid_start,
       d_mrr,
-      d_paying,
       SUM(d_mrr) OVER (
         PARTITION BY grp, customer_id
         ORDER BY period_start NULLS FIRST
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-      ) AS b_end,
-      SUM(d_paying) OVER (
-        PARTITION BY grp, customer_id
-        ORDER BY period_start NULLS FIRST
-        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-      ) AS n_end,
-      MAX(paid_end_at) OVER (
-        PARTITION BY grp, customer_id
-        ORDER BY period_start NULLS FIRST
-        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-      ) AS last_paid_end_at,
-      MAX(paid_end_at) OVER (
-        PARTITION BY grp, customer_id
-        ORDER BY period_start NULLS FIRST
-        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-      ) AS previous_last_paid_end_at,
-      LAG(period_start) OVER (PARTITION BY grp, customer_id ORDER BY period_start NULLS FIRST) AS previous_period_start,
-      MIN(paid_start_at) OVER (PARTITION BY grp, customer_id) AS first_paid_at
+      ) AS b_end
     FROM per_period
   )
   /* step: B_c at the start and end of every period in which customer c changed (+mrr at started_at, −mrr at ended_at, running sums), and first_paid_c, the customer's first start of a non-trial row with mrr > 0 */
   SELECT
     grp,
-    customer_id,
     period_start,
-    paid_start,
     b_end - d_mrr AS b_start,
-    b_end,
-    n_end - d_paying AS n_start,
-    n_end,
-    last_paid_end_at,
-    previous_last_paid_end_at,
-    previous_period_start,
-    first_paid_at
+    b_end
   FROM running
 ), sub_movements AS (
   /* step: per period: the sets N, L, R and A \ S and the MRR movements, customer by customer */
   SELECT
     c.grp,
     c.period_start,
-    SUM(
-      CASE WHEN c.n_end > 0 THEN 1 ELSE 0 END - CASE WHEN c.n_start > 0 THEN 1 ELSE 0 END
-    ) AS d_customers,
-    SUM(c.b_end - c.b_start) AS d_mrr,
-    SUM(
-      CASE
-        WHEN CAST(DATE_TRUNC('MONTH', c.first_paid_at) AS DATE) = c.period_start
-        THEN 1
-        ELSE 0
-      END
-    ) AS new_customers,
-    SUM(
-      CASE
-        WHEN CAST(DATE_TRUNC('MONTH', c.first_paid_at) AS DATE) = c.period_start
-        AND c.n_end > 0
-        THEN c.b_end
-        ELSE 0
-      END
-    ) AS new_mrr,
-    SUM(CASE WHEN c.n_start > 0 AND c.n_end = 0 THEN 1 ELSE 0 END) AS churned_customers,
-    SUM(CASE WHEN c.n_start > 0 AND c.n_end = 0 THEN c.b_start ELSE 0 END) AS churned_mrr,
-    SUM(
-      CASE
-        WHEN c.n_start = 0 AND c.n_end > 0 AND c.first_paid_at < c.period_start
-        THEN 1
-        ELSE 0
-      END
-    ) AS reactivated_customers,
-    SUM(
-      CASE
-        WHEN c.n_start = 0 AND c.n_end > 0 AND c.first_paid_at < c.period_start
-        THEN c.b_end
-        ELSE 0
-      END
-    ) AS reactivation_mrr,
-    SUM(
-      CASE
-        WHEN c.n_start > 0 AND c.n_end > 0 AND c.b_end > c.b_start
-        THEN c.b_end - c.b_start
-        ELSE 0
-      END
-    ) AS expansion_mrr,
-    SUM(
-      CASE
-        WHEN c.n_start > 0 AND c.n_end > 0 AND c.b_end < c.b_start
-        THEN c.b_start - c.b_end
-        ELSE 0
-      END
-    ) AS contraction_mrr,
-    SUM(CASE WHEN c.n_start = 0 AND c.paid_start = 1 THEN 1 ELSE 0 END) AS active_not_at_start,
-    SUM(CASE WHEN c.n_start > 0 THEN c.b_end - c.b_start ELSE 0 END) AS start_cohort_mrr_change
+    SUM(c.b_end - c.b_start) AS d_mrr
   FROM sub_customer_periods AS c
   GROUP BY
     c.grp,
@@ -188,21 +101,6 @@ WITH groups AS MATERIALIZED (
   SELECT
     g.grp,
     g.period_start,
-    SUM(COALESCE(m.d_customers, 0)) OVER (
-      PARTITION BY g.grp
-      ORDER BY g.period_start NULLS FIRST
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) - COALESCE(m.d_customers, 0) AS customers_start,
-    SUM(COALESCE(m.d_customers, 0)) OVER (
-      PARTITION BY g.grp
-      ORDER BY g.period_start NULLS FIRST
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS customers_end,
-    SUM(COALESCE(m.d_mrr, 0)) OVER (
-      PARTITION BY g.grp
-      ORDER BY g.period_start NULLS FIRST
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) - COALESCE(m.d_mrr, 0) AS mrr_start,
     SUM(COALESCE(m.d_mrr, 0)) OVER (
       PARTITION BY g.grp
       ORDER BY g.period_start NULLS FIRST
@@ -217,7 +115,6 @@ WITH groups AS MATERIALIZED (
     grid.grp,
     grid.period_start,
     grid.period_end,
-    grid.grain_months,
     COALESCE(sub_levels.mrr_end, 0) AS mrr_end
   FROM grid
   LEFT JOIN sub_levels
