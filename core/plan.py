@@ -29,6 +29,7 @@ class Request:
     end: dt.date
     by: tuple[str, ...] = ()
     lenient: bool = False
+    time_zone: str = "UTC"  # the calendar's (:mod:`.calendar`); the grain carries its anchor
 
 
 @attrs.frozen
@@ -53,6 +54,7 @@ class Plan:
     # (key, --by reading or None) -> its closure, resolved once here: the key as computed (with
     # its reading) and, for its fingerprint, the key plain and with each of its readings
     closures: dict[tuple[Key, str | None], Resolved] = attrs.field(factory=dict, eq=False)
+    time_zone: str = "UTC"  # period boundaries are this zone's local midnights
 
     def split(self, key: Key) -> str | None:
         return self.splits.get(key)
@@ -141,4 +143,5 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
         dimensions=dimensions,
         extra_keys=tuple(dict.fromkeys(dimensions.values())),
         closures={k: closures[k] for k in closures if k[0] in request.keys},
+        time_zone=request.time_zone,
     )

@@ -114,8 +114,9 @@ class Session:
 
     def request(self, keys: Sequence[Key], *, grain: str = "month", start: str | dt.date | None = None,
                 end: str | dt.date | None = None, by: Sequence[str] = (), lenient: bool = False) -> Request:
-        g = to_grain(grain)
-        d_start, d_end = default_range(g)
+        calendar = self.project.calendar
+        g = to_grain(grain, calendar.anchor(grain))
+        d_start, d_end = default_range(g, calendar.today())
         end_d = _date(end, "--end") or d_end
         start_d = _date(start, "--start")
         if start_d is None:
@@ -127,7 +128,7 @@ class Session:
                 raise UsageError(f"--end {end_d}: the 12 periods before it would start before {FIRST_DATE}",
                                  hint="Give --start too.") from None
         check_span(start_d, end_d, g)
-        return Request(tuple(keys), g, start_d, end_d, tuple(by), lenient)
+        return Request(tuple(keys), g, start_d, end_d, tuple(by), lenient, calendar.time_zone)
 
     def plan(self, request: Request, params: Mapping[str, Any] | None = None) -> Plan:
         closures: dict = {}  # each (key, reading) resolved once, kept on the plan
