@@ -10,7 +10,7 @@ January) every tree below is what the compiler built before calendars existed.
 
 from __future__ import annotations
 
-__all__ = ["Calendar", "UTC_CALENDAR", "WEEKDAYS", "calendar_from_table", "local_date", "bucket_in",
+__all__ = ["Calendar", "UTC_CALENDAR", "WEEKDAYS", "calendar_from_table", "local_date", "expand_local_dates", "bucket_in",
            "midnight", "instant", "bind_instants"]
 
 import datetime as dt
@@ -112,6 +112,14 @@ def local_date(ts: exp.Expression, time_zone: str) -> exp.Expression:
     local = exp.ConvertTimezone(source_tz=exp.Literal.string("UTC"), target_tz=exp.Literal.string(time_zone),
                                 timestamp=ts)
     return exp.cast(local, "DATE")
+
+
+def expand_local_dates(tree: exp.Expression, time_zone: str) -> exp.Expression:
+    """LOCAL_DATE(ts) of node SQL: the calendar date of ``ts`` in ``time_zone`` (CAST(ts AS DATE) in UTC)."""
+    for node in list(tree.find_all(exp.Anonymous)):
+        if node.name.upper() == "LOCAL_DATE" and len(node.expressions) == 1:
+            node.replace(local_date(node.expressions[0], time_zone))
+    return tree
 
 
 def _months(n: int) -> exp.Interval:

@@ -18,7 +18,7 @@ import attrs
 import sqlglot
 from sqlglot import exp
 
-from .calendar import bind_instants, bucket_in
+from .calendar import bind_instants, bucket_in, expand_local_dates
 from .contract import Source, source
 from .contract_types import Conversion, conversion, convert, is_raw, raw_name
 from .errors import ProjectError, UsageError
@@ -189,7 +189,7 @@ def _node(registry: Registry, name: str, plan: Plan) -> exp.Query:
         for table in tree.find_all(exp.Table):
             if table.name.startswith(WHOLE_PREFIX) and table.name[len(WHOLE_PREFIX):] in plan.sources:
                 table.set("this", exp.to_identifier("src_" + table.name[len(WHOLE_PREFIX):]))
-    tree = expand_macros(tree, bucket_in(plan.grain, plan.time_zone))
+    tree = expand_macros(expand_local_dates(tree, plan.time_zone), bucket_in(plan.grain, plan.time_zone))
     values = dict(plan.parameters)
     values.update(spine_start=plan.spine_start, spine_end=_after_last(plan), grain_months=plan.grain.length_in_months)
     tree = bind_instants(tree, {"spine_start": plan.spine_start, "spine_end": values["spine_end"]}, plan.time_zone)

@@ -174,3 +174,20 @@ def test_weeks_starting_on_sunday(on_engine):
     expect(got, D(2024, 3, 10), D(2024, 3, 17), customers=1, mrr=10, new=1, churn=1.0)
     # [03-17, 03-24): S = {u}; E = {u, w} → 2, 15; N = {w}; L = {} → 0 / 1. Identity: 10 + 5 = 15
     expect(got, D(2024, 3, 17), D(2024, 3, 24), customers=2, mrr=15, new=1, churn=0.0)
+
+
+def test_active_days_are_local_days(on_engine):
+    def event(user: str, at: T) -> dict:
+        return {"user_id": user, "customer_id": "c", "name": "login", "occurred_at": at}
+
+    events = [event("u1", T(2024, 3, 10, 4, 30)),   # local Saturday 03-09 23:30 EST
+              event("u1", T(2024, 3, 10, 5, 30)),   # local Sunday 03-10 00:30 EST (UTC: the same day as the first)
+              event("u2", T(2024, 3, 11, 3)),       # local Sunday 03-10 23:00 EDT, before the week's end 03-11T04:00Z
+              event("u3", T(2024, 3, 11, 4))]       # local Monday 03-11 00:00 EDT: the next week
+    s = on_engine({"events": events}, NEW_YORK)
+    r = s.compute(["active_users", "stickiness"], grain="week", start="2024-03-04", end="2024-03-11")
+    got = {row[0]: row[-1] for row in r.rows}
+    # the week [Mon 03-04, Mon 03-11) in New York: users u1, u2 → 2; user-days u1 {03-09, 03-10}, u2 {03-10}
+    # → 3; stickiness = 3 / 7 days / 2 users
+    assert got["active_users"] == 2
+    assert got["stickiness"] == pytest.approx(3 / 7 / 2)
