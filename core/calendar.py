@@ -141,6 +141,10 @@ def bucket_in(grain: Grain, time_zone: str) -> Callable[[exp.Expression], exp.Ex
 
     def build(ts: exp.Expression) -> exp.Expression:
         day = local_date(ts, time_zone)
+        if grain.periods:
+            from .custom_calendar import custom_bucket
+
+            return custom_bucket(day, grain)
         if grain_name == "day":
             return day
         unit = exp.Var(this=_UNITS[grain_name])

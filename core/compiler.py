@@ -165,7 +165,11 @@ def _groups(plan: Plan) -> list[tuple[str, exp.Query, str]]:
     ]
 
 
-def _spine(plan: Plan) -> exp.Select:
+def _spine(plan: Plan) -> exp.Query:
+    if plan.grain.periods:  # a custom calendar's grain: its periods, known when planned
+        from .custom_calendar import custom_spine
+
+        return custom_spine(plan.grain, plan.spine_start, plan.spine_last)
     step = interval(plan)
     arr = exp.GenerateDateArray(start=literal(plan.spine_start), end=literal(plan.spine_last), step=step)
     d = exp.column("d")
@@ -178,6 +182,7 @@ def _spine(plan: Plan) -> exp.Select:
 def _grid(plan: Plan) -> exp.Select:
     return exp.select(
         exp.column("grp", table="g"), exp.column("period_start", table="s"), exp.column("period_end", table="s"),
+        exp.column("grain_months", table="s") if plan.grain.periods else
         exp.alias_(exp.cast(exp.convert(plan.grain.length_in_months), "DOUBLE"), "grain_months"),
     ).from_(exp.to_table("groups").as_("g")).join(exp.to_table("spine").as_("s"), join_type="cross")
 

@@ -24,16 +24,21 @@ LAST_DATE = dt.date(9999, 12, 31)
 class Grain:
     """A period length: ``months`` calendar months, or ``days`` days; ``anchor`` (the project's
     calendar, :mod:`.calendar`): a week's first day in days after Monday, a quarter's or a year's
-    first month in months after January."""
+    first month in months after January. A custom calendar's grain (:mod:`.custom_calendar`)
+    has its ``periods`` instead: (start, end) dates, tiling time."""
 
     name: str
     months: int = 0
     days: int = 0
     anchor: int = 0
+    periods: tuple[tuple[dt.date, dt.date], ...] = ()
 
     @property
     def length_in_months(self) -> float:
-        """g of metrics.md: month 1, quarter 3, year 12, week 7/30.4375, day 1/30.4375."""
+        """g of metrics.md: month 1, quarter 3, year 12, week 7/30.4375, day 1/30.4375 (a custom
+        grain: its periods' mean length; the grid carries each period's own)."""
+        if self.periods:
+            return sum((e - s).days for s, e in self.periods) / len(self.periods) / _DAYS_PER_MONTH
         return float(self.months) if self.months else self.days / _DAYS_PER_MONTH
 
 
@@ -59,6 +64,11 @@ def grain(name: str, anchor: int = 0) -> Grain:
 
 def floor(day: dt.date, g: Grain) -> dt.date:
     """The start of the period of grain ``g`` that holds ``day``."""
+    if g.periods:
+        from .custom_calendar import period_index
+
+        i = period_index(day, g)
+        return g.periods[i][0] if i < len(g.periods) else g.periods[-1][1]
     if g.name == "day":
         return day
     if g.name == "week":
@@ -70,6 +80,10 @@ def floor(day: dt.date, g: Grain) -> dt.date:
 
 def shift(start: dt.date, g: Grain, n: int) -> dt.date:
     """The start of the period ``n`` periods after the one starting at ``start``."""
+    if g.periods:
+        from .custom_calendar import shift_index
+
+        return shift_index(start, g, n)
     if g.days:
         return start + dt.timedelta(days=g.days * n)
     total = start.year * 12 + (start.month - 1) + g.months * n

@@ -21,7 +21,7 @@ from .settings import FromEnv, describe, want_str, want_str_list, want_table, wr
 
 PROJECT_FILE = "csframe.toml"
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_SOURCE_NAMES = [s.name for s in SOURCES]
+_SOURCE_NAMES = [s.name for s in SOURCES] + ["calendar"]  # calendar: custom calendars' periods (.custom_calendar)
 _TOP_KEYS = ("adapter", "sources", "variants", "parameters", "plugins", "calendar")
 
 

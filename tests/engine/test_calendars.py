@@ -191,3 +191,73 @@ def test_active_days_are_local_days(on_engine):
     # → 3; stickiness = 3 / 7 days / 2 users
     assert got["active_users"] == 2
     assert got["stickiness"] == pytest.approx(3 / 7 / 2)
+
+
+# --------------------------------------------------------------------------------------------
+# A custom calendar: the source `calendar` (grain, period_start, period_end)
+# --------------------------------------------------------------------------------------------
+
+def _weeks(start: D, *weeks: int) -> list[tuple[D, D]]:
+    out = []
+    for w in weeks:
+        end = start + dt.timedelta(weeks=w)
+        out.append((start, end))
+        start = end
+    return out
+
+
+# The retail year 2023 (NRF) runs 53 weeks, from Sunday 2023-01-29 to Saturday 2024-02-03: 4-4-5 months,
+# the 53rd week added to the last (4-4-6). 2022 and 2024 have 52 weeks.
+RETAIL_MONTHS = _weeks(D(2023, 1, 29), 4, 4, 5, 4, 4, 5, 4, 4, 5, 4, 4, 6) + _weeks(D(2024, 2, 4), 4, 4, 5)
+RETAIL_YEARS = _weeks(D(2022, 1, 30), 52, 53, 52)
+assert RETAIL_YEARS[1] == (D(2023, 1, 29), D(2024, 2, 4)) and RETAIL_MONTHS[11] == (D(2023, 12, 24), D(2024, 2, 4))
+RETAIL_ROWS = [
+    sub("k", T(2024, 2, 3, 12), None, 10),                   # the last day of the 53rd week: retail 2023
+    sub("m", T(2023, 1, 28), None, 20),                      # the day before retail 2023: new in 2022
+    sub("n", T(2023, 1, 29), T(2024, 2, 4), 30),             # exactly the retail year 2023
+    sub("o", T(2022, 6, 1), T(2023, 12, 28), 40),            # lost in the 6-week December of 2023
+]
+
+
+def retail(calendar_rows: list[tuple[str, D, D]]):
+    from csframe.core.dataset import Column, Dataset, Table
+    from csframe.testing import load_rows
+
+    table = Table("calendar", (Column("grain", "VARCHAR"), Column("period_start", "DATE"),
+                               Column("period_end", "DATE")), [tuple(r) for r in calendar_rows])
+    return Dataset((*load_rows({"subscriptions": RETAIL_ROWS}).tables, table))
+
+
+RETAIL = [("retail_month", s, e) for s, e in RETAIL_MONTHS] + [("retail_year", s, e) for s, e in RETAIL_YEARS]
+
+
+def test_a_53_week_retail_year(on_engine):
+    s = on_engine(retail(RETAIL))
+    got = values(s, "retail_year", "2023-06-01", "2024-03-01")
+    assert got["ends"] == {D(2023, 1, 29): D(2024, 2, 4), D(2024, 2, 4): D(2025, 2, 2)}
+    # 2023 (53 weeks): S at 01-29 = {m, o} (n starts exactly then) → 60; E at 2024-02-04 = {k, m, n (ends exactly
+    # then: still paying)} → 3, 10 + 20 + 30; N = {n, k}; L = {o} → 1 / 2. Identity: 60 + 40 − 40 = 60
+    expect(got, D(2023, 1, 29), D(2024, 2, 4), customers=3, mrr=60, new=2, churn=0.5)
+    # 2024: S = {k, m, n}; E = {k, m} → 2, 30; N = {}; L = {n} → 1 / 3
+    expect(got, D(2024, 2, 4), D(2025, 2, 2), customers=2, mrr=30, new=0, churn=1 / 3)
+    months = values(s, "retail_month", "2023-12-24", "2024-02-04")
+    # the 6-week month [12-24, 02-04): S = {m, n, o} → 90; E = {k, m, n} → 3, 60; N = {k}; L = {o} → 1 / 3
+    assert months["ends"] == {D(2023, 12, 24): D(2024, 2, 4)}
+    expect(months, D(2023, 12, 24), D(2024, 2, 4), customers=3, mrr=60, new=1, churn=1 / 3)
+
+
+def test_calendar_periods_must_tile_time(on_engine):
+    from csframe.core.errors import DataContractError, UsageError
+
+    gap = [r for r in RETAIL if r[1] != D(2023, 4, 30)]                     # drops [04-30, 05-28)
+    overlap = RETAIL + [("retail_month", D(2023, 5, 1), D(2023, 5, 8))]     # inside [04-30, 05-28)
+    s = on_engine(retail(gap))
+    with pytest.raises(DataContractError, match=r"grain 'retail_month': a gap from 2023-04-30 to 2023-05-28") as e:
+        s.compute(["customers"], grain="retail_month", start="2023-12-24", end="2024-02-04")
+    assert e.value.exit_code == 1
+    s = on_engine(retail(overlap))
+    with pytest.raises(DataContractError, match=r"periods starting 2023-04-30 \(ending 2023-05-28\) and 2023-05-01 "
+                                                r"overlap"):
+        s.compute(["customers"], grain="retail_month", start="2023-12-24", end="2024-02-04")
+    with pytest.raises(UsageError, match=r"unknown grain 'retail_mnth'.*retail_month"):
+        s.compute(["customers"], grain="retail_mnth", start="2023-12-24", end="2024-02-04")
