@@ -144,6 +144,7 @@ def _interval_arithmetic(tree: exp.Expression) -> exp.Expression:
                 left, right = right, left
             if isinstance(right, exp.Interval) and not isinstance(left, exp.Interval):
                 fn = "DATETIME_ADD" if isinstance(node, exp.Add) else "DATETIME_SUB"
+                left = _interval_arithmetic(left)  # a replacement is not walked again: its operand first
                 return exp.Anonymous(this=fn, expressions=[_as_datetime(left), right])
         return node
 
@@ -225,6 +226,33 @@ def _utc_datetimes(tree: exp.Expression) -> exp.Expression:
     return _rewrite(tree, rewrite)
 
 
+def _time_zones(tree: exp.Expression) -> exp.Expression:
+    """CONVERT_TIMEZONE('UTC', zone, x) (the neutral tree's local time of a UTC timestamp, a
+    project's ``[calendar] time_zone``) → DATETIME(instant, zone), and CAST(that AS DATE) →
+    DATE(instant, zone), where instant = TIMESTAMP_MICROS(DATETIME_DIFF(x, DATETIME '1970-01-01',
+    MICROSECOND)): the DATETIME ``x`` read as UTC by arithmetic that no default time zone touches
+    (the zone's rules, daylight saving included, are BigQuery's own). The emulator the tests run
+    on rejects TIMESTAMP(x, 'UTC') on a column and DATETIME(timestamp, zone); DATE(…, zone) it takes."""
+
+    def instant(node: exp.ConvertTimezone) -> exp.Expression:
+        x, source = node.args["timestamp"], node.args.get("source_tz")
+        if source is not None and not (isinstance(source, exp.Literal) and source.this.upper() == "UTC"):
+            return exp.Anonymous(this="TIMESTAMP", expressions=[x, source])
+        epoch = exp.cast(exp.Literal.string("1970-01-01 00:00:00"), "DATETIME")
+        micros = exp.Anonymous(this="DATETIME_DIFF", expressions=[x, epoch, exp.Var(this="MICROSECOND")])
+        return exp.Anonymous(this="TIMESTAMP_MICROS", expressions=[micros])
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if (isinstance(node, exp.Cast) and isinstance(node.this, exp.ConvertTimezone)
+                and node.to.is_type(exp.DataType.Type.DATE)):
+            return exp.Anonymous(this="DATE", expressions=[instant(node.this), node.this.args["target_tz"]])
+        if isinstance(node, exp.ConvertTimezone):
+            return exp.Anonymous(this="DATETIME", expressions=[instant(node), node.args["target_tz"]])
+        return node
+
+    return _rewrite(tree, rewrite)
+
+
 def _safe_cast_types(tree: exp.Expression) -> exp.Expression:
     """SAFE_CAST(x AS NUMERIC(38, 9)) → SAFE_CAST(x AS NUMERIC): BigQuery takes no parameterized
     type in a cast (sqlglot drops the parameters of a CAST's type, not of a SAFE_CAST's)."""
@@ -237,5 +265,5 @@ def _safe_cast_types(tree: exp.Expression) -> exp.Expression:
     return _rewrite(tree, rewrite)
 
 
-TRANSFORMS = (_no_materialized, _utc_datetimes, _safe_cast_types, _iso_weeks, _datetime_trunc, _epoch_seconds, _interval_literals, _interval_arithmetic,
+TRANSFORMS = (_no_materialized, _time_zones, _utc_datetimes, _safe_cast_types, _iso_weeks, _datetime_trunc, _epoch_seconds, _interval_literals, _interval_arithmetic,
               _medians)

@@ -19,6 +19,7 @@ import sqlglot
 from sqlglot import exp
 
 from . import cohorts, previous
+from .calendar import bind_instants, bucket_in, expand_local_dates
 from .contract import Source, source
 from .contract_types import Conversion, conversion, convert, is_raw, raw_name
 from .errors import ProjectError, UsageError
@@ -166,7 +167,11 @@ def _groups(plan: Plan) -> list[tuple[str, exp.Query, str]]:
     ]
 
 
-def _spine(plan: Plan) -> exp.Select:
+def _spine(plan: Plan) -> exp.Query:
+    if plan.grain.periods:  # a custom calendar's grain: its periods, known when planned
+        from .custom_calendar import custom_spine
+
+        return custom_spine(plan.grain, plan.spine_start, plan.spine_last)
     step = interval(plan)
     arr = exp.GenerateDateArray(start=literal(plan.spine_start), end=literal(plan.spine_last), step=step)
     d = exp.column("d")
@@ -179,6 +184,7 @@ def _spine(plan: Plan) -> exp.Select:
 def _grid(plan: Plan) -> exp.Select:
     return exp.select(
         exp.column("grp", table="g"), exp.column("period_start", table="s"), exp.column("period_end", table="s"),
+        exp.column("grain_months", table="s") if plan.grain.periods else
         exp.alias_(exp.cast(exp.convert(plan.grain.length_in_months), "DOUBLE"), "grain_months"),
     ).from_(exp.to_table("groups").as_("g")).join(exp.to_table("spine").as_("s"), join_type="cross")
 
@@ -190,9 +196,10 @@ def _node(registry: Registry, name: str, plan: Plan) -> exp.Query:
         for table in tree.find_all(exp.Table):
             if table.name.startswith(WHOLE_PREFIX) and table.name[len(WHOLE_PREFIX):] in plan.sources:
                 table.set("this", exp.to_identifier("src_" + table.name[len(WHOLE_PREFIX):]))
-    tree = expand_macros(tree, bucket(plan.grain.name))
+    tree = expand_macros(expand_local_dates(tree, plan.time_zone), bucket_in(plan.grain, plan.time_zone))
     values = dict(plan.parameters)
     values.update(spine_start=plan.spine_start, spine_end=_after_last(plan), grain_months=plan.grain.length_in_months)
+    tree = bind_instants(tree, {"spine_start": plan.spine_start, "spine_end": values["spine_end"]}, plan.time_zone)
     return bind_placeholders(tree, values)
 
 
@@ -313,7 +320,7 @@ def compile_plan(
         ctes.append(_cte("src_customers", cohorts.customers_with_cohort(
             source_scan(source("customers"), scans["customers"], scan_by),
             source_scan(source("subscriptions"), scans["subscriptions"]), plan.by,
-            source("customers").column_names, bucket(plan.grain.name)),
+            source("customers").column_names, bucket_in(plan.grain, plan.time_zone)),
             "read customers (canonical columns, --by dimensions and cohort: the period of first_paid_c)"))
         ctes.extend(_groups(plan))
     elif grouped:

@@ -6,7 +6,7 @@ users: user values reach SQL only as literals):
 * a variant's **formula**, an expression over measure names, ``ref('metric'[,
   'variant'])``, ``param('name')``, ``safe_div(a, b)`` and ``previous(expr[, n])`` (the value
   of ``expr`` n periods earlier at the same dimensions, :mod:`.previous`);
-* a node's **SQL**, a SELECT that may use the macros ``BUCKET(ts)``,
+* a node's **SQL**, a SELECT that may use the macros ``BUCKET(ts)``, ``LOCAL_DATE(ts)``,
   ``EPOCH_SECONDS(ts)`` and ``SAFE_DIV(a, b)`` and ``:name`` placeholders.
 """
 
@@ -38,7 +38,7 @@ BUILTIN_MEASURES = ("grain_months",)
 WHOLE_PREFIX = "all_"  # a node reads all_<source> for the whole source, ignoring the --by groups
 COMPILER_PLACEHOLDERS = ("spine_start", "spine_end", "grain_months")
 _FORMULA_FUNCTIONS = {"ref", "param", "safe_div", "previous"}
-_MACROS = {"BUCKET": 1, "EPOCH_SECONDS": 1, "SAFE_DIV": 2}
+_MACROS = {"BUCKET": 1, "EPOCH_SECONDS": 1, "SAFE_DIV": 2, "LOCAL_DATE": 1}
 _ALLOWED_FORMULA_NODES = (
     exp.Column, exp.Identifier, exp.Literal, exp.Paren, exp.Neg, exp.Add, exp.Sub, exp.Mul, exp.Div,
     exp.Case, exp.If, exp.Coalesce, exp.Greatest, exp.Least, exp.Abs, exp.Null, exp.Boolean,

@@ -269,8 +269,10 @@ class Node:
     for what is taken from the whole source), the built-in nodes ``spine``,
     ``groups`` and ``grid``, and
     other nodes by name; ``:name`` placeholders are parameters (and the compiler's
-    own ``:spine_start``, ``:spine_end``, ``:grain_months``); ``BUCKET(ts)`` is the
-    start date of the period holding ``ts``, ``EPOCH_SECONDS(ts)`` seconds since
+    own ``:spine_start``, ``:spine_end``, ``:grain_months``: compared with a timestamp,
+    the first two are the UTC instants of their dates' local midnights, docs/calendars.md);
+    ``BUCKET(ts)`` is the start date of the period holding ``ts``'s local date,
+    ``LOCAL_DATE(ts)`` that date (the project's ``[calendar] time_zone``), ``EPOCH_SECONDS(ts)`` seconds since
     1970, ``SAFE_DIV(a, b)`` a division that is NULL on a zero denominator. Every
     row carries ``grp`` (the ``--by`` group, 0 without ``--by``). A node with
     ``measures`` outputs ``grp, period_start`` and those columns. The sources,

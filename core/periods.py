@@ -22,15 +22,23 @@ LAST_DATE = dt.date(9999, 12, 31)
 
 @attrs.frozen
 class Grain:
-    """A period length: ``months`` calendar months, or ``days`` days."""
+    """A period length: ``months`` calendar months, or ``days`` days; ``anchor`` (the project's
+    calendar, :mod:`.calendar`): a week's first day in days after Monday, a quarter's or a year's
+    first month in months after January. A custom calendar's grain (:mod:`.custom_calendar`)
+    has its ``periods`` instead: (start, end) dates, tiling time."""
 
     name: str
     months: int = 0
     days: int = 0
+    anchor: int = 0
+    periods: tuple[tuple[dt.date, dt.date], ...] = ()
 
     @property
     def length_in_months(self) -> float:
-        """g of metrics.md: month 1, quarter 3, year 12, week 7/30.4375, day 1/30.4375."""
+        """g of metrics.md: month 1, quarter 3, year 12, week 7/30.4375, day 1/30.4375 (a custom
+        grain: its periods' mean length; the grid carries each period's own)."""
+        if self.periods:
+            return sum((e - s).days for s, e in self.periods) / len(self.periods) / _DAYS_PER_MONTH
         return float(self.months) if self.months else self.days / _DAYS_PER_MONTH
 
 
@@ -43,11 +51,11 @@ _GRAINS = {
 }
 
 
-def grain(name: str) -> Grain:
+def grain(name: str, anchor: int = 0) -> Grain:
     from .errors import UsageError, did_you_mean
 
     try:
-        return _GRAINS[name]
+        return attrs.evolve(_GRAINS[name], anchor=anchor) if anchor else _GRAINS[name]
     except KeyError:
         raise UsageError(
             f"unknown grain {name!r}.{did_you_mean(name, GRAINS)}", hint=f"Use one of: {', '.join(GRAINS)}."
@@ -56,16 +64,26 @@ def grain(name: str) -> Grain:
 
 def floor(day: dt.date, g: Grain) -> dt.date:
     """The start of the period of grain ``g`` that holds ``day``."""
+    if g.periods:
+        from .custom_calendar import period_index
+
+        i = period_index(day, g)
+        return g.periods[i][0] if i < len(g.periods) else g.periods[-1][1]
     if g.name == "day":
         return day
     if g.name == "week":
-        return day - dt.timedelta(days=day.weekday())
-    month0 = (day.month - 1) // g.months * g.months
-    return dt.date(day.year, month0 + 1, 1)
+        return day - dt.timedelta(days=(day.weekday() - g.anchor) % 7)
+    index = day.year * 12 + day.month - 1 - g.anchor  # months since year 0, less the anchor
+    start = index // g.months * g.months + g.anchor
+    return dt.date(start // 12, start % 12 + 1, 1)
 
 
 def shift(start: dt.date, g: Grain, n: int) -> dt.date:
     """The start of the period ``n`` periods after the one starting at ``start``."""
+    if g.periods:
+        from .custom_calendar import shift_index
+
+        return shift_index(start, g, n)
     if g.days:
         return start + dt.timedelta(days=g.days * n)
     total = start.year * 12 + (start.month - 1) + g.months * n
@@ -104,9 +122,18 @@ def check_span(start: dt.date, end: dt.date, g: Grain) -> None:
     UsageError names the flag and the nearest date that works."""
     from .errors import UsageError
 
-    before = _shifted(floor(start, g), g, -1)
+    def before_of(day: dt.date) -> dt.date | None:
+        try:
+            return _shifted(floor(day, g), g, -1)
+        except ValueError:  # a fiscal period starting before year 1
+            return None
+
+    before = before_of(start)
     if before is None or before < FIRST_DATE:
-        earliest = shift(floor(FIRST_DATE, g), g, 1)
+        earliest = FIRST_DATE
+        while (b := before_of(earliest)) is None or b < FIRST_DATE:
+            earliest = shift(earliest, g, 1)
+        earliest = floor(earliest, g)
         raise UsageError(
             f"--start {start}: with --grain {g.name}, a run also reads the {g.name} before its first period, "
             f"and dates start at {FIRST_DATE} on every engine",

@@ -32,6 +32,7 @@ class Request:
     by: tuple[str, ...] = ()
     lenient: bool = False
     vs: str | None = None  # --vs previous|year
+    time_zone: str = "UTC"  # the calendar's (:mod:`.calendar`); the grain carries its anchor
 
 
 @attrs.frozen
@@ -58,6 +59,7 @@ class Plan:
     closures: dict[tuple[Key, str | None], Resolved] = attrs.field(factory=dict, eq=False)
     lags: tuple[int, ...] = ()  # the n of every previous(expr, n) the plan's formulas use
     vs: int | None = None  # --vs: compare with the value this many periods earlier
+    time_zone: str = "UTC"  # period boundaries are this zone's local midnights
 
     def split(self, key: Key) -> str | None:
         return self.splits.get(key)
@@ -167,4 +169,5 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
         closures={k: closures[k] for k in closures if k[0] in request.keys},
         lags=tuple(sorted(set(lags))),
         vs=vs,
+        time_zone=request.time_zone,
     )

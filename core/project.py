@@ -14,14 +14,15 @@ from typing import Any
 
 import attrs
 
+from .calendar import UTC_CALENDAR, Calendar, calendar_from_table
 from .contract import SOURCES
 from .errors import ProjectError, did_you_mean
 from .settings import FromEnv, describe, want_str, want_str_list, want_table, written
 
 PROJECT_FILE = "csframe.toml"
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_SOURCE_NAMES = [s.name for s in SOURCES]
-_TOP_KEYS = ("adapter", "sources", "variants", "parameters", "plugins")
+_SOURCE_NAMES = [s.name for s in SOURCES] + ["calendar"]  # calendar: custom calendars' periods (.custom_calendar)
+_TOP_KEYS = ("adapter", "sources", "variants", "parameters", "plugins", "calendar")
 
 
 def expand_env(value: Any, where: str, environ: Mapping[str, str] | None = None) -> Any:
@@ -71,6 +72,7 @@ class Project:
     parameters: dict[str, Any] = attrs.field(factory=dict)
     plugin_modules: tuple[str, ...] = ()
     plugin_disable: tuple[str, ...] = ()
+    calendar: Calendar = UTC_CALENDAR  # [calendar]: time zone, week start, fiscal year start
     path: Path | None = None
     environ: Mapping[str, str] | None = attrs.field(default=None, eq=False, repr=False)  # None: os.environ
 
@@ -167,6 +169,8 @@ class Project:
         except ProjectError as e:
             problems.append(e.message)
             parameters = {}
+        calendar, calendar_problems = calendar_from_table(table("calendar", '[calendar] with time_zone = "UTC"'))
+        problems.extend(calendar_problems)
         if problems:
             where = str(path) if path else PROJECT_FILE
             raise ProjectError(f"{where}: " + ("\n  ".join(problems) if len(problems) == 1 else
@@ -179,6 +183,7 @@ class Project:
             parameters=parameters,
             plugin_modules=lists.get("modules", ()),
             plugin_disable=lists.get("disable", ()),
+            calendar=calendar,
             path=path,
             environ=environ,
         )

@@ -23,7 +23,7 @@ from .compiler import OUTPUT_COLUMNS, Compiled, SourceScan, compile_plan
 from .contract import SOURCES, source
 from .errors import MetricFailedError, ProjectError, UsageError, did_you_mean
 from .graph import Graph, Key
-from .periods import FIRST_DATE, LAST_DATE, check_span, default_range, grain as to_grain
+from .periods import FIRST_DATE, GRAINS, LAST_DATE, check_span, default_range, grain as to_grain
 from .parameters import checked_overrides, resolve_parameters
 from .plan import Plan, Request, build_plan
 from .plugin_manager import Plugins, load_plugins
@@ -116,8 +116,14 @@ class Session:
     def request(self, keys: Sequence[Key], *, grain: str = "month", start: str | dt.date | None = None,
                 end: str | dt.date | None = None, by: Sequence[str] = (), lenient: bool = False,
                 vs: str | None = None) -> Request:
-        g = to_grain(grain)
-        d_start, d_end = default_range(g)
+        calendar = self.project.calendar
+        if grain not in GRAINS:  # a grain of the project's calendar source, or an error naming the grains
+            from .custom_calendar import custom_grain
+
+            g = custom_grain(self, grain)
+        else:
+            g = to_grain(grain, calendar.anchor(grain))
+        d_start, d_end = default_range(g, calendar.today()) if not g.periods or end is None else (None, None)
         end_d = _date(end, "--end") or d_end
         start_d = _date(start, "--start")
         if start_d is None:
@@ -128,8 +134,9 @@ class Session:
             except (ValueError, OverflowError):
                 raise UsageError(f"--end {end_d}: the 12 periods before it would start before {FIRST_DATE}",
                                  hint="Give --start too.") from None
-        check_span(start_d, end_d, g)
-        return Request(tuple(keys), g, start_d, end_d, tuple(by), lenient, vs)
+        if not g.periods:
+            check_span(start_d, end_d, g)
+        return Request(tuple(keys), g, start_d, end_d, tuple(by), lenient, vs=vs, time_zone=calendar.time_zone)
 
     def plan(self, request: Request, params: Mapping[str, Any] | None = None) -> Plan:
         closures: dict = {}  # each (key, reading) resolved once, kept on the plan

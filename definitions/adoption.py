@@ -153,7 +153,7 @@ METRICS: tuple[Metric, ...] = (
             "distinct users with an event in p whose name is in active_events (default: any); month grain gives "
             "MAU, week WAU, day DAU", "period_active_users", ("dock", "parative"), parameters=(ACTIVE_EVENTS,)),
     _single("stickiness", "share",
-            "(Σ over the UTC days of p of that day's active users) / days in p / active_users of p",
+            "(Σ over the days of p (local days of the calendar) of that day's active users) / days in p / active_users of p",
             "active_user_days / days_in_period / period_active_users", ("parative",), (
                 X("mean daily active users 9,400; monthly 142,000",
                   {"active_user_days": 9_400 * 30, "days_in_period": 30, "period_active_users": 142_000}, 0.0662,

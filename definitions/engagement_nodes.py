@@ -198,10 +198,10 @@ NODES: tuple[Node, ...] = (
     Node(
         "active_user_periods",
         "distinct users with an event named in :active_events (NULL: any) in each period, and the sum over the "
-        "UTC days of the period of each day's distinct such users",
+        "days of the period (the calendar's local days) of each day's distinct such users",
         f"""
         WITH active_days AS (
-          SELECT DISTINCT grp, user_id, CAST(occurred_at AS DATE) AS day, BUCKET(occurred_at) AS period_start
+          SELECT DISTINCT grp, user_id, LOCAL_DATE(occurred_at) AS day, BUCKET(occurred_at) AS period_start
           FROM src_events
           WHERE {_IN_SPINE.format(ts="occurred_at")}
             AND user_id IS NOT NULL  -- an event of no user makes no user active, on any day
@@ -255,7 +255,7 @@ NODES: tuple[Node, ...] = (
           -- one pass over the events of the spine: active days, names, and the users of the customer created
           -- before p.end with an event in p (breadth's numerator)
           SELECT e.grp, e.customer_id, BUCKET(e.occurred_at) AS period_start,
-            COUNT(DISTINCT CAST(e.occurred_at AS DATE)) AS active_days, COUNT(DISTINCT e.name) AS names,
+            COUNT(DISTINCT LOCAL_DATE(e.occurred_at)) AS active_days, COUNT(DISTINCT e.name) AS names,
             COUNT(DISTINCT CASE WHEN BUCKET(u.created_at) <= BUCKET(e.occurred_at) THEN e.user_id END) AS active_users
           FROM src_events AS e
           LEFT JOIN src_users AS u ON u.user_id = e.user_id AND u.customer_id = e.customer_id

@@ -84,9 +84,9 @@ NODES = (
           SUM(CASE WHEN BUCKET(c.first_paid_at) = c.period_start AND c.n_end > 0 THEN c.b_end ELSE 0 END) AS new_mrr,
           SUM(CASE WHEN c.n_start > 0 AND c.n_end = 0 THEN 1 ELSE 0 END) AS churned_customers,
           SUM(CASE WHEN c.n_start > 0 AND c.n_end = 0 THEN c.b_start ELSE 0 END) AS churned_mrr,
-          SUM(CASE WHEN c.n_start = 0 AND c.n_end > 0 AND c.first_paid_at < c.period_start THEN 1 ELSE 0 END)
+          SUM(CASE WHEN c.n_start = 0 AND c.n_end > 0 AND BUCKET(c.first_paid_at) < c.period_start THEN 1 ELSE 0 END)
             AS reactivated_customers,
-          SUM(CASE WHEN c.n_start = 0 AND c.n_end > 0 AND c.first_paid_at < c.period_start THEN c.b_end ELSE 0 END)
+          SUM(CASE WHEN c.n_start = 0 AND c.n_end > 0 AND BUCKET(c.first_paid_at) < c.period_start THEN c.b_end ELSE 0 END)
             AS reactivation_mrr,
           SUM(CASE WHEN c.n_start > 0 AND c.n_end > 0 AND c.b_end > c.b_start THEN c.b_end - c.b_start ELSE 0 END)
             AS expansion_mrr,

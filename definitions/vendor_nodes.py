@@ -58,39 +58,40 @@ NODES = (
     ),
     Node(
         "sub_daily_churn",
-        "per period: the sum over its days d of |L_d| / |S_d|, the churn rate of each day (UTC days), days "
-        "on which nobody was lost adding 0",
+        "per period: the sum over its days d of |L_d| / |S_d|, the churn rate of each day (local days of the "
+        "calendar's time zone: t0, a change's instant, places the day in its period), days on which nobody was lost "
+        "adding 0",
         f"""
         WITH events AS ({_PAYING_EVENTS}
         ), per_day AS (
-          SELECT grp, customer_id, CAST(t AS DATE) AS d, SUM(d_paying) AS d_paying
+          SELECT grp, customer_id, LOCAL_DATE(t) AS d, MIN(t) AS t0, SUM(d_paying) AS d_paying
           FROM events
           WHERE t < :spine_end
-          GROUP BY grp, customer_id, CAST(t AS DATE)
+          GROUP BY grp, customer_id, LOCAL_DATE(t)
         ), running AS (
-          SELECT grp, customer_id, d, d_paying,
+          SELECT grp, customer_id, d, t0, d_paying,
                  SUM(d_paying) OVER (PARTITION BY grp, customer_id ORDER BY d
                                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS n_end
           FROM per_day
         ), days AS (
-          SELECT grp, d,
+          SELECT grp, d, MIN(t0) AS t0,
             SUM(CASE WHEN n_end > 0 THEN 1 ELSE 0 END - CASE WHEN n_end - d_paying > 0 THEN 1 ELSE 0 END)
               AS d_customers,
             SUM(CASE WHEN n_end - d_paying > 0 AND n_end = 0 THEN 1 ELSE 0 END) AS lost
           FROM running
           GROUP BY grp, d
         ), levels AS (
-          SELECT grp, d, lost,
+          SELECT grp, d, t0, lost,
                  SUM(d_customers) OVER (PARTITION BY grp ORDER BY d
                                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - d_customers AS at_start
           FROM days
         )
-        SELECT grp, BUCKET(d) AS period_start,
+        SELECT grp, BUCKET(t0) AS period_start,
           SUM(CASE WHEN lost > 0 THEN CAST(lost AS DOUBLE) / CAST(at_start AS DOUBLE) ELSE 0 END)
             AS daily_churn_rate_sum
         FROM levels
-        WHERE BUCKET(d) >= :spine_start
-        GROUP BY grp, BUCKET(d)
+        WHERE BUCKET(t0) >= :spine_start
+        GROUP BY grp, BUCKET(t0)
         """,
         measures=(
             Measure("daily_churn_rate_sum", "Σ over the days d of p of |L_d| / |S_d| (a day that lost nobody "

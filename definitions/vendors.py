@@ -32,7 +32,7 @@ VARIANTS: tuple[tuple[str, Variant], ...] = (
     ("churn_rate", Variant(
         "chartmogul_daily", "CASE WHEN customers_start + active_not_at_start > 0 THEN daily_churn_rate_sum END",
         ("chartmogul",),
-        "Σ over the days d of p of |L_d| / |S_d| (UTC days): ChartMogul's Shopify (B2C) formula; NULL when nobody "
+        "Σ over the days d of p of |L_d| / |S_d| (the calendar's days): ChartMogul's Shopify (B2C) formula; NULL when nobody "
         "was active in p", examples=(
             X("lost 1 of 10 on one day, 1 of 9 on another", {"daily_churn_rate_sum": 0.1 + 1 / 9,
               "customers_start": 10, "active_not_at_start": 0}, 0.1 + 1 / 9),

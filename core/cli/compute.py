@@ -168,7 +168,8 @@ def _what_was_written(target: str | None, committed: bool) -> str:
 @cli.command()
 @click.option("--metric", "-m", "metrics", multiple=True, metavar="NAME[:VARIANT]", help="A metric to compute (repeat).")
 @click.option("--all", "all_", is_flag=True, help="Every metric the project can compute.")
-@click.option("--grain", type=click.Choice(GRAINS), default="month", show_default=True)
+@click.option("--grain", default="month", show_default=True, metavar="|".join(GRAINS) + "|NAME",
+              help="A period length, or a grain of the project's calendar source (docs/calendars.md).")
 @click.option("--start", metavar="YYYY-MM-DD", help="First period (rounded down). Default: 12 periods before --end.")
 @click.option("--end", metavar="YYYY-MM-DD", help="Periods start before this. Default: the current period's first day.")
 @click.option("--by", multiple=True, metavar="DIMENSION",

@@ -57,7 +57,8 @@ def _tree(s, key, depth: int = 0, seen: tuple = ()) -> list[str]:
 
 @cli.command()
 @click.argument("metric")
-@click.option("--grain", type=click.Choice(GRAINS), default="month", show_default=True)
+@click.option("--grain", default="month", show_default=True, metavar="|".join(GRAINS) + "|NAME",
+              help="A period length, or a grain of the project's calendar source (docs/calendars.md).")
 @click.option("--no-sql", is_flag=True, help="Leave out the SQL.")
 @common
 def explain(project_dir, metric, grain, no_sql):
@@ -132,7 +133,8 @@ def _side_by_side(result: Result, keys: list, units: dict) -> Result:
 
 @cli.command()
 @click.argument("metric")
-@click.option("--grain", type=click.Choice(GRAINS), default="month", show_default=True)
+@click.option("--grain", default="month", show_default=True, metavar="|".join(GRAINS) + "|NAME",
+              help="A period length, or a grain of the project's calendar source (docs/calendars.md).")
 @click.option("--start", metavar="YYYY-MM-DD")
 @click.option("--end", metavar="YYYY-MM-DD")
 @click.option("--by", multiple=True, metavar="DIMENSION", help="Split by a customers column (repeat).")
@@ -187,7 +189,8 @@ def compare(project_dir, metric, grain, start, end, by, fmt, output, params):
 @cli.command()
 @click.argument("metric")
 @click.option("--dialect", default=None, help="The name of a registered adapter (default: the project's engine).")
-@click.option("--grain", type=click.Choice(GRAINS), default="month", show_default=True)
+@click.option("--grain", default="month", show_default=True, metavar="|".join(GRAINS) + "|NAME",
+              help="A period length, or a grain of the project's calendar source (docs/calendars.md).")
 @click.option("--start", metavar="YYYY-MM-DD")
 @click.option("--end", metavar="YYYY-MM-DD")
 @click.option("--by", multiple=True, metavar="DIMENSION")

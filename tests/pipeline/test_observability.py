@@ -45,7 +45,7 @@ def test_json_logs_report_errors_as_json_too(duck_project):
 
 @pytest.mark.parametrize("args,fragment", [
     (("--timeout", "abc"), "Invalid value for '--timeout': 'abc' is not a valid float."),
-    (("--grain", "decade"), "Invalid value for '--grain': 'decade' is not one of"),
+    (("--retries", "-1"), "Invalid value for '--retries': -1 is not in the range x>=0"),  # (--grain takes any name)
     (("--no-such-option",), "No such option '--no-such-option'"),
 ])
 def test_json_logs_report_the_command_line_s_own_errors_as_json(duck_project, args, fragment):

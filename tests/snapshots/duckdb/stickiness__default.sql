@@ -39,7 +39,7 @@ WITH groups AS MATERIALIZED (
         TRUE OR FALSE
       )
   )
-  /* step: distinct users with an event named in :active_events (NULL: any) in each period, and the sum over the UTC days of the period of each day's distinct such users */
+  /* step: distinct users with an event named in :active_events (NULL: any) in each period, and the sum over the days of the period (the calendar's local days) of each day's distinct such users */
   SELECT
     grp,
     period_start,
