@@ -58,6 +58,7 @@ WITH `groups` AS (
       grp,
       customer_id,
       CAST(t AS DATE) AS d,
+      MIN(t) AS t0,
       SUM(d_paying) AS d_paying
     FROM events
     WHERE
@@ -71,6 +72,7 @@ WITH `groups` AS (
       grp,
       customer_id,
       d,
+      t0,
       d_paying,
       SUM(d_paying) OVER (
         PARTITION BY grp, customer_id
@@ -82,6 +84,7 @@ WITH `groups` AS (
     SELECT
       grp,
       d,
+      MIN(t0) AS t0,
       SUM(
         CASE WHEN n_end > 0 THEN 1 ELSE 0 END - CASE WHEN n_end - d_paying > 0 THEN 1 ELSE 0 END
       ) AS d_customers,
@@ -94,23 +97,24 @@ WITH `groups` AS (
     SELECT
       grp,
       d,
+      t0,
       lost,
       SUM(d_customers) OVER (PARTITION BY grp ORDER BY d ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - d_customers AS at_start
     FROM days
   )
-  /* step: per period: the sum over its days d of |L_d| / |S_d|, the churn rate of each day (UTC days), days on which nobody was lost adding 0 */
+  /* step: per period: the sum over its days d of |L_d| / |S_d|, the churn rate of each day (local days of the calendar's time zone: t0, a change's instant, places the day in its period), days on which nobody was lost adding 0 */
   SELECT
     grp,
-    CAST(DATETIME_TRUNC(CAST(d AS DATETIME), MONTH) AS DATE) AS period_start,
+    CAST(DATETIME_TRUNC(CAST(t0 AS DATETIME), MONTH) AS DATE) AS period_start,
     SUM(
       CASE WHEN lost > 0 THEN CAST(lost AS FLOAT64) / CAST(at_start AS FLOAT64) ELSE 0 END
     ) AS daily_churn_rate_sum
   FROM levels
   WHERE
-    CAST(DATETIME_TRUNC(CAST(d AS DATETIME), MONTH) AS DATE) >= CAST('2023-12-01' AS DATE)
+    CAST(DATETIME_TRUNC(CAST(t0 AS DATETIME), MONTH) AS DATE) >= CAST('2023-12-01' AS DATE)
   GROUP BY
     grp,
-    CAST(DATETIME_TRUNC(CAST(d AS DATETIME), MONTH) AS DATE)
+    CAST(DATETIME_TRUNC(CAST(t0 AS DATETIME), MONTH) AS DATE)
 ), sub_customer_periods AS (
   WITH events AS (
     SELECT

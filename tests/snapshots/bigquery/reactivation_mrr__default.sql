@@ -110,7 +110,9 @@ WITH `groups` AS (
     c.period_start,
     SUM(
       CASE
-        WHEN c.n_start = 0 AND c.n_end > 0 AND c.first_paid_at < c.period_start
+        WHEN c.n_start = 0
+        AND c.n_end > 0
+        AND CAST(DATETIME_TRUNC(CAST(c.first_paid_at AS DATETIME), MONTH) AS DATE) < c.period_start
         THEN c.b_end
         ELSE 0
       END

@@ -109,7 +109,9 @@ WITH groups AS MATERIALIZED (
     SUM(CASE WHEN c.n_start > 0 AND c.n_end = 0 THEN c.b_start ELSE 0 END) AS churned_mrr,
     SUM(
       CASE
-        WHEN c.n_start = 0 AND c.n_end > 0 AND c.first_paid_at < c.period_start
+        WHEN c.n_start = 0
+        AND c.n_end > 0
+        AND CAST(DATE_TRUNC('MONTH', c.first_paid_at) AS DATE) < c.period_start
         THEN c.b_end
         ELSE 0
       END

@@ -64,6 +64,7 @@ WITH groups AS MATERIALIZED (
       grp,
       customer_id,
       CAST(t AS DATE) AS d,
+      MIN(t) AS t0,
       SUM(d_paying) AS d_paying
     FROM events
     WHERE
@@ -77,6 +78,7 @@ WITH groups AS MATERIALIZED (
       grp,
       customer_id,
       d,
+      t0,
       d_paying,
       SUM(d_paying) OVER (
         PARTITION BY grp, customer_id
@@ -88,6 +90,7 @@ WITH groups AS MATERIALIZED (
     SELECT
       grp,
       d,
+      MIN(t0) AS t0,
       SUM(
         CASE WHEN n_end > 0 THEN 1 ELSE 0 END - CASE WHEN n_end - d_paying > 0 THEN 1 ELSE 0 END
       ) AS d_customers,
@@ -100,6 +103,7 @@ WITH groups AS MATERIALIZED (
     SELECT
       grp,
       d,
+      t0,
       lost,
       SUM(d_customers) OVER (
         PARTITION BY grp
@@ -108,10 +112,10 @@ WITH groups AS MATERIALIZED (
       ) - d_customers AS at_start
     FROM days
   )
-  /* step: per period: the sum over its days d of |L_d| / |S_d|, the churn rate of each day (UTC days), days on which nobody was lost adding 0 */
+  /* step: per period: the sum over its days d of |L_d| / |S_d|, the churn rate of each day (local days of the calendar's time zone: t0, a change's instant, places the day in its period), days on which nobody was lost adding 0 */
   SELECT
     grp,
-    CAST(DATE_TRUNC('MONTH', d) AS DATE) AS period_start,
+    CAST(DATE_TRUNC('MONTH', t0) AS DATE) AS period_start,
     SUM(
       CASE
         WHEN lost > 0
@@ -121,10 +125,10 @@ WITH groups AS MATERIALIZED (
     ) AS daily_churn_rate_sum
   FROM levels
   WHERE
-    CAST(DATE_TRUNC('MONTH', d) AS DATE) >= CAST('2023-12-01' AS DATE)
+    CAST(DATE_TRUNC('MONTH', t0) AS DATE) >= CAST('2023-12-01' AS DATE)
   GROUP BY
     grp,
-    CAST(DATE_TRUNC('MONTH', d) AS DATE)
+    CAST(DATE_TRUNC('MONTH', t0) AS DATE)
 ), sub_customer_periods AS (
   WITH events AS (
     SELECT

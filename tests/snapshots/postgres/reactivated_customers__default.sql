@@ -101,7 +101,9 @@ WITH groups AS MATERIALIZED (
     c.period_start,
     SUM(
       CASE
-        WHEN c.n_start = 0 AND c.n_end > 0 AND c.first_paid_at < c.period_start
+        WHEN c.n_start = 0
+        AND c.n_end > 0
+        AND CAST(DATE_TRUNC('MONTH', c.first_paid_at) AS DATE) < c.period_start
         THEN 1
         ELSE 0
       END
