@@ -78,8 +78,8 @@ APRIL_EXPECTED = {
 def on_engine(engine_project, tmp_path):  # noqa: F811
     opened: list[Session] = []
 
-    def build(tables: dict) -> Session:
-        s = Session.open(engine_project(tmp_path / f"p{len(opened)}", tables))
+    def build(tables: dict, toml_extra: str = "") -> Session:
+        s = Session.open(engine_project(tmp_path / f"p{len(opened)}", tables, toml_extra))
         opened.append(s)
         return s
 
@@ -177,3 +177,21 @@ def test_chartmogul_ltv_is_arpa_over_the_six_months_before(on_engine):
     assert r.value("customer_lifetime_value", D(2024, 7, 1), variant="chartmogul") == pytest.approx(10 / mean,
                                                                                                     rel=1e-12)
     assert r.value("customer_lifetime_value", D(2024, 6, 1), variant="chartmogul") is None
+
+
+@pytest.mark.parametrize("zone,april,may", [("UTC", 0.0, 0.5), ("America/New_York", 0.5, 0.0)])
+def test_daily_churn_and_stops_follow_the_calendars_days(on_engine, zone, april, may):
+    # a and b pay from January; a stops at 2024-05-01 02:00 UTC = 2024-04-30 22:00 in New York.
+    # UTC: lost on May 1, 1 of the 2 paying at its start → May 0.5, April 0.
+    # New York: lost on local April 30 (both paying at its local midnight, 04:00 UTC) → April 0.5, May 0.
+    subs = [sub("a1", "a", T(2024, 1, 1), T(2024, 5, 1, 2), 10), sub("b1", "b", T(2024, 1, 1), None, 10)]
+    s = on_engine({"customers": [{"customer_id": c, "created_at": T(2023, 12, 1)} for c in "ab"],
+                   "subscriptions": subs}, f'\n[calendar]\ntime_zone = "{zone}"\n')
+    r = s.compute(["churn_rate:chartmogul_daily", "churn_rate:baremetrics"], grain="month", start="2024-04-01",
+                  end="2024-06-01")
+    assert r.value("churn_rate", APR, variant="chartmogul_daily") == pytest.approx(april, abs=1e-12)
+    assert r.value("churn_rate", MAY, variant="chartmogul_daily") == pytest.approx(may, abs=1e-12)
+    # baremetrics: stops / |S|: the same month as the daily loss, 1 of 2
+    assert r.value("churn_rate", APR, variant="baremetrics") == pytest.approx(april, abs=1e-12)
+    assert r.value("churn_rate", MAY, variant="baremetrics") == pytest.approx(may / 0.5 * (1 / 2) if may else 0,
+                                                                               abs=1e-12)
