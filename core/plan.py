@@ -17,6 +17,7 @@ from .errors import UsageError
 from .graph import Graph, Key, Resolved
 from .periods import Grain, floor, shift
 from .registry import Registry
+from .windows import Window, check_windowable
 
 
 @attrs.frozen
@@ -29,6 +30,7 @@ class Request:
     end: dt.date
     by: tuple[str, ...] = ()
     lenient: bool = False
+    window: Window | None = None  # --window: trailing windows of whole grain periods
 
 
 @attrs.frozen
@@ -53,6 +55,7 @@ class Plan:
     # (key, --by reading or None) -> its closure, resolved once here: the key as computed (with
     # its reading) and, for its fingerprint, the key plain and with each of its readings
     closures: dict[tuple[Key, str | None], Resolved] = attrs.field(factory=dict, eq=False)
+    window: Window | None = None  # --window (csframe.core.windows): rows are trailing windows
 
     def split(self, key: Key) -> str | None:
         return self.splits.get(key)
@@ -122,6 +125,9 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
     periods_last = floor(request.end, request.grain)
     if periods_last == request.end:
         periods_last = shift(periods_last, request.grain, -1)
+    if request.window is not None:
+        check_windowable(registry, request.keys, lambda k: closures[(k, splits.get(k))], request.window)
+    reach = 1 if request.window is None else request.window.periods  # the spine starts a window before
     if customer_by and "customers" not in sources:
         sources.append("customers")
     return Plan(
@@ -132,7 +138,7 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
         grain=request.grain,
         report_start=report_start,
         report_end=request.end,
-        spine_start=shift(report_start, request.grain, -1),
+        spine_start=shift(report_start, request.grain, -reach),
         spine_last=periods_last,
         by=customer_by,
         parameters=parameters,
@@ -141,4 +147,5 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
         dimensions=dimensions,
         extra_keys=tuple(dict.fromkeys(dimensions.values())),
         closures={k: closures[k] for k in closures if k[0] in request.keys},
+        window=request.window,
     )

@@ -113,8 +113,13 @@ class Session:
         return ok, missing
 
     def request(self, keys: Sequence[Key], *, grain: str = "month", start: str | dt.date | None = None,
-                end: str | dt.date | None = None, by: Sequence[str] = (), lenient: bool = False) -> Request:
+                end: str | dt.date | None = None, by: Sequence[str] = (), lenient: bool = False,
+                window: str | None = None) -> Request:
+        """``window``: trailing windows (``30d``, ``13w``, ``3m``, ``12m``; :mod:`.windows`)."""
+        from .windows import parse_window
+
         g = to_grain(grain)
+        win = None if window is None else parse_window(window, g)
         d_start, d_end = default_range(g)
         end_d = _date(end, "--end") or d_end
         start_d = _date(start, "--start")
@@ -127,7 +132,15 @@ class Session:
                 raise UsageError(f"--end {end_d}: the 12 periods before it would start before {FIRST_DATE}",
                                  hint="Give --start too.") from None
         check_span(start_d, end_d, g)
-        return Request(tuple(keys), g, start_d, end_d, tuple(by), lenient)
+        if win is not None and win.periods > 1:  # the spine also reads the window before the first period
+            from .periods import floor, shift
+
+            try:
+                check_span(shift(floor(start_d, g), g, 1 - win.periods), end_d, g)
+            except (ValueError, OverflowError, UsageError):
+                raise UsageError(f"--window {win.text}: the first window would start before {FIRST_DATE}",
+                                 hint="Use a later --start.") from None
+        return Request(tuple(keys), g, start_d, end_d, tuple(by), lenient, win)
 
     def plan(self, request: Request, params: Mapping[str, Any] | None = None) -> Plan:
         closures: dict = {}  # each (key, reading) resolved once, kept on the plan
@@ -406,7 +419,7 @@ class Session:
     def compute(self, metrics: Sequence[str | Key], *, grain: str = "month", start: str | dt.date | None = None,
                 end: str | dt.date | None = None, by: Sequence[str] = (), lenient: bool = False,
                 params: Mapping[str, Any] | None = None, target: str | None = None, timeout: float | None = None,
-                observer: Any = None, retries: int = 3, deadline: Any = None) -> Result:
+                observer: Any = None, retries: int = 3, deadline: Any = None, window: str | None = None) -> Result:
         """Compute metrics (names, ``name:variant`` or keys) and return the long result.
 
         ``target``: also replace the run's rows in that table (write-back); ``timeout``:
@@ -414,14 +427,15 @@ class Session:
         :class:`~csframe.core.deadline.Deadline` already running (the command's, which
         started before the project was loaded); ``observer``: receives the run's events
         (:mod:`csframe.core.observe`); ``retries``: tries after a transient connection
-        failure, with backoff."""
+        failure, with backoff; ``window``: each row is the trailing window of that length
+        (``30d``, ``3m``…) ending at each period's end (:mod:`.windows`)."""
         from .deadline import Deadline
         from .observe import Stages
 
         deadline, stages = deadline or Deadline.of(timeout), Stages(observer)
         with stages.stage("plan"):
             keys = [m if isinstance(m, tuple) else self.graph.parse_key(m) for m in metrics]
-            request = self.request(keys, grain=grain, start=start, end=end, by=by, lenient=lenient)
+            request = self.request(keys, grain=grain, start=start, end=end, by=by, lenient=lenient, window=window)
             plan = self.plan(request, params)
         return self.run(plan, target=target, deadline=deadline, stages=stages, retries=retries)
 

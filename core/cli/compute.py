@@ -172,6 +172,9 @@ def _what_was_written(target: str | None, committed: bool) -> str:
 @click.option("--start", metavar="YYYY-MM-DD", help="First period (rounded down). Default: 12 periods before --end.")
 @click.option("--end", metavar="YYYY-MM-DD", help="Periods start before this. Default: the current period's first day.")
 @click.option("--by", multiple=True, metavar="DIMENSION", help="Split by a customers column (repeat).")
+@click.option("--window", metavar="LENGTH",
+              help="Trailing windows: each row is the LENGTH (30d, 13w, 3m, 12m; whole periods of the grain) ending at "
+                   "each period's end.")
 @click.option("--format", "fmt", default="table", show_default=True, help="table, csv, json, jsonl or parquet.")
 @click.option("--output", "-o", metavar="PATH", help="Write here instead of stdout ('-' = stdout; parquet needs a PATH).")
 @click.option("--with-units", is_flag=True,
@@ -188,7 +191,7 @@ def _what_was_written(target: str | None, committed: bool) -> str:
 @click.option("--quiet", "-q", is_flag=True, help="Nothing on stderr but errors.")
 @click.option("--dry-run", is_flag=True, help="Report the bytes each query would process (BigQuery) and run nothing.")
 @common
-def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, with_units, target, lenient, params,
+def compute(project_dir, metrics, all_, grain, start, end, by, window, fmt, output, with_units, target, lenient, params,
             timeout, retries, log_format, progress, quiet, dry_run):
     """Compute metrics and write a long-format result table."""
     from ..observe import STAGES
@@ -220,7 +223,8 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, with
         else:
             keys = session.keys(metrics)
         if dry_run:
-            plan = session.plan(session.request(keys, grain=grain, start=start, end=end, by=by, lenient=lenient),
+            plan = session.plan(session.request(keys, grain=grain, start=start, end=end, by=by, lenient=lenient,
+                                                window=window),
                                 parse_params(params))
             total = 0
             for what, n in session.dry_run(plan):
@@ -232,7 +236,7 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, output, with
         result = None
         try:
             with held_to(deadline, "the run", grace=_GRACE_S):  # in case what the engine does is not stopped
-                result = session.compute(keys, grain=grain, start=start, end=end, by=by, lenient=lenient,
+                result = session.compute(keys, grain=grain, start=start, end=end, by=by, lenient=lenient, window=window,
                                          params=parse_params(params), target=target, deadline=deadline,
                                          observer=reporter, retries=retries)  # its warnings come as events
             with held_to(deadline, "output"):
