@@ -127,7 +127,9 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
         periods_last = shift(periods_last, request.grain, -1)
     if request.window is not None:
         check_windowable(registry, request.keys, lambda k: closures[(k, splits.get(k))], request.window)
-    reach = 1 if request.window is None else request.window.periods  # the spine starts a window before
+    # the spine starts a period before the first one; with windows, two windows but a period before (the
+    # window before the first one is read too, e.g. as p−1 of expansion_rate:upsell_invoices)
+    reach = 1 if request.window is None else 2 * request.window.periods - 1
     if customer_by and "customers" not in sources:
         sources.append("customers")
     return Plan(

@@ -132,11 +132,11 @@ class Session:
                 raise UsageError(f"--end {end_d}: the 12 periods before it would start before {FIRST_DATE}",
                                  hint="Give --start too.") from None
         check_span(start_d, end_d, g)
-        if win is not None and win.periods > 1:  # the spine also reads the window before the first period
+        if win is not None and win.periods > 1:  # the spine also reads the two windows before the first period
             from .periods import floor, shift
 
             try:
-                check_span(shift(floor(start_d, g), g, 1 - win.periods), end_d, g)
+                check_span(shift(floor(start_d, g), g, 2 - 2 * win.periods), end_d, g)
             except (ValueError, OverflowError, UsageError):
                 raise UsageError(f"--window {win.text}: the first window would start before {FIRST_DATE}",
                                  hint="Use a later --start.") from None
