@@ -148,12 +148,13 @@ def window_start(period_start: exp.Expression, step: exp.Interval, k: int) -> ex
 
 def window_map_query(k: int) -> exp.Query:
     """Each grain period of the spine with the k windows holding it (keyed by their last
-    period): k rows per period, found by equality on the spine's row numbers."""
+    period; ``window_start``: the start of that window): k rows per period, found by equality
+    on the spine's row numbers."""
     return sqlglot.parse_one(f"""
         WITH spine_index AS (
-          SELECT period_start, ROW_NUMBER() OVER (ORDER BY period_start) AS i FROM spine
+          SELECT period_start, window_start, ROW_NUMBER() OVER (ORDER BY period_start) AS i FROM spine
         )
-        SELECT p.period_start, w.period_start AS window_period
+        SELECT p.period_start, w.period_start AS window_period, w.window_start
         FROM spine_index AS p
         JOIN spine_index AS o ON o.i <= {int(k)}
         JOIN spine_index AS w ON w.i = p.i + o.i - 1

@@ -19,19 +19,26 @@ _G = "PARTITION BY g.grp ORDER BY g.period_start ROWS BETWEEN UNBOUNDED PRECEDIN
 _LAG = "PARTITION BY grp ORDER BY period_start"
 
 MOVEMENTS_SQL = """
-        WITH lifted AS (
-          -- each changing (customer, period) row in each of the k windows holding the period
-          SELECT c.grp, c.customer_id, m.window_period AS period_start, c.period_start AS changed_in,
+        WITH changes AS (
+          SELECT grp, customer_id, period_start, b_start, b_end, n_start, n_end, paid_start, first_paid_at,
+                 previous_period_start,
+                 LEAD(period_start) OVER (PARTITION BY grp, customer_id ORDER BY period_start) AS next_period_start
+          FROM sub_customer_periods
+        ), lifted AS (
+          -- each changing (customer, period) row in each of the k windows holding the period; it is the
+          -- customer's earliest change in the window when the one before it is older than the window, its
+          -- latest when the one after it is later (no sort of the k rows per change)
+          SELECT c.grp, c.customer_id, m.window_period AS period_start, m.window_start, c.period_start AS changed_in,
                  c.b_start, c.b_end, c.n_start, c.n_end, c.paid_start, c.first_paid_at,
-                 ROW_NUMBER() OVER (PARTITION BY c.grp, c.customer_id, m.window_period ORDER BY c.period_start)
-                   AS first_change,
-                 ROW_NUMBER() OVER (PARTITION BY c.grp, c.customer_id, m.window_period ORDER BY c.period_start DESC)
-                   AS last_change
-          FROM sub_customer_periods AS c
+                 CASE WHEN c.previous_period_start IS NULL OR c.previous_period_start < m.window_start
+                      THEN 1 ELSE 0 END AS first_change,
+                 CASE WHEN c.next_period_start IS NULL OR c.next_period_start > m.window_period
+                      THEN 1 ELSE 0 END AS last_change
+          FROM changes AS c
           JOIN window_map AS m ON m.period_start = c.period_start
         ), per_window AS (
           -- B_c at the window's start (before its earliest change) and end (after its latest)
-          SELECT grp, customer_id, period_start,
+          SELECT grp, customer_id, period_start, window_start,
             SUM(CASE WHEN first_change = 1 THEN b_start ELSE 0 END) AS b_start,
             SUM(CASE WHEN last_change = 1 THEN b_end ELSE 0 END) AS b_end,
             SUM(CASE WHEN first_change = 1 THEN n_start ELSE 0 END) AS n_start,
@@ -43,20 +50,20 @@ MOVEMENTS_SQL = """
                      ELSE 0 END) AS d_customers,
             SUM(CASE WHEN changed_in = period_start THEN b_end - b_start ELSE 0 END) AS d_mrr
           FROM lifted
-          GROUP BY grp, customer_id, period_start
+          GROUP BY grp, customer_id, period_start, window_start
         )
         SELECT c.grp, c.period_start,
           SUM(c.d_customers) AS d_customers,
           SUM(c.d_mrr) AS d_mrr,
-          SUM(CASE WHEN BUCKET(c.first_paid_at) >= g.window_start AND BUCKET(c.first_paid_at) <= c.period_start
+          SUM(CASE WHEN BUCKET(c.first_paid_at) >= c.window_start AND BUCKET(c.first_paid_at) <= c.period_start
                    THEN 1 ELSE 0 END) AS new_customers,
-          SUM(CASE WHEN BUCKET(c.first_paid_at) >= g.window_start AND BUCKET(c.first_paid_at) <= c.period_start
+          SUM(CASE WHEN BUCKET(c.first_paid_at) >= c.window_start AND BUCKET(c.first_paid_at) <= c.period_start
                     AND c.n_end > 0 THEN c.b_end ELSE 0 END) AS new_mrr,
           SUM(CASE WHEN c.n_start > 0 AND c.n_end = 0 THEN 1 ELSE 0 END) AS churned_customers,
           SUM(CASE WHEN c.n_start > 0 AND c.n_end = 0 THEN c.b_start ELSE 0 END) AS churned_mrr,
-          SUM(CASE WHEN c.n_start = 0 AND c.n_end > 0 AND c.first_paid_at < g.window_start THEN 1 ELSE 0 END)
+          SUM(CASE WHEN c.n_start = 0 AND c.n_end > 0 AND c.first_paid_at < c.window_start THEN 1 ELSE 0 END)
             AS reactivated_customers,
-          SUM(CASE WHEN c.n_start = 0 AND c.n_end > 0 AND c.first_paid_at < g.window_start THEN c.b_end ELSE 0 END)
+          SUM(CASE WHEN c.n_start = 0 AND c.n_end > 0 AND c.first_paid_at < c.window_start THEN c.b_end ELSE 0 END)
             AS reactivation_mrr,
           SUM(CASE WHEN c.n_start > 0 AND c.n_end > 0 AND c.b_end > c.b_start THEN c.b_end - c.b_start ELSE 0 END)
             AS expansion_mrr,
@@ -65,7 +72,6 @@ MOVEMENTS_SQL = """
           SUM(CASE WHEN c.n_start = 0 AND c.paid_start = 1 THEN 1 ELSE 0 END) AS active_not_at_start,
           SUM(CASE WHEN c.n_start > 0 THEN c.b_end - c.b_start ELSE 0 END) AS start_cohort_mrr_change
         FROM per_window AS c
-        JOIN grid AS g ON g.grp = c.grp AND g.period_start = c.period_start
         GROUP BY c.grp, c.period_start
         """
 
