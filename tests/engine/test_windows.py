@@ -161,3 +161,40 @@ def test_cli_window_and_its_usage_error(session):
     bad = CliRunner().invoke(cli, ["compute", "--project", project, "-m", "mrr", "--grain", "week", "--window", "30d"])
     assert bad.exit_code == 2
     assert "--window 30d" in bad.output and "weeks" in bad.output
+
+
+# -- a window of one period is the grain itself, for every metric and variant of the catalog ---------
+
+
+@pytest.fixture(scope="module")
+def demo_session(tmp_path_factory):
+    from csframe.core.project import Project, SourceBinding
+    from csframe.core.session import Session
+    from csframe.plugins.demo import SOURCES, generate
+
+    directory = tmp_path_factory.mktemp("demo")
+    project = Project(dir=directory, adapter={"name": "duckdb", "database": "d.duckdb"},
+                      sources={s: SourceBinding(s, table=s) for s in SOURCES})
+    s = Session.open(project=project, entry_points=False)
+    s.adapter().connect(write=True)
+    s.adapter().load_tables(generate(customers=80, months=24, end=D(2025, 1, 1), seed=11))
+    yield s
+    s.close()
+
+
+@pytest.mark.parametrize("grain,window,start,end", [
+    ("month", "1m", "2024-01-01", "2025-01-01"),
+    ("week", "1w", "2024-09-02", "2024-12-30"),
+    ("day", "1d", "2024-12-01", "2024-12-20"),
+])
+def test_a_one_period_window_is_the_grain(demo_session, grain, window, start, end):
+    s = demo_session
+    keys = [(rv.metric, rv.variant.name) for rv in s.registry.all_variants()]
+    assert len(keys) >= 70 and not [k for k in keys if s.missing_sources(k)]
+    plain = s.compute(keys, grain=grain, start=start, end=end)
+    windowed = s.compute(keys, grain=grain, start=start, end=end, window=window)
+    assert plain.columns == windowed.columns and len(plain.rows) == len(windowed.rows) > 0
+    differ = [(a, b) for a, b in zip(plain.rows, windowed.rows) if a[:-1] != b[:-1] or not (
+        a[-1] == b[-1] or (a[-1] is not None and b[-1] is not None and a[-1] == pytest.approx(b[-1], rel=1e-9)))]
+    assert not differ, differ[:5]
+    assert sum(1 for r in plain.rows if r[-1]) > len(plain.rows) / 3  # many non-zero numbers
