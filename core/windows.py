@@ -19,7 +19,7 @@ A metric that reads a node with none of these is refused with a usage error nami
 
 from __future__ import annotations
 
-__all__ = ["Window", "parse_window", "check_windowable", "window_node_tree", "window_map_query",
+__all__ = ["Window", "parse_window", "check_windowable", "unwindowed_steps", "window_node_tree", "window_map_query",
            "window_start", "WINDOW_MAP"]
 
 import re
@@ -77,13 +77,17 @@ def parse_window(text: str, grain: Grain) -> Window:
         hint=f"With --grain {grain.name}, use {_fits(grain)}; or pick the --grain the window is made of.")
 
 
+def unwindowed_steps(registry: Registry, nodes) -> list[str]:
+    """The steps among ``nodes`` that say nothing of how they read on windows."""
+    return [n for n in nodes if registry.nodes[n].node.window is None and registry.nodes[n].node.window_sql is None]
+
+
 def check_windowable(registry: Registry, keys, closure, window: Window) -> None:
     """Refuse (usage error, every such metric named) the keys that read a node not defined on
     windows; ``closure(key)`` gives a key's resolved closure."""
     bad: list[str] = []
     for key in keys:
-        nodes = [n for n in closure(key).nodes
-                 if registry.nodes[n].node.window is None and registry.nodes[n].node.window_sql is None]
+        nodes = unwindowed_steps(registry, closure(key).nodes)
         if nodes:
             bad.append(f"{key[0]}:{key[1]} (step {', '.join(nodes)})")
     if bad:

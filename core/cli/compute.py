@@ -218,6 +218,13 @@ def compute(project_dir, metrics, all_, grain, start, end, by, window, fmt, outp
                 for k in dropped:
                     reporter.warning(f"warning: {k[0]} is left out: its sources have no customer, so --by cannot split it")
                 keys = [k for k in keys if k not in dropped]
+            if window:
+                from ..windows import unwindowed_steps
+
+                dropped = [k for k in keys if unwindowed_steps(session.registry, session.graph.resolve(k).nodes)]
+                for k in dropped:
+                    reporter.warning(f"warning: {k[0]} is left out: it is not defined on trailing windows (--window)")
+                keys = [k for k in keys if k not in dropped]
             for k, lacks in missing.items():
                 reporter.warning(f"unavailable: {k[0]} (needs {', '.join(lacks)})")
         else:
