@@ -198,3 +198,43 @@ def test_a_one_period_window_is_the_grain(demo_session, grain, window, start, en
         a[-1] == b[-1] or (a[-1] is not None and b[-1] is not None and a[-1] == pytest.approx(b[-1], rel=1e-9)))]
     assert not differ, differ[:5]
     assert sum(1 for r in plain.rows if r[-1]) > len(plain.rows) / 3  # many non-zero numbers
+
+
+# -- medians and distinct counts over a window's own rows -------------------------------------------
+
+
+def test_medians_and_distinct_users_over_a_three_day_window(tmp_path):
+    from csframe.core.session import Session
+    from tests.support.projects import make_project
+
+    def ticket(tid, created, resolved):
+        return {"ticket_id": tid, "customer_id": "a", "created_at": created, "first_response_at": created,
+                "resolved_at": resolved, "contacts": 1.0, "reopened": False}
+
+    def event(user, at):
+        return {"user_id": user, "customer_id": "a", "name": "login", "occurred_at": at}
+
+    tickets = [
+        ticket("t1", T(2024, 2, 29, 22), T(2024, 3, 1)),            # 2 h, resolved at the window's first instant
+        ticket("t2", T(2024, 3, 2, 10), T(2024, 3, 2, 11)),         # 1 h
+        ticket("t3", T(2024, 3, 3), T(2024, 3, 3, 10)),             # 10 h
+        ticket("t4", T(2024, 2, 29), T(2024, 2, 29, 23, 59, 59)),   # resolved before the window
+        ticket("t5", T(2024, 3, 3), T(2024, 3, 4)),                 # resolved at its end: the next window
+    ]
+    events = [event("u1", T(2024, 3, 1, 9)), event("u1", T(2024, 3, 3, 9)), event("u1", T(2024, 3, 3, 18)),
+              event("u2", T(2024, 3, 2, 12)), event("u3", T(2024, 2, 29, 12))]
+    s = Session.open(make_project(tmp_path / "p", {"tickets": tickets, "events": events}))
+    try:
+        # the day 2024-03-03, window 3d: [2024-03-01, 2024-03-04)
+        #   resolved in it: t1 2 h, t2 1 h, t3 10 h → median 2 h (the middle one), mean 13 / 3 h
+        #   active users: u1 (Mar 1, 3) and u2 (Mar 2) → 2 distinct (u3's event is on Feb 29);
+        #   Σ over the 3 days of each day's active users: 1 + 1 + 1 = 3 → stickiness 3 / 3 days / 2 = 0.5
+        got = _values(s.compute(["time_to_resolution:median", "time_to_resolution:mean", "active_users",
+                                 "stickiness"], grain="day", start="2024-03-03", end="2024-03-04", window="3d"))
+        key = lambda m, v="default": (m, v, D(2024, 3, 1), D(2024, 3, 4))  # noqa: E731
+        check(got[key("time_to_resolution", "median")], 2)
+        check(got[key("time_to_resolution", "mean")], 13 / 3)
+        check(got[key("active_users")], 2)
+        check(got[key("stickiness")], 0.5)
+    finally:
+        s.close()
