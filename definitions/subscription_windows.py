@@ -37,8 +37,18 @@ MOVEMENTS_SQL = """
           FROM changes AS c
           JOIN window_map AS m ON m.period_start = c.period_start
         ), per_window AS (
-          -- B_c at the window's start (before its earliest change) and end (after its latest)
-          SELECT grp, customer_id, period_start, window_start,
+          -- B_c at the window's start (before its earliest change) and end (after its latest): a customer
+          -- with one change in the window is that row as it is (most of them: no grouping); the others
+          -- are grouped per (customer, window)
+          SELECT grp, period_start, window_start, b_start, b_end, n_start, n_end, paid_start, first_paid_at,
+            CASE WHEN changed_in = period_start
+                 THEN CASE WHEN n_end > 0 THEN 1 ELSE 0 END - CASE WHEN n_start > 0 THEN 1 ELSE 0 END
+                 ELSE 0 END AS d_customers,
+            CASE WHEN changed_in = period_start THEN b_end - b_start ELSE 0 END AS d_mrr
+          FROM lifted
+          WHERE first_change = 1 AND last_change = 1
+          UNION ALL
+          SELECT grp, period_start, window_start,
             SUM(CASE WHEN first_change = 1 THEN b_start ELSE 0 END) AS b_start,
             SUM(CASE WHEN last_change = 1 THEN b_end ELSE 0 END) AS b_end,
             SUM(CASE WHEN first_change = 1 THEN n_start ELSE 0 END) AS n_start,
@@ -50,6 +60,7 @@ MOVEMENTS_SQL = """
                      ELSE 0 END) AS d_customers,
             SUM(CASE WHEN changed_in = period_start THEN b_end - b_start ELSE 0 END) AS d_mrr
           FROM lifted
+          WHERE first_change = 0 OR last_change = 0
           GROUP BY grp, customer_id, period_start, window_start
         )
         SELECT c.grp, c.period_start,
