@@ -31,6 +31,7 @@ from .project import SourceBinding
 from .prune import prune
 from .source_names import TABLE_HINT, source_query, table_parts
 from .registry import Registry
+from .windows import WINDOW_MAP, window_map_query, window_node_tree, window_start
 
 OUTPUT_COLUMNS = ("metric", "variant", "period_start", "period_end")
 
@@ -175,9 +176,11 @@ def _spine(plan: Plan) -> exp.Query:
     step = interval(plan)
     arr = exp.GenerateDateArray(start=literal(plan.spine_start), end=literal(plan.spine_last), step=step)
     d = exp.column("d")
+    windowed = [] if plan.window is None else [  # --window: the start of the window ending at period_end
+        exp.alias_(window_start(d.copy(), step, plan.window.periods), "window_start")]
     return exp.select(
         exp.alias_(exp.cast(d, "DATE"), "period_start"),
-        exp.alias_(exp.cast(exp.Add(this=d.copy(), expression=step.copy()), "DATE"), "period_end"),
+        exp.alias_(exp.cast(exp.Add(this=d.copy(), expression=step.copy()), "DATE"), "period_end"), *windowed,
     ).from_(exp.Unnest(expressions=[arr], alias=exp.TableAlias(this=exp.to_identifier("t"), columns=[exp.to_identifier("d")])))
 
 
@@ -185,12 +188,19 @@ def _grid(plan: Plan) -> exp.Select:
     return exp.select(
         exp.column("grp", table="g"), exp.column("period_start", table="s"), exp.column("period_end", table="s"),
         exp.column("grain_months", table="s") if plan.grain.periods else
-        exp.alias_(exp.cast(exp.convert(plan.grain.length_in_months), "DOUBLE"), "grain_months"),
+        exp.alias_(exp.cast(exp.convert(_months(plan)), "DOUBLE"), "grain_months"),
+        *([] if plan.window is None else [exp.column("window_start", table="s")]),
     ).from_(exp.to_table("groups").as_("g")).join(exp.to_table("spine").as_("s"), join_type="cross")
 
 
+def _months(plan: Plan) -> float:
+    """g: the length in months of each row's period (a window's: k grain periods)."""
+    return plan.grain.length_in_months * (1 if plan.window is None else plan.window.periods)
+
+
 def _node(registry: Registry, name: str, plan: Plan) -> exp.Query:
-    tree = registry.nodes[name].parsed.tree.copy()
+    tree = registry.nodes[name].parsed.tree.copy() if plan.window is None else \
+        window_node_tree(registry, name, plan.window.periods)
     if not plan.by:
         # one group: the whole source is the source itself
         for table in tree.find_all(exp.Table):
@@ -198,7 +208,8 @@ def _node(registry: Registry, name: str, plan: Plan) -> exp.Query:
                 table.set("this", exp.to_identifier("src_" + table.name[len(WHOLE_PREFIX):]))
     tree = expand_macros(expand_local_dates(tree, plan.time_zone), bucket_in(plan.grain, plan.time_zone))
     values = dict(plan.parameters)
-    values.update(spine_start=plan.spine_start, spine_end=_after_last(plan), grain_months=plan.grain.length_in_months)
+    values.update(spine_start=plan.spine_start, spine_end=_after_last(plan), grain_months=_months(plan),
+                  window_periods=1 if plan.window is None else plan.window.periods)
     tree = bind_instants(tree, {"spine_start": plan.spine_start, "spine_end": values["spine_end"]}, plan.time_zone)
     return bind_placeholders(tree, values)
 
@@ -306,7 +317,7 @@ def compile_plan(
     """The one query for ``plan``."""
     ctes: list[tuple[str, exp.Query, str]] = []
     grouped = bool(plan.by)
-    reserved = {"spine", "groups", "grid", "customer_groups", "measures", "metric_values", *plan.nodes}
+    reserved = {"spine", "groups", "grid", "customer_groups", "measures", "metric_values", WINDOW_MAP, *plan.nodes}
     reserved |= {f"src_{s}" for s in plan.sources} | {f"{WHOLE_PREFIX}{s}" for s in plan.sources}
     for name in plan.sources:
         if name not in scans:
@@ -342,6 +353,9 @@ def compile_plan(
                              f"read the whole of {name}, rows of every --by group and of customers without one"))
     ctes.append(_cte("spine", _spine(plan), f"one row per {plan.grain.name}, from the period before the first reported one"))
     ctes.append(_cte("grid", _grid(plan), "every period × group"))
+    if plan.window is not None:
+        ctes.append(_cte(WINDOW_MAP, window_map_query(plan.window.periods),
+                         f"each {plan.grain.name} with the {plan.window.text} windows that hold it"))
     for name in plan.nodes:
         ctes.append(_cte(name, _node(registry, name, plan), registry.nodes[name].node.step))
 
@@ -425,9 +439,12 @@ def compile_plan(
     ctes.append(_cte("long_values", long_q, "one row per metric, variant, period and group"))
 
     dims = [exp.column(exp.to_identifier(d, quoted=True), table="g") for d in plan.by]
+    shown_start: exp.Expression = exp.column("period_start", table="l")
+    if plan.window is not None:  # rows are keyed by the window's last period; they show its start
+        shown_start = exp.alias_(window_start(shown_start, interval(plan), plan.window.periods), "period_start")
     final = exp.select(
         exp.column("metric", table="l"), exp.column("variant", table="l"),
-        exp.column("period_start", table="l"), exp.column("period_end", table="l"), *dims,
+        shown_start, exp.column("period_end", table="l"), *dims,
         *[exp.column(exp.to_identifier(e, quoted=True), table="l") for e in plan.extra_keys], exp.column("value", table="l"),
         *([exp.column("compared_value", table="l"), exp.column("change", table="l")] if plan.vs else []),
         *([exp.column("left_out", table="l")] if left_out else []),

@@ -36,7 +36,7 @@ from .models import MetricRef
 BUILTIN_NODES = ("spine", "groups", "grid", "customer_groups")
 BUILTIN_MEASURES = ("grain_months",)
 WHOLE_PREFIX = "all_"  # a node reads all_<source> for the whole source, ignoring the --by groups
-COMPILER_PLACEHOLDERS = ("spine_start", "spine_end", "grain_months")
+COMPILER_PLACEHOLDERS = ("spine_start", "spine_end", "grain_months", "window_periods")
 _FORMULA_FUNCTIONS = {"ref", "param", "safe_div", "previous"}
 _MACROS = {"BUCKET": 1, "EPOCH_SECONDS": 1, "SAFE_DIV": 2, "LOCAL_DATE": 1}
 _ALLOWED_FORMULA_NODES = (

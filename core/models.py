@@ -286,3 +286,10 @@ class Node:
     needs_by: str | None = None
     """A ``--by`` dimension without which the node's measures mean nothing (``cohort``: a
     cohort's figures need each group to be one cohort); a run without it is a usage error."""
+    # how the node reads on trailing windows (--window; see csframe.core.windows): "sum" (each measure is
+    # a sum over the rows of p: the window's value is the sum over its periods), "as_is" (the SQL is
+    # right on windows as written: levels as of p.end, or it reads only steps that are), or None: not
+    # defined on windows (a metric that reads it is refused), unless ``window_sql`` gives the SQL to
+    # use on windows (it may read ``window_map`` and ``grid.window_start``, and ``:window_periods``)
+    window: str | None = None
+    window_sql: str | None = None

@@ -19,6 +19,7 @@ from .errors import UsageError
 from .graph import Graph, Key, Resolved
 from .periods import FIRST_DATE, Grain, floor, shift
 from .registry import Registry
+from .windows import Window, check_windowable
 
 
 @attrs.frozen
@@ -33,6 +34,7 @@ class Request:
     lenient: bool = False
     vs: str | None = None  # --vs previous|year
     time_zone: str = "UTC"  # the calendar's (:mod:`.calendar`); the grain carries its anchor
+    window: Window | None = None  # --window: trailing windows of whole grain periods
 
 
 @attrs.frozen
@@ -60,6 +62,7 @@ class Plan:
     lags: tuple[int, ...] = ()  # the n of every previous(expr, n) the plan's formulas use
     vs: int | None = None  # --vs: compare with the value this many periods earlier
     time_zone: str = "UTC"  # period boundaries are this zone's local midnights
+    window: Window | None = None  # --window (csframe.core.windows): rows are trailing windows
 
     def split(self, key: Key) -> str | None:
         return self.splits.get(key)
@@ -134,6 +137,11 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
     report_start = floor(request.start, request.grain)
     vs = vs_periods(request.vs, request.grain) if request.vs else None
     back = reach(lags, vs)
+    if request.window is not None:
+        # the spine starts a period before the first one; with windows, two windows but a period before (the
+        # window before the first one is read too, e.g. as p−1 of expansion_rate:upsell_invoices), and a
+        # previous() or --vs reads whole windows that many periods earlier
+        back += 2 * request.window.periods - 2
     try:
         spine_start = shift(report_start, request.grain, -back)
     except (ValueError, OverflowError):
@@ -146,6 +154,8 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
     periods_last = floor(request.end, request.grain)
     if periods_last == request.end:
         periods_last = shift(periods_last, request.grain, -1)
+    if request.window is not None:
+        check_windowable(registry, request.keys, lambda k: closures[(k, splits.get(k))], request.window)
     if customer_by and "customers" not in sources:
         sources.append("customers")
     if cohorts.COHORT in customer_by:
@@ -170,4 +180,5 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
         lags=tuple(sorted(set(lags))),
         vs=vs,
         time_zone=request.time_zone,
+        window=request.window,
     )

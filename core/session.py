@@ -115,7 +115,10 @@ class Session:
 
     def request(self, keys: Sequence[Key], *, grain: str = "month", start: str | dt.date | None = None,
                 end: str | dt.date | None = None, by: Sequence[str] = (), lenient: bool = False,
-                vs: str | None = None) -> Request:
+                vs: str | None = None, window: str | None = None) -> Request:
+        """``window``: trailing windows (``30d``, ``13w``, ``3m``, ``12m``; :mod:`.windows`)."""
+        from .windows import parse_window
+
         calendar = self.project.calendar
         if grain not in GRAINS:  # a grain of the project's calendar source, or an error naming the grains
             from .custom_calendar import custom_grain
@@ -123,6 +126,7 @@ class Session:
             g = custom_grain(self, grain)
         else:
             g = to_grain(grain, calendar.anchor(grain))
+        win = None if window is None else parse_window(window, g)
         d_start, d_end = default_range(g, calendar.today()) if not g.periods or end is None else (None, None)
         end_d = _date(end, "--end") or d_end
         start_d = _date(start, "--start")
@@ -136,7 +140,16 @@ class Session:
                                  hint="Give --start too.") from None
         if not g.periods:
             check_span(start_d, end_d, g)
-        return Request(tuple(keys), g, start_d, end_d, tuple(by), lenient, vs=vs, time_zone=calendar.time_zone)
+        if win is not None and win.periods > 1:  # the spine also reads the two windows before the first period
+            from .periods import floor, shift
+
+            try:
+                check_span(shift(floor(start_d, g), g, 2 - 2 * win.periods), end_d, g)
+            except (ValueError, OverflowError, UsageError):
+                raise UsageError(f"--window {win.text}: the first window would start before {FIRST_DATE}",
+                                 hint="Use a later --start.") from None
+        return Request(tuple(keys), g, start_d, end_d, tuple(by), lenient, vs=vs, time_zone=calendar.time_zone,
+                       window=win)
 
     def plan(self, request: Request, params: Mapping[str, Any] | None = None) -> Plan:
         closures: dict = {}  # each (key, reading) resolved once, kept on the plan
@@ -415,7 +428,8 @@ class Session:
     def compute(self, metrics: Sequence[str | Key], *, grain: str = "month", start: str | dt.date | None = None,
                 end: str | dt.date | None = None, by: Sequence[str] = (), lenient: bool = False,
                 params: Mapping[str, Any] | None = None, target: str | None = None, timeout: float | None = None,
-                observer: Any = None, retries: int = 3, deadline: Any = None, vs: str | None = None) -> Result:
+                observer: Any = None, retries: int = 3, deadline: Any = None, vs: str | None = None,
+                window: str | None = None) -> Result:
         """Compute metrics (names, ``name:variant`` or keys) and return the long result.
 
         ``target``: also replace the run's rows in that table (write-back); ``timeout``:
@@ -424,14 +438,16 @@ class Session:
         started before the project was loaded); ``observer``: receives the run's events
         (:mod:`csframe.core.observe`); ``retries``: tries after a transient connection
         failure, with backoff; ``vs``: ``previous`` or ``year``, each value beside the one it is compared
-        with (``compared_value``) and the relative ``change``."""
+        with (``compared_value``) and the relative ``change``; ``window``: each row is the trailing window
+        of that length (``30d``, ``3m``…) ending at each period's end (:mod:`.windows`)."""
         from .deadline import Deadline
         from .observe import Stages
 
         deadline, stages = deadline or Deadline.of(timeout), Stages(observer)
         with stages.stage("plan"):
             keys = [m if isinstance(m, tuple) else self.graph.parse_key(m) for m in metrics]
-            request = self.request(keys, grain=grain, start=start, end=end, by=by, lenient=lenient, vs=vs)
+            request = self.request(keys, grain=grain, start=start, end=end, by=by, lenient=lenient, vs=vs,
+                                   window=window)
             plan = self.plan(request, params)
         return self.run(plan, target=target, deadline=deadline, stages=stages, retries=retries)
 

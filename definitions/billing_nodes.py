@@ -26,6 +26,7 @@ NODES = (
             Measure("invoiced_amount", "Σ invoices.amount paid in p"),
             Measure("upsell_invoiced_amount", "Σ invoices.amount of kind upsell or cross_sell paid in p"),
         ),
+        window="sum",
     ),
     Node(
         "invoice_previous_period",
@@ -38,6 +39,14 @@ NODES = (
         LEFT JOIN invoice_periods AS i ON i.grp = g.grp AND i.period_start = g.period_start
         """,
         measures=(Measure("invoiced_amount_previous", "Σ invoices.amount paid in p−1", fill=None),),
+        # on windows p−1 is the window just before, k periods earlier (invoice_periods holds window sums)
+        window_sql="""
+        SELECT g.grp, g.period_start,
+          LAG(COALESCE(i.invoiced_amount, 0), :window_periods) OVER (PARTITION BY g.grp ORDER BY g.period_start)
+            AS invoiced_amount_previous
+        FROM grid AS g
+        LEFT JOIN invoice_periods AS i ON i.grp = g.grp AND i.period_start = g.period_start
+        """,
     ),
     Node(
         "invoice_history",
@@ -77,6 +86,7 @@ NODES = (
             Measure("invoice_span_seconds_to_date",
                     "Σ over those customers of (last paid_at − first paid_at before p.end), in exact seconds"),
         ),
+        window="as_is",  # as of p.end
     ),
     Node(
         "renewal_periods",
@@ -97,6 +107,7 @@ NODES = (
             Measure("renewal_value_up", "Σ value_up of contracts due in p"),
             Measure("renewal_value_renewed", "Σ renewed_value of contracts due in p"),
         ),
+        window="sum",
     ),
     Node(
         "cost_periods",
@@ -113,5 +124,6 @@ NODES = (
             Measure("acquisition_cost", "Σ costs.amount of category acquisition incurred in p"),
             Measure("retention_cost", "Σ costs.amount of category retention incurred in p"),
         ),
+        window="sum",
     ),
 )

@@ -21,7 +21,8 @@ Conventions (data-contract.md, "Numbers, time and empty sets"):
 
 from __future__ import annotations
 
-__all__ = ["HEALTH_BANDS", "NODES", "duration_measures", "durations_sql", "register_nodes", "seconds_between"]
+__all__ = ["HEALTH_BANDS", "NODES", "duration_measures", "durations_sql", "register_nodes", "seconds_between",
+           "windowed_values"]
 
 from collections.abc import Iterable
 
@@ -55,6 +56,24 @@ def durations_sql(values: str, prefix: str) -> str:
         FROM duration_ranks
         GROUP BY grp, period_start
         """
+
+
+def windowed_values(values: str) -> str:
+    """``values`` (rows of ``grp, period_start, x``) on trailing windows: each row in each of the
+    k windows holding its period (``window_map``; :mod:`csframe.core.windows`)."""
+    return f"""
+          SELECT v.grp, m.window_period AS period_start, v.x
+          FROM ({values}) AS v
+          JOIN window_map AS m ON m.period_start = v.period_start"""
+
+
+def _swap(sql: str, *pairs: tuple[str, str]) -> str:
+    """``sql`` with each (old, new) replaced once: a node's SQL on windows, where it differs."""
+    for old, new in pairs:
+        if sql.count(old) != 1:
+            raise ValueError(f"windowed SQL: {old!r} is not found once")
+        sql = sql.replace(old, new)
+    return sql
 
 
 def duration_measures(prefix: str, what: str) -> tuple[Measure, ...]:
@@ -103,6 +122,7 @@ def _within_window(name: str, event_param: str, measure: str, what: str) -> Node
         GROUP BY grp, period_start
         """,
         measures=(Measure(measure, what),),
+        window="sum",
     )
 
 
@@ -121,8 +141,106 @@ def _first_event_durations(name: str, event_param: str, prefix: str, what: str) 
         "their first such event — count, exact sum and interpolated median",
         durations_sql(values, prefix),
         measures=duration_measures(prefix, what),
+        window_sql=durations_sql(windowed_values(values), prefix),
     )
 
+
+_ACTIVE_USER_PERIODS_SQL = f"""
+        WITH active_days AS (
+          SELECT DISTINCT grp, user_id, LOCAL_DATE(occurred_at) AS day, BUCKET(occurred_at) AS period_start
+          FROM src_events
+          WHERE {_IN_SPINE.format(ts="occurred_at")}
+            AND user_id IS NOT NULL  -- an event of no user makes no user active, on any day
+            AND (:active_events IS NULL OR name IN :active_events)
+        )
+        SELECT grp, period_start, COUNT(DISTINCT user_id) AS period_active_users, COUNT(*) AS active_user_days
+        FROM active_days
+        GROUP BY grp, period_start
+        """
+
+_ENGAGED_USER_PERIODS_SQL = f"""
+        SELECT grp, BUCKET(occurred_at) AS period_start, COUNT(DISTINCT user_id) AS engaged_users
+        FROM src_events
+        WHERE {_IN_SPINE.format(ts="occurred_at")}
+          AND (:engagement_event IS NULL OR name = :engagement_event)
+        GROUP BY grp, BUCKET(occurred_at)
+        """
+
+_END_CUSTOMER_PERIODS_SQL = """
+        WITH customer_changes AS (
+          SELECT grp, customer_id, period_start, n_end,
+            LEAD(period_start) OVER (PARTITION BY grp, customer_id ORDER BY period_start) AS next_change
+          FROM sub_customer_periods
+        )
+        SELECT g.grp, g.period_start, c.customer_id,
+          (EPOCH_SECONDS(g.period_end) - EPOCH_SECONDS(g.period_start)) / 86400 AS days
+        FROM customer_changes AS c
+        JOIN grid AS g ON g.grp = c.grp AND g.period_start >= c.period_start
+          AND (c.next_change IS NULL OR g.period_start < c.next_change)
+        WHERE c.n_end > 0
+        """
+
+_HEALTH_CUSTOMER_SCORES_SQL = f"""
+        WITH activity AS (
+          -- one pass over the events of the spine: active days, names, and the users of the customer created
+          -- before p.end with an event in p (breadth's numerator)
+          SELECT e.grp, e.customer_id, BUCKET(e.occurred_at) AS period_start,
+            COUNT(DISTINCT LOCAL_DATE(e.occurred_at)) AS active_days, COUNT(DISTINCT e.name) AS names,
+            COUNT(DISTINCT CASE WHEN BUCKET(u.created_at) <= BUCKET(e.occurred_at) THEN e.user_id END) AS active_users
+          FROM src_events AS e
+          LEFT JOIN src_users AS u ON u.user_id = e.user_id AND u.customer_id = e.customer_id
+          WHERE {_IN_SPINE.format(ts="e.occurred_at")}
+          GROUP BY e.grp, e.customer_id, BUCKET(e.occurred_at)
+        ), seats_created AS (
+          SELECT grp, customer_id, GREATEST(BUCKET(created_at), :spine_start) AS period_start, COUNT(*) AS n
+          FROM src_users
+          WHERE created_at < :spine_end
+          GROUP BY grp, customer_id, GREATEST(BUCKET(created_at), :spine_start)
+        ), seats AS (
+          SELECT p.grp, p.period_start, p.customer_id, SUM(s.n) AS users
+          FROM end_customer_periods AS p
+          JOIN seats_created AS s
+            ON s.grp = p.grp AND s.customer_id = p.customer_id AND s.period_start <= p.period_start
+          GROUP BY p.grp, p.period_start, p.customer_id
+        ), vocabulary AS (
+          -- distinct event names in the whole source, whatever the period and the group
+          SELECT COUNT(DISTINCT name) AS names FROM all_events
+        )
+        SELECT p.grp, p.period_start, p.customer_id,
+          100 * (:health_weight_frequency * COALESCE(SAFE_DIV(a.active_days, p.days), 0)
+                 + :health_weight_breadth * COALESCE(SAFE_DIV(a.active_users, c.users), 0)
+                 + :health_weight_depth * COALESCE(SAFE_DIV(a.names, v.names), 0)) AS score
+        FROM end_customer_periods AS p
+        CROSS JOIN vocabulary AS v
+        LEFT JOIN activity AS a ON a.grp = p.grp AND a.customer_id = p.customer_id AND a.period_start = p.period_start
+        LEFT JOIN seats AS c ON c.grp = p.grp AND c.customer_id = p.customer_id AND c.period_start = p.period_start
+        """
+
+_FEATURE_ADOPTION_SQL = f"""
+        WITH feature_names AS (
+          -- the whole source: every period and every --by group
+          SELECT DISTINCT name AS feature
+          FROM all_events
+          WHERE name IS NOT NULL AND :features IS NULL
+          UNION
+          -- or the listed names, whether or not the source has them
+          SELECT f AS feature FROM UNNEST(:features) AS t(f)
+        ), feature_use AS (
+          SELECT DISTINCT grp, customer_id, BUCKET(occurred_at) AS period_start, name AS feature
+          FROM src_events
+          WHERE {_IN_SPINE.format(ts="occurred_at")} AND (:features IS NULL OR name IN :features)
+        ), adopters AS (
+          SELECT p.grp, p.period_start, u.feature, COUNT(*) AS customers
+          FROM end_customer_periods AS p
+          JOIN feature_use AS u
+            ON u.grp = p.grp AND u.customer_id = p.customer_id AND u.period_start = p.period_start
+          GROUP BY p.grp, p.period_start, u.feature
+        )
+        SELECT g.grp, g.period_start, f.feature, COALESCE(a.customers, 0) AS feature_adopters
+        FROM grid AS g
+        CROSS JOIN feature_names AS f
+        LEFT JOIN adopters AS a ON a.grp = g.grp AND a.period_start = g.period_start AND a.feature = f.feature
+        """
 
 NODES: tuple[Node, ...] = (
     Node(
@@ -135,6 +253,7 @@ NODES: tuple[Node, ...] = (
         GROUP BY grp, BUCKET(created_at)
         """,
         measures=(Measure("customers_created", "customers with created_at in p"),),
+        window="sum",
     ),
     _within_window("activation_cohorts", "activation_event", "customers_activated",
                    "customers created in p with an activation_event within window_days days of created_at"),
@@ -169,6 +288,7 @@ NODES: tuple[Node, ...] = (
             Measure("trials_started_converted", "trials with started_at in p and converted_at not null (at any time)"),
             Measure("trials_converted", "trials with converted_at in p"),
         ),
+        window="sum",
     ),
     Node(
         "user_population",
@@ -185,6 +305,7 @@ NODES: tuple[Node, ...] = (
         LEFT JOIN per_period AS p ON p.grp = g.grp AND p.period_start = g.period_start
         """,
         measures=(Measure("users_to_date", "users with created_at < p.end"),),
+        window="as_is",  # as of p.end
     ),
     Node(
         "period_days",
@@ -194,97 +315,65 @@ NODES: tuple[Node, ...] = (
         FROM grid
         """,
         measures=(Measure("days_in_period", "days in p", fill=None),),
+        window_sql="""
+        SELECT grp, period_start, (EPOCH_SECONDS(period_end) - EPOCH_SECONDS(window_start)) / 86400 AS days_in_period
+        FROM grid
+        """,
     ),
     Node(
         "active_user_periods",
         "distinct users with an event named in :active_events (NULL: any) in each period, and the sum over the "
         "days of the period (the calendar's local days) of each day's distinct such users",
-        f"""
-        WITH active_days AS (
-          SELECT DISTINCT grp, user_id, LOCAL_DATE(occurred_at) AS day, BUCKET(occurred_at) AS period_start
-          FROM src_events
-          WHERE {_IN_SPINE.format(ts="occurred_at")}
-            AND user_id IS NOT NULL  -- an event of no user makes no user active, on any day
-            AND (:active_events IS NULL OR name IN :active_events)
-        )
-        SELECT grp, period_start, COUNT(DISTINCT user_id) AS period_active_users, COUNT(*) AS active_user_days
-        FROM active_days
-        GROUP BY grp, period_start
-        """,
+        _ACTIVE_USER_PERIODS_SQL,
         measures=(
             Measure("period_active_users", "distinct users with an event in p whose name is in active_events (any)"),
             Measure("active_user_days", "Σ over the UTC days of p of that day's distinct active users"),
         ),
+        window_sql=_swap(_ACTIVE_USER_PERIODS_SQL, *(
+            ("""        SELECT grp, period_start, COUNT(DISTINCT user_id) AS period_active_users, COUNT(*) AS active_user_days
+        FROM active_days
+        GROUP BY grp, period_start""",
+             """        SELECT a.grp, m.window_period AS period_start, COUNT(DISTINCT a.user_id) AS period_active_users,
+          COUNT(*) AS active_user_days
+        FROM active_days AS a
+        JOIN window_map AS m ON m.period_start = a.period_start
+        GROUP BY a.grp, m.window_period"""),
+        )),
     ),
     Node(
         "engaged_user_periods",
         "distinct users with an :engagement_event (NULL: any event) in each period",
-        f"""
-        SELECT grp, BUCKET(occurred_at) AS period_start, COUNT(DISTINCT user_id) AS engaged_users
-        FROM src_events
-        WHERE {_IN_SPINE.format(ts="occurred_at")}
-          AND (:engagement_event IS NULL OR name = :engagement_event)
-        GROUP BY grp, BUCKET(occurred_at)
-        """,
+        _ENGAGED_USER_PERIODS_SQL,
         measures=(Measure("engaged_users", "distinct users with an engagement_event (default: any) in p"),),
+        window_sql=_swap(_ENGAGED_USER_PERIODS_SQL, *(
+            ("SELECT grp, BUCKET(occurred_at) AS period_start, COUNT(DISTINCT user_id) AS engaged_users",
+             "SELECT e.grp, m.window_period AS period_start, COUNT(DISTINCT e.user_id) AS engaged_users"),
+            ("FROM src_events\n", "FROM src_events AS e\n        JOIN window_map AS m ON m.period_start = BUCKET(e.occurred_at)\n"),
+            ("GROUP BY grp, BUCKET(occurred_at)", "GROUP BY e.grp, m.window_period"),
+        )),
     ),
     Node(
         "end_customer_periods",
         "the set E customer by customer: one row per period and customer paying at p.end (a customer is in E at p "
         "iff its latest changing period <= p ends with a paid row running), with the period's length in days",
-        """
-        WITH customer_changes AS (
-          SELECT grp, customer_id, period_start, n_end,
-            LEAD(period_start) OVER (PARTITION BY grp, customer_id ORDER BY period_start) AS next_change
-          FROM sub_customer_periods
-        )
-        SELECT g.grp, g.period_start, c.customer_id,
-          (EPOCH_SECONDS(g.period_end) - EPOCH_SECONDS(g.period_start)) / 86400 AS days
-        FROM customer_changes AS c
-        JOIN grid AS g ON g.grp = c.grp AND g.period_start >= c.period_start
-          AND (c.next_change IS NULL OR g.period_start < c.next_change)
-        WHERE c.n_end > 0
-        """,
+        _END_CUSTOMER_PERIODS_SQL,
+        window_sql=_swap(_END_CUSTOMER_PERIODS_SQL, *(
+            ("EPOCH_SECONDS(g.period_start)) / 86400 AS days", "EPOCH_SECONDS(g.window_start)) / 86400 AS days"),
+        )),
     ),
     Node(
         "health_customer_scores",
         "each customer of E (paying at p.end) with its health score in p: 100 × (w_f·frequency + w_b·breadth + "
         "w_d·depth); a customer without events scores 0",
-        f"""
-        WITH activity AS (
-          -- one pass over the events of the spine: active days, names, and the users of the customer created
-          -- before p.end with an event in p (breadth's numerator)
-          SELECT e.grp, e.customer_id, BUCKET(e.occurred_at) AS period_start,
-            COUNT(DISTINCT LOCAL_DATE(e.occurred_at)) AS active_days, COUNT(DISTINCT e.name) AS names,
-            COUNT(DISTINCT CASE WHEN BUCKET(u.created_at) <= BUCKET(e.occurred_at) THEN e.user_id END) AS active_users
-          FROM src_events AS e
-          LEFT JOIN src_users AS u ON u.user_id = e.user_id AND u.customer_id = e.customer_id
-          WHERE {_IN_SPINE.format(ts="e.occurred_at")}
-          GROUP BY e.grp, e.customer_id, BUCKET(e.occurred_at)
-        ), seats_created AS (
-          SELECT grp, customer_id, GREATEST(BUCKET(created_at), :spine_start) AS period_start, COUNT(*) AS n
-          FROM src_users
-          WHERE created_at < :spine_end
-          GROUP BY grp, customer_id, GREATEST(BUCKET(created_at), :spine_start)
-        ), seats AS (
-          SELECT p.grp, p.period_start, p.customer_id, SUM(s.n) AS users
-          FROM end_customer_periods AS p
-          JOIN seats_created AS s
-            ON s.grp = p.grp AND s.customer_id = p.customer_id AND s.period_start <= p.period_start
-          GROUP BY p.grp, p.period_start, p.customer_id
-        ), vocabulary AS (
-          -- distinct event names in the whole source, whatever the period and the group
-          SELECT COUNT(DISTINCT name) AS names FROM all_events
-        )
-        SELECT p.grp, p.period_start, p.customer_id,
-          100 * (:health_weight_frequency * COALESCE(SAFE_DIV(a.active_days, p.days), 0)
-                 + :health_weight_breadth * COALESCE(SAFE_DIV(a.active_users, c.users), 0)
-                 + :health_weight_depth * COALESCE(SAFE_DIV(a.names, v.names), 0)) AS score
-        FROM end_customer_periods AS p
-        CROSS JOIN vocabulary AS v
-        LEFT JOIN activity AS a ON a.grp = p.grp AND a.customer_id = p.customer_id AND a.period_start = p.period_start
-        LEFT JOIN seats AS c ON c.grp = p.grp AND c.customer_id = p.customer_id AND c.period_start = p.period_start
-        """,
+        _HEALTH_CUSTOMER_SCORES_SQL,
+        window_sql=_swap(_HEALTH_CUSTOMER_SCORES_SQL, *(
+            ("SELECT e.grp, e.customer_id, BUCKET(e.occurred_at) AS period_start,",
+             "SELECT e.grp, e.customer_id, m.window_period AS period_start,"),
+            ("WHEN BUCKET(u.created_at) <= BUCKET(e.occurred_at) THEN", "WHEN BUCKET(u.created_at) <= m.window_period THEN"),
+            ("          FROM src_events AS e\n",
+             "          FROM src_events AS e\n          JOIN window_map AS m ON m.period_start = BUCKET(e.occurred_at)\n"),
+            ("GROUP BY e.grp, e.customer_id, BUCKET(e.occurred_at)", "GROUP BY e.grp, e.customer_id, m.window_period"),
+        )),
     ),
     Node(
         "health_scores",
@@ -298,6 +387,7 @@ NODES: tuple[Node, ...] = (
             Measure("health_score_mean", "mean over c ∈ E of c's health score in p", fill=None),
             Measure("health_scored_customers", "customers of E scored in p (= |E|)"),
         ),
+        window="as_is",  # reads only health_customer_scores, windowed
     ),
     Node(
         "health_customer_readings",
@@ -308,6 +398,7 @@ NODES: tuple[Node, ...] = (
         """,
         measures=(Measure("health_customer_score", "the health score in p of a customer of E", fill=None,
                           key="customer_id"),),
+        window="as_is",  # reads only health_customer_scores, windowed
     ),
     Node(
         "health_bands",
@@ -346,38 +437,20 @@ NODES: tuple[Node, ...] = (
             Measure("health_band_score_mean", "the mean health score in p of the customers of E in the band",
                     fill=None, key="health_band"),
         ),
+        window="as_is",  # reads only health_customer_scores, windowed
     ),
     Node(
         "feature_adoption",
         "for each feature (every distinct event name of the whole events source, or every name listed in "
         ":features) and period, the customers of E with an event of that name in the period",
-        f"""
-        WITH feature_names AS (
-          -- the whole source: every period and every --by group
-          SELECT DISTINCT name AS feature
-          FROM all_events
-          WHERE name IS NOT NULL AND :features IS NULL
-          UNION
-          -- or the listed names, whether or not the source has them
-          SELECT f AS feature FROM UNNEST(:features) AS t(f)
-        ), feature_use AS (
-          SELECT DISTINCT grp, customer_id, BUCKET(occurred_at) AS period_start, name AS feature
-          FROM src_events
-          WHERE {_IN_SPINE.format(ts="occurred_at")} AND (:features IS NULL OR name IN :features)
-        ), adopters AS (
-          SELECT p.grp, p.period_start, u.feature, COUNT(*) AS customers
-          FROM end_customer_periods AS p
-          JOIN feature_use AS u
-            ON u.grp = p.grp AND u.customer_id = p.customer_id AND u.period_start = p.period_start
-          GROUP BY p.grp, p.period_start, u.feature
-        )
-        SELECT g.grp, g.period_start, f.feature, COALESCE(a.customers, 0) AS feature_adopters
-        FROM grid AS g
-        CROSS JOIN feature_names AS f
-        LEFT JOIN adopters AS a ON a.grp = g.grp AND a.period_start = g.period_start AND a.feature = f.feature
-        """,
+        _FEATURE_ADOPTION_SQL,
         measures=(Measure("feature_adopters", "customers of E with an event named after the feature in p",
                           key="feature"),),
+        window_sql=_swap(_FEATURE_ADOPTION_SQL, *(
+            ("SELECT DISTINCT grp, customer_id, BUCKET(occurred_at) AS period_start, name AS feature\n          FROM src_events\n",
+             "SELECT DISTINCT e.grp, e.customer_id, m.window_period AS period_start, e.name AS feature\n"
+             "          FROM src_events AS e\n          JOIN window_map AS m ON m.period_start = BUCKET(e.occurred_at)\n"),
+        )),
     ),
     Node(
         "onboarding_step_cohorts",
@@ -407,6 +480,7 @@ NODES: tuple[Node, ...] = (
         """,
         measures=(Measure("customers_completed_step", "customers created in p with the step's event within "
                           "window_days days of created_at", key="step"),),
+        window="sum",
     ),
     Node(
         "referral_periods",
@@ -418,5 +492,6 @@ NODES: tuple[Node, ...] = (
         GROUP BY grp, BUCKET(referred_at)
         """,
         measures=(Measure("referrals_made", "referrals with referred_at in p"),),
+        window="sum",
     ),
 )

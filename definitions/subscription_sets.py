@@ -19,6 +19,8 @@ __all__ = ["NODES"]
 
 from csframe.core.models import Measure, Node
 
+from .subscription_windows import LEVELS_SQL, MOVEMENTS_SQL
+
 _W = "PARTITION BY grp, customer_id ORDER BY period_start ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
 _W_BEFORE = "PARTITION BY grp, customer_id ORDER BY period_start ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING"
 _G = "PARTITION BY g.grp ORDER BY g.period_start ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
@@ -32,6 +34,7 @@ NODES = (
         FROM src_subscriptions
         WHERE NOT COALESCE(is_trial, FALSE) AND (ended_at IS NULL OR ended_at <> started_at)
         """,
+        window="as_is",
     ),
     Node(
         "sub_customer_periods",
@@ -72,6 +75,7 @@ NODES = (
                previous_period_start, first_paid_at
         FROM running
         """,
+        window="as_is",  # per grain period: sub_movements lifts it to windows
     ),
     Node(
         "sub_movements",
@@ -109,6 +113,7 @@ NODES = (
             Measure("active_not_at_start", "|A \\ S|: customers not paying at p.start with a paid row starting in p"),
             Measure("start_cohort_mrr_change", "Σ over S of B_c(p.end) − B_c(p.start)"),
         ),
+        window_sql=MOVEMENTS_SQL,
     ),
     Node(
         "sub_levels",
@@ -128,6 +133,7 @@ NODES = (
             Measure("mrr_start", "M(p.start)"),
             Measure("mrr_end", "M(p.end)"),
         ),
+        window_sql=LEVELS_SQL,
     ),
     Node(
         "sub_observed_lifespans",
@@ -162,5 +168,6 @@ NODES = (
                     "Σ of the observed lifespans (seconds, exact) of customers who stopped paying by p.end"),
             Measure("ended_customers", "customers who had paid before p.end and are not paying at p.end"),
         ),
+        window="as_is",  # as of p.end
     ),
 )

@@ -9,9 +9,17 @@ __all__ = ["NODES"]
 
 from csframe.core.models import Measure, Node
 
-from .engagement_nodes import duration_measures, durations_sql, seconds_between
+from .engagement_nodes import duration_measures, durations_sql, seconds_between, windowed_values
 
 _IN_SPINE = "{ts} >= :spine_start AND {ts} < :spine_end"
+_FIRST_RESPONSES = f"""
+          SELECT grp, BUCKET(created_at) AS period_start, {seconds_between("created_at", "first_response_at")} AS x
+          FROM src_tickets
+          WHERE first_response_at IS NOT NULL AND {_IN_SPINE.format(ts="created_at")}"""
+_RESOLUTIONS = f"""
+          SELECT grp, BUCKET(resolved_at) AS period_start, {seconds_between("created_at", "resolved_at")} AS x
+          FROM src_tickets
+          WHERE {_IN_SPINE.format(ts="resolved_at")}"""
 
 NODES: tuple[Node, ...] = (
     Node(
@@ -40,6 +48,7 @@ NODES: tuple[Node, ...] = (
             Measure("ces_responses", "ces responses in p"),
             Measure("ces_score_sum", "Σ score of ces responses in p"),
         ),
+        window="sum",
     ),
     Node(
         "csat_satisfied_periods",
@@ -51,6 +60,7 @@ NODES: tuple[Node, ...] = (
         GROUP BY grp, BUCKET(responded_at)
         """,
         measures=(Measure("csat_satisfied", "csat responses in p with score ≥ csat_satisfied_min"),),
+        window="sum",
     ),
     Node(
         "ticket_periods",
@@ -72,27 +82,24 @@ NODES: tuple[Node, ...] = (
             Measure("tickets_resolved_first_contact", "tickets created in p, resolved, with contacts = 1"),
             Measure("tickets_resolved_reopened", "tickets created in p, resolved, and reopened"),
         ),
+        window="sum",
     ),
     Node(
         "first_response_durations",
         "tickets created in each period that have a response (at any time): seconds from created_at to "
         "first_response_at — count, exact sum and interpolated median",
-        durations_sql(f"""
-          SELECT grp, BUCKET(created_at) AS period_start, {seconds_between("created_at", "first_response_at")} AS x
-          FROM src_tickets
-          WHERE first_response_at IS NOT NULL AND {_IN_SPINE.format(ts="created_at")}""", "first_response"),
+        durations_sql(_FIRST_RESPONSES, "first_response"),
         measures=duration_measures("first_response", "times from created_at to first_response_at of tickets "
                                                      "created in p that have a response"),
+        window_sql=durations_sql(windowed_values(_FIRST_RESPONSES), "first_response"),
     ),
     Node(
         "resolution_durations",
         "tickets resolved in each period: seconds from created_at to resolved_at — count, exact sum and "
         "interpolated median",
-        durations_sql(f"""
-          SELECT grp, BUCKET(resolved_at) AS period_start, {seconds_between("created_at", "resolved_at")} AS x
-          FROM src_tickets
-          WHERE {_IN_SPINE.format(ts="resolved_at")}""", "resolution"),
+        durations_sql(_RESOLUTIONS, "resolution"),
         measures=duration_measures("resolution", "times from created_at to resolved_at of tickets resolved in p"),
+        window_sql=durations_sql(windowed_values(_RESOLUTIONS), "resolution"),
     ),
     Node(
         "kb_rating_periods",
@@ -107,6 +114,7 @@ NODES: tuple[Node, ...] = (
             Measure("kb_ratings", "kb ratings with rated_at in p"),
             Measure("kb_rating_sum", "Σ rating of kb ratings in p"),
         ),
+        window="sum",
     ),
     Node(
         "kb_article_rating_periods",
@@ -132,5 +140,6 @@ NODES: tuple[Node, ...] = (
             Measure("kb_article_ratings", "ratings of the article with rated_at in p", key="article_id"),
             Measure("kb_article_rating_sum", "Σ rating of the article's ratings in p", key="article_id"),
         ),
+        window="sum",
     ),
 )

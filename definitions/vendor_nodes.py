@@ -55,6 +55,7 @@ NODES = (
                                     "customers new in p included)"),
             Measure("paying_starts", "times a customer went from not paying to paying in p (new and returning)"),
         ),
+        window="sum",  # transitions in a window: those of its periods
     ),
     Node(
         "sub_daily_churn",
@@ -97,5 +98,6 @@ NODES = (
             Measure("daily_churn_rate_sum", "Σ over the days d of p of |L_d| / |S_d| (a day that lost nobody "
                                             "adds 0)"),
         ),
+        window="sum",  # the days of a window: those of its periods
     ),
 )

@@ -174,6 +174,9 @@ def _what_was_written(target: str | None, committed: bool) -> str:
 @click.option("--end", metavar="YYYY-MM-DD", help="Periods start before this. Default: the current period's first day.")
 @click.option("--by", multiple=True, metavar="DIMENSION",
               help="Split by a customers column, or by cohort (repeat, or separate with commas).")
+@click.option("--window", metavar="LENGTH",
+              help="Trailing windows: each row is the LENGTH (30d, 13w, 3m, 12m; whole periods of the grain) ending at "
+                   "each period's end.")
 @click.option("--format", "fmt", default="table", show_default=True, help="table, csv, json, jsonl or parquet.")
 @click.option("--vs", type=click.Choice(["previous", "year"]),
               help="Add compared_value (the previous period's, or a year earlier's) and change (relative).")
@@ -194,7 +197,7 @@ def _what_was_written(target: str | None, committed: bool) -> str:
 @click.option("--quiet", "-q", is_flag=True, help="Nothing on stderr but errors.")
 @click.option("--dry-run", is_flag=True, help="Report the bytes each query would process (BigQuery) and run nothing.")
 @common
-def compute(project_dir, metrics, all_, grain, start, end, by, fmt, vs, pivot, output, with_units, target, lenient, params,
+def compute(project_dir, metrics, all_, grain, start, end, by, window, fmt, vs, pivot, output, with_units, target, lenient, params,
             timeout, retries, log_format, progress, quiet, dry_run):
     """Compute metrics and write a long-format result table."""
     from ..observe import STAGES
@@ -224,6 +227,13 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, vs, pivot, o
                 keys = [k for k in keys if k not in dropped]
             # the cohort metrics mean something only with --by cohort: --all leaves them out otherwise
             keys = [k for k in keys if not set(session.graph.needs_by(k)) - {d.lower() for d in by}]
+            if window:
+                from ..windows import unwindowed_steps
+
+                dropped = [k for k in keys if unwindowed_steps(session.registry, session.graph.resolve(k).nodes)]
+                for k in dropped:
+                    reporter.warning(f"warning: {k[0]} is left out: it is not defined on trailing windows (--window)")
+                keys = [k for k in keys if k not in dropped]
             for k, lacks in missing.items():
                 reporter.warning(f"unavailable: {k[0]} (needs {', '.join(lacks)})")
         else:
@@ -235,7 +245,8 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, vs, pivot, o
             if vs is not None:
                 raise UsageError("--pivot cohort shows values, not comparisons: leave out --vs")
         if dry_run:
-            plan = session.plan(session.request(keys, grain=grain, start=start, end=end, by=by, lenient=lenient, vs=vs),
+            plan = session.plan(session.request(keys, grain=grain, start=start, end=end, by=by, lenient=lenient, vs=vs,
+                                                window=window),
                                 parse_params(params))
             total = 0
             for what, n in session.dry_run(plan):
@@ -247,7 +258,7 @@ def compute(project_dir, metrics, all_, grain, start, end, by, fmt, vs, pivot, o
         result = None
         try:
             with held_to(deadline, "the run", grace=_GRACE_S):  # in case what the engine does is not stopped
-                result = session.compute(keys, grain=grain, start=start, end=end, by=by, lenient=lenient,
+                result = session.compute(keys, grain=grain, start=start, end=end, by=by, lenient=lenient, window=window,
                                          params=parse_params(params), target=target, deadline=deadline,
                                          observer=reporter, retries=retries, vs=vs)  # its warnings come as events
             if pivot is not None:

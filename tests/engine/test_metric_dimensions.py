@@ -102,3 +102,27 @@ def test_sql_for_keyed_metrics_renders_in_every_dialect(session):
         _, sql = session.compile(plan, dialect)
         sqlglot.parse_one(sql, read=dialect)
         assert "measures_by_kind" in sql
+
+
+def test_a_plugin_node_silent_about_windows_is_refused_on_windows(session):
+    # invoice_kinds_test says nothing of windows (no Node.window, no window_sql): its metric is refused,
+    # named with the step; invoice_total reads only the built-in invoice_periods (sums): it is computed,
+    # February's 2-month window [2024-01-01, 2024-03-01) holding 60 + 30 + 10 + 5 = 105
+    with pytest.raises(UsageError, match=r"--window 2m: not defined on trailing windows: kind_share:default "
+                                         r"\(step invoice_kinds_test\)"):
+        session.compute(["kind_share", "invoice_total"], start="2024-02-01", end="2024-03-01", window="2m")
+    result = session.compute(["invoice_total"], start="2024-02-01", end="2024-03-01", window="2m")
+    assert [(r[2], r[3], r[-1]) for r in result.rows] == [(JAN, dt.date(2024, 3, 1), 105)]
+
+
+def test_all_with_a_window_leaves_out_what_windows_do_not_define(session):
+    from click.testing import CliRunner
+
+    from csframe.core.cli.app import _load_commands, cli
+
+    _load_commands()
+    out = CliRunner().invoke(cli, ["compute", "--project", str(session.project.dir), "--all", "--window", "2m",
+                                   "--start", "2024-02-01", "--end", "2024-03-01", "--format", "csv"])
+    assert out.exit_code == 0, out.output
+    assert "kind_share is left out: it is not defined on trailing windows" in out.output
+    assert "invoice_total,default,2024-01-01,2024-03-01,105" in out.output
