@@ -65,6 +65,7 @@ class Compiled:
     plan: Plan
     cte_steps: tuple[tuple[str, str], ...]  # (cte name, step comment)
     left_out: tuple[Key, ...] = ()  # variants whose left-out count is the query's last column, after ``columns``
+    full: exp.Select | None = None  # the query before pruning (core/prune.py): every column of every step
 
 
 def bucket(grain_name: str) -> Callable[[exp.Expression], exp.Expression]:
@@ -460,10 +461,11 @@ def compile_plan(
     final = final.order_by(*order)
     for name, q, _ in ctes:
         final = final.with_(name, as_=q, copy=False)
+    full = final.copy()  # every step whole: what `csframe check` verifies a node outputs
     prune(final)  # only the columns and steps the requested metrics read
     _materialize_shared(final)
     columns = (*OUTPUT_COLUMNS, *plan.by, *plan.extra_keys, "value", *(("compared_value", "change") if plan.vs else ()))
-    return Compiled(final, columns, plan, tuple((n, s) for n, _, s in ctes), left_out)
+    return Compiled(final, columns, plan, tuple((n, s) for n, _, s in ctes), left_out, full)
 
 
 def _materialize_shared(query: exp.Select) -> None:

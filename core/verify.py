@@ -108,8 +108,10 @@ def _engine_message(error: CsframeError) -> str:
     return " ".join(lines)
 
 
-def _ctes(compiled: Compiled) -> list[exp.CTE]:
-    with_ = compiled.query.args.get("with_") or compiled.query.args.get("with")
+def _ctes(compiled: Compiled, whole: bool = False) -> list[exp.CTE]:
+    """The steps of the query; ``whole``: before pruning, each node with every column it outputs."""
+    query = compiled.full if whole and compiled.full is not None else compiled.query
+    with_ = query.args.get("with_") or query.args.get("with")
     return list(with_.expressions) if with_ is not None else []
 
 
@@ -154,7 +156,7 @@ def node_problems(registry: Any, compiled: Compiled, profile: Any, adapter: Any)
     each node with measures that runs but does not output ``grp``, ``period_start`` and them."""
     out = failing_steps(compiled, profile, adapter.execute)
     failed = {name for name, _ in out}
-    ctes = _ctes(compiled)
+    ctes = _ctes(compiled, whole=True)  # a node's measures, whether or not this run reads them
     for i, cte in enumerate(ctes):
         name = cte.alias_or_name
         if name in failed or name not in registry.nodes or not registry.nodes[name].node.measures:

@@ -50,7 +50,10 @@ def test_a_custom_calendar_grain_analyzes(zetasql, catalog, tmp_path):  # noqa: 
     project = Project(dir=tmp_path, adapter={"name": "bigquery", "project": "p", "dataset": "d"}, sources=bindings,
                       calendar=CALENDARS["new_york_sunday_april"])
     with Session.open(project=project, entry_points=False) as session:
-        plan = session.plan(Request(tuple(KEYS), grain, dt.date(2024, 2, 1), dt.date(2024, 5, 1),
+        # previous() reads periods before the calendar's first (a usage error: tests/engine/test_calendars.py)
+        keys = [k for k in KEYS if not any(session.registry.variants[v].formula(None).lags
+                                           for v in session.graph.resolve(k).variants)]
+        plan = session.plan(Request(tuple(keys), grain, dt.date(2024, 2, 1), dt.date(2024, 5, 1),
                                     time_zone="America/New_York"))
         assert plan.spine_start == dt.date(2023, 12, 31) and plan.report_start == dt.date(2024, 1, 28)
         _, sql = session.compile(plan, "bigquery")

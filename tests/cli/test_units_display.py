@@ -178,12 +178,16 @@ def test_csv_json_jsonl_stay_raw_and_gain_the_unit_only_when_asked(shop):
 def test_compare_formats_as_compute(shop):
     r = ok(cs("compare", "churn_rate", *RANGE, project=shop))
     lines = r.stdout.splitlines()
-    assert lines[0].split() == ["period_start", "period_end", "lost_over_start", "net_loss", "lost_over_active"]
+    assert lines[0].split() == ["period_start", "period_end", "lost_over_start", "net_loss", "lost_over_active",
+                                "chartmogul_daily", "stripe", "baremetrics"]
     rows = {line.split()[0]: line.split("  ") for line in lines[2:5]}
-    # Feb: 1 lost of 2 at the start; (2 − 2) / 2; 1 lost of a, b, n active
-    assert [c.strip() for c in rows["2024-02-01"] if c.strip()][2:] == ["50.00 %", "0.00 %", "33.33 %"]
-    # Mar: none lost; (2 − 4) / 2
-    assert [c.strip() for c in rows["2024-03-01"] if c.strip()][2:] == ["0.00 %", "-100.00 %", "0.00 %"]
+    # Feb: 1 lost of 2 at the start; (2 − 2) / 2; 1 lost of a, b, n active; b lost on Feb 10, 1 of the 3 paying
+    # at its start (a, b, n); b's stop over 2 at the start + n's start; 1 stop of 2 at the start
+    assert [c.strip() for c in rows["2024-02-01"] if c.strip()][2:] == ["50.00 %", "0.00 %", "33.33 %", "33.33 %",
+                                                                       "33.33 %", "50.00 %"]
+    # Mar: none lost; (2 − 4) / 2; no stop (m1, m2 start)
+    assert [c.strip() for c in rows["2024-03-01"] if c.strip()][2:] == ["0.00 %", "-100.00 %", "0.00 %", "0.00 %",
+                                                                       "0.00 %", "0.00 %"]
     assert "why they differ:" in r.stdout
 
 
@@ -193,12 +197,14 @@ def test_compare_by_a_dimension_as_csv_into_a_file(shop, tmp_path):
               "--format", "csv", "--output", out, project=shop))
     assert r.stdout == ""  # the data went to the file; no explanation in a csv
     rows = parse_csv(out.read_text())
-    assert rows[0] == ["period_start", "period_end", "segment", "lost_over_start", "net_loss", "lost_over_active"]
-    # ent: S = {} (n is new), A = {n}; smb: S = {a, b}, L = {b}, E = {a}, A = {a, b}; the NULL
-    # segment (t's) has no subscription: every variant NULL
-    assert rows[1:] == [["2024-02-01", "2024-03-01", "ent", "", "", "0"],
-                        ["2024-02-01", "2024-03-01", "smb", "0.5", "0.5", "0.5"],
-                        ["2024-02-01", "2024-03-01", "", "", "", ""]]
+    assert rows[0] == ["period_start", "period_end", "segment", "lost_over_start", "net_loss", "lost_over_active",
+                       "chartmogul_daily", "stripe", "baremetrics"]
+    # ent: S = {} (n is new), A = {n}, n starts, nobody stops; smb: S = {a, b}, L = {b}, E = {a}, A = {a, b},
+    # b stops on Feb 10, 1 of the 2 paying at its start; the NULL segment (t's) has no subscription: every
+    # variant NULL
+    assert rows[1:] == [["2024-02-01", "2024-03-01", "ent", "", "", "0", "0", "0", ""],
+                        ["2024-02-01", "2024-03-01", "smb", "0.5", "0.5", "0.5", "0.5", "0.5", "0.5"],
+                        ["2024-02-01", "2024-03-01", "", "", "", "", "", "", ""]]
     expect(cs("compare", "churn_rate", "--format", "xml", project=shop), 2, "unknown format 'xml'")
 
 
@@ -207,10 +213,14 @@ def test_compare_by_leaves_out_a_variant_by_cannot_split(shop):
               project=shop))
     assert "net_of_cac is left out" in r.stderr and "--by cannot split it" in r.stderr  # it reads costs
     rows = parse_csv(r.stdout)
-    assert rows[0] == ["period_start", "period_end", "segment", "arpa_x_lifespan"]  # the others need invoices
-    # smb: arpu:mrr 100 / 1 × lifespan 1 / (1 lost of 2) = 200; ent: no churn rate (S is empty)
-    assert rows[1:] == [["2024-02-01", "2024-03-01", "ent", ""], ["2024-02-01", "2024-03-01", "smb", "200"],
-                        ["2024-02-01", "2024-03-01", "", ""]]
+    # the invoice readings need invoices
+    assert rows[0] == ["period_start", "period_end", "segment", "arpa_x_lifespan", "chartmogul", "baremetrics"]
+    # smb: arpu:mrr 100 / 1 × lifespan 1 / (1 lost of 2) = 200; baremetrics: 100 / (1 stop of 2) = 200;
+    # chartmogul: January's churn (nobody at its start) is NULL, so the six-month mean is; ent: no churn rate
+    # (S is empty)
+    assert rows[1:] == [["2024-02-01", "2024-03-01", "ent", "", "", ""],
+                        ["2024-02-01", "2024-03-01", "smb", "200", "", "200"],
+                        ["2024-02-01", "2024-03-01", "", "", "", ""]]
     expect(cs("compare", "cac", "--by", "segment", project=shop), 2, "no variant of customer_acquisition_cost",
            "without --by")
 

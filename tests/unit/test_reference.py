@@ -462,7 +462,7 @@ def test_reference_by_group_restricts_every_source_to_the_groups_customers() -> 
     assert whole[("customer_retention_cost", "default", FEB_KEY, ())] == 10  # 30 / 3 kept
     assert set(eng.COST_KEYS) == {"customer_acquisition_cost:default", "customer_retention_cost:default",
                                   "customer_lifetime_value:net_of_cac", "ltv_to_cac:default"}
-    assert len(eng.ALL_KEYS) == 40 and len(eng.SPLIT_KEYS) == 36
+    assert len(eng.ALL_KEYS) == 45 and len(eng.SPLIT_KEYS) == 41  # 40 + the vendors' five
 
 
 def test_identity_check_and_comparison_report_what_is_wrong() -> None:
