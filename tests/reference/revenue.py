@@ -555,13 +555,17 @@ def _period_values(
     put("churn_rate", "baremetrics", _ratio(stops, len(S)))
     # churn_rate:chartmogul_daily: Σ over the UTC days d of p of |L_d| / |S_d| (a day without a loss
     # adds 0); NULL when nobody was active in p (A empty)
+    # only a customer with a row ending on day d can be lost on d (B_c changes at its rows' instants only)
     daily = Fraction(0)
-    d = ps
-    while d < pe:
-        s_d, e_d = ledger.paying(d), ledger.paying(d + timedelta(days=1))
-        if s_d - e_d:
-            daily += Fraction(len(s_d - e_d), len(s_d))
-        d += timedelta(days=1)
+    ends: dict[datetime, set[Any]] = {}
+    for c in ledger.customers:
+        for _st, en, _m in ledger.rows[c]:
+            if en is not None and ps <= en < pe:
+                ends.setdefault(datetime(en.year, en.month, en.day), set()).add(c)
+    for d, candidates in sorted(ends.items()):
+        lost = {c for c in candidates if B(c, d) > 0 and not B(c, d + timedelta(days=1)) > 0}
+        if lost:  # L_d ⊆ S_d, so |S_d| > 0
+            daily += Fraction(len(lost), len(ledger.paying(d)))
     put("churn_rate", "chartmogul_daily", daily if A else None)
 
     # retention_rate:end_minus_new: (|E| − |N|) / |S|
