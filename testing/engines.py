@@ -73,7 +73,10 @@ def _selected(config: pytest.Config) -> tuple[list[str], bool]:
             raise pytest.UsageError(f"csframe engines: unknown {', '.join(unknown)}; "
                                     f"the test kit knows {', '.join(known)}")
         return names, True
-    return [n for n in known if n not in _OPT_IN or os.environ.get(BQ_ENDPOINT_ENV)], False
+    # an adapter class with TEST_OPT_IN = True (an engine slow to start, e.g. a JVM) runs only when named
+    factories = _factories(config)
+    return [n for n in known if (n not in _OPT_IN or os.environ.get(BQ_ENDPOINT_ENV))
+            and getattr(factories[n], "TEST_OPT_IN", False) is not True], False
 
 
 def _unavailable(config: pytest.Config, engine: str, message: str) -> None:
