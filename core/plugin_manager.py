@@ -27,6 +27,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "csframe.adapters.postgres",
     "csframe.adapters.bigquery",
     "csframe.adapters.spark",
+    "csframe.adapters.databricks",
     "csframe.plugins.output_formats",
     "csframe.plugins.parquet",
     "csframe.plugins.demo_hooks",
