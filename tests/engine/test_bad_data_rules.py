@@ -1,5 +1,5 @@
 """The "Bad data" rules of data-contract.md that guard against a silently wrong number, run on
-DuckDB, a real PostgreSQL server and BigQuery (the local emulator): NULL in a NOT NULL column of
+DuckDB, a real PostgreSQL server, BigQuery (the local emulator) and a local Spark: NULL in a NOT NULL column of
 every type (customer columns, keys, booleans), contradictory rows (a ticket answered or resolved
 before it was created, a trial converted before it started, ``renewed = false`` with a
 ``renewed_value``, negative ``value_up`` or ``renewed_value``), a source with no rows (a warning,
@@ -15,6 +15,7 @@ its own name, and each test maps the case's source to it.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 from pathlib import Path
 
 import attrs
@@ -31,7 +32,7 @@ from tests.support.bigquery_emulator import PROJECT, bq_emulator  # noqa: F401 -
 
 T = dt.datetime
 FEB = dt.date(2024, 2, 1)
-ENGINES = ("duckdb", "postgres", "bigquery")
+ENGINES = ("duckdb", "postgres", "bigquery", "spark")
 
 
 def sub(sid, cid, mrr, start=T(2024, 1, 1)):
@@ -135,7 +136,10 @@ def settings(tmp_path_factory, pg_dsn, bq_emulator):  # noqa: F811
     out = {"duckdb": {"name": "duckdb", "database": str(tmp / "bad.duckdb")},
            "postgres": {"name": "postgres", "dsn": pg_dsn, "schema": schema},
            "bigquery": {"name": "bigquery", "project": PROJECT, "dataset": "bad_data_rules",
-                        "api_endpoint": bq_emulator.endpoint}}
+                        "api_endpoint": bq_emulator.endpoint},
+           "spark": {"name": "spark", "warehouse": str(tmp / "spark-warehouse"), "database": "bad_data_rules"}}
+    if importlib.util.find_spec("pyspark") is None:  # its tests skip (fail under CI=true): _session
+        del out["spark"]
     for engine, adapter in out.items():
         with Session.open(project=Project(dir=tmp, adapter=adapter), entry_points=False) as s:
             s.adapter().connect(write=True)
@@ -146,6 +150,8 @@ def settings(tmp_path_factory, pg_dsn, bq_emulator):  # noqa: F811
 
 def _session(settings, engine: str, **sources: SourceBinding) -> Session:
     tmp, adapters = settings
+    if engine == "spark":
+        pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'csframe[spark]')")
     return Session.open(project=Project(dir=Path(tmp), adapter=adapters[engine], sources=sources), entry_points=False)
 
 
