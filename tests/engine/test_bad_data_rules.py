@@ -31,7 +31,7 @@ from tests.support.bigquery_emulator import PROJECT, bq_emulator  # noqa: F401 -
 
 T = dt.datetime
 FEB = dt.date(2024, 2, 1)
-ENGINES = ("duckdb", "postgres", "bigquery")
+ENGINES = ("duckdb", "postgres", "bigquery", "clickhouse")
 
 
 def sub(sid, cid, mrr, start=T(2024, 1, 1)):
@@ -136,12 +136,16 @@ def settings(tmp_path_factory, pg_dsn, bq_emulator):  # noqa: F811
            "postgres": {"name": "postgres", "dsn": pg_dsn, "schema": schema},
            "bigquery": {"name": "bigquery", "project": PROJECT, "dataset": "bad_data_rules",
                         "api_endpoint": bq_emulator.endpoint}}
+    from csframe.adapters.clickhouse_init import test_namespace
+
+    out["clickhouse"], drop_ch = test_namespace("bad_data_rules_" + tmp.name.replace("-", "_"), tmp, lambda name: None)
     for engine, adapter in out.items():
         with Session.open(project=Project(dir=tmp, adapter=adapter), entry_points=False) as s:
             s.adapter().connect(write=True)
             s.adapter().load_tables(data)
     yield tmp, out
     drop()
+    drop_ch()
 
 
 def _session(settings, engine: str, **sources: SourceBinding) -> Session:
