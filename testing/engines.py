@@ -28,6 +28,7 @@ import pytest
 
 ENGINES = ("duckdb", "postgres", "bigquery")  # the built-in adapters'; _known() adds the installed ones
 _OPT_IN = ("bigquery",)  # engines among the defaults only when their server is configured ($BQ_ENDPOINT_ENV)
+_NAMED_ONLY = ("clickhouse",)  # engines run only when named (CSFRAME_TEST_ENGINES): ClickHouse plans slowly
 ENGINES_ENV = "CSFRAME_TEST_ENGINES"
 PG_DSN_ENV = "CSFRAME_TEST_PG_DSN"
 PG_DEFAULT_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -73,7 +74,7 @@ def _selected(config: pytest.Config) -> tuple[list[str], bool]:
             raise pytest.UsageError(f"csframe engines: unknown {', '.join(unknown)}; "
                                     f"the test kit knows {', '.join(known)}")
         return names, True
-    return [n for n in known if n not in _OPT_IN or os.environ.get(BQ_ENDPOINT_ENV)], False
+    return [n for n in known if n not in _NAMED_ONLY and (n not in _OPT_IN or os.environ.get(BQ_ENDPOINT_ENV))], False
 
 
 def _unavailable(config: pytest.Config, engine: str, message: str) -> None:
