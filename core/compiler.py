@@ -35,7 +35,6 @@ from .windows import WINDOW_MAP, window_map_query, window_node_tree, window_star
 
 OUTPUT_COLUMNS = ("metric", "variant", "period_start", "period_end")
 
-_UNITS = {"day": "DAY", "week": "WEEK", "month": "MONTH", "quarter": "QUARTER", "year": "YEAR"}
 
 
 @attrs.frozen
@@ -66,17 +65,6 @@ class Compiled:
     cte_steps: tuple[tuple[str, str], ...]  # (cte name, step comment)
     left_out: tuple[Key, ...] = ()  # variants whose left-out count is the query's last column, after ``columns``
     full: exp.Select | None = None  # the query before pruning (core/prune.py): every column of every step
-
-
-def bucket(grain_name: str) -> Callable[[exp.Expression], exp.Expression]:
-    """BUCKET(ts): the start date of the period of ``grain`` holding ``ts``."""
-
-    def build(ts: exp.Expression) -> exp.Expression:
-        if grain_name == "day":
-            return exp.cast(ts, "DATE")
-        return exp.cast(exp.DateTrunc(this=ts, unit=exp.Var(this=_UNITS[grain_name])), "DATE")
-
-    return build
 
 
 def interval(plan: Plan) -> exp.Interval:

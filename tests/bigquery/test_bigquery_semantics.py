@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import sqlglot
 from csframe.adapters.bigquery import BigQueryAdapter
-from csframe.core.compiler import bucket
+from csframe.core.calendar import bucket_in
 from csframe.core.contract import SOURCES
 from csframe.core.formula import literal, safe_div
 from csframe.core.periods import floor, shift
@@ -65,7 +65,7 @@ def interval(n: int, unit: str) -> exp.Interval:
 ])
 def test_week_bucket_is_the_iso_week(zetasql, ts, expected):  # noqa: F811
     assert expected == floor(ts.date(), to_grain("week"))
-    assert value(zetasql, bucket("week")(literal(ts))) == expected
+    assert value(zetasql, bucket_in(to_grain("week"), "UTC")(literal(ts))) == expected
 
 
 def test_bigquery_week_alone_starts_on_sunday(zetasql):  # noqa: F811
@@ -78,7 +78,7 @@ def test_bigquery_week_alone_starts_on_sunday(zetasql):  # noqa: F811
 def test_bucket_on_a_boundary_and_a_microsecond_before(zetasql, grain, boundary):  # noqa: F811
     g = to_grain(grain)
     for ts in (boundary, boundary - MICRO):
-        assert value(zetasql, bucket(grain)(literal(ts))) == floor(ts.date(), g), ts
+        assert value(zetasql, bucket_in(g, "UTC")(literal(ts))) == floor(ts.date(), g), ts
 
 
 @pytest.mark.parametrize(("start", "n", "unit", "expected"), [
