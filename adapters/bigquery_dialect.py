@@ -20,7 +20,7 @@ on with its reference implementation (``tests/bigquery/test_bigquery_semantics.p
 
 from __future__ import annotations
 
-__all__ = ["TRANSFORMS", "USER_SQL", "median"]
+__all__ = ["TRANSFORMS", "USER_SQL", "median", "no_materialized"]
 
 from collections.abc import Callable
 
@@ -197,7 +197,7 @@ def _medians(tree: exp.Expression) -> exp.Expression:
     return _rewrite(tree, rewrite)
 
 
-def _no_materialized(tree: exp.Expression) -> exp.Expression:
+def no_materialized(tree: exp.Expression) -> exp.Expression:
     """BigQuery has no ``AS MATERIALIZED`` (the neutral query marks the steps several read): drop it."""
     with_ = tree.args.get("with_") if isinstance(tree, exp.Query) else None
     for cte in with_.expressions if with_ is not None else ():
@@ -265,5 +265,5 @@ def _safe_cast_types(tree: exp.Expression) -> exp.Expression:
     return _rewrite(tree, rewrite)
 
 
-TRANSFORMS = (_no_materialized, _time_zones, _utc_datetimes, _safe_cast_types, _iso_weeks, _datetime_trunc, _epoch_seconds, _interval_literals, _interval_arithmetic,
+TRANSFORMS = (no_materialized, _time_zones, _utc_datetimes, _safe_cast_types, _iso_weeks, _datetime_trunc, _epoch_seconds, _interval_literals, _interval_arithmetic,
               _medians)

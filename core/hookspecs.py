@@ -47,6 +47,18 @@ class CsframeSpec:
         :return: nothing.
         """
 
+    @hookspec
+    def csframe_register_dialects(self, register: Any) -> None:
+        """Register SQL-only dialects: engines csframe prints SQL for (``csframe sql --dialect
+        NAME``) but has no adapter to run it on.
+
+        :param register: call ``register(name, profile)``; ``profile`` is any object (a class)
+            with ``DIALECT``, a sqlglot dialect name, and ``TRANSFORMS``, a tuple of functions
+            rewriting a sqlglot tree in place, as an adapter class has. A name may not be both an
+            adapter and a dialect.
+        :return: nothing.
+        """
+
     @hookspec(firstresult=True)
     def csframe_default_adapter(self, adapters: Any) -> str | None:
         """Name the adapter a project uses when its ``csframe.toml`` has no ``[adapter] name``

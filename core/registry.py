@@ -61,6 +61,7 @@ class Registry:
     parameters: dict[str, tuple[str, Parameter]] = attrs.Factory(dict)
     adapters: dict[str, tuple[str, object]] = attrs.Factory(dict)
     output_formats: dict[str, tuple[str, object]] = attrs.Factory(dict)
+    dialects: dict[str, tuple[str, object]] = attrs.Factory(dict)  # SQL-only: printed, never run
     default_adapter: str | None = None  # the csframe_default_adapter hook's answer
 
     # -- lookups -----------------------------------------------------------
@@ -371,6 +372,12 @@ def build_registry(plugins) -> Registry:
         else:
             reg.default_adapter = answer
         break
+    for impl in caller.csframe_register_dialects.get_hookimpls():
+        call(impl, "csframe_register_dialects", register=register_into(reg.dialects, "dialect", impl.plugin_name))
+    for name in sorted(set(reg.dialects) & set(reg.adapters)):
+        errors.append(PluginError(f"plugin {reg.dialects[name][0]!r}: dialect {name!r} is also an adapter "
+                                  f"(registered by plugin {reg.adapters[name][0]!r})",
+                                  hint="Register the SQL-only dialect under another name."))
     for impl in caller.csframe_register_output_formats.get_hookimpls():
         call(impl, "csframe_register_output_formats",
              register=register_into(reg.output_formats, "output format", impl.plugin_name))

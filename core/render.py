@@ -11,14 +11,13 @@ from .errors import UsageError, did_you_mean
 
 
 def dialect_profile(registry: Any, name: str) -> Any:
-    """The adapter class registered under ``name`` (its DIALECT and TRANSFORMS)."""
-    try:
-        return registry.adapters[name][1]
-    except KeyError:
-        raise UsageError(
-            f"unknown dialect {name!r}.{did_you_mean(name, registry.adapters)}",
-            hint=f"Use one of: {', '.join(registry.adapters)}.",
-        ) from None
+    """The adapter class registered under ``name`` (its DIALECT and TRANSFORMS), or the SQL-only
+    dialect of that name (``csframe_register_dialects``)."""
+    for table in (registry.adapters, registry.dialects):
+        if name in table:
+            return table[name][1]
+    known = [*registry.adapters, *registry.dialects]
+    raise UsageError(f"unknown dialect {name!r}.{did_you_mean(name, known)}", hint=f"Use one of: {', '.join(known)}.")
 
 
 def render(tree: Any, profile: Any, *, pretty: bool = True) -> str:

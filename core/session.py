@@ -61,6 +61,12 @@ def _with_adapter_name(project: Project, registry: Registry) -> Project:
 def _check_adapter_name(project: Project, registry: Registry) -> None:
     """``[adapter] name`` is an adapter some plugin registers (a project-file error naming it)."""
     name = project.adapter["name"]
+    if name in registry.dialects:
+        raise ProjectError(
+            f"{project.path or 'csframe.toml'}: adapter.name: {name!r} is a SQL-only dialect: csframe prints its "
+            "SQL but has no adapter to run it",
+            hint=f"Print the SQL with `csframe sql METRIC --dialect {name}`, and run it yourself; or use one of the "
+                 f"adapters: {', '.join(registry.adapters)} (a plugin may register more).")
     if name not in registry.adapters:
         raise ProjectError(
             f"{project.path or 'csframe.toml'}: adapter.name: no adapter {name!r}.{did_you_mean(name, registry.adapters)}",

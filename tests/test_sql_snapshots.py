@@ -1,5 +1,5 @@
 """The generated SQL, pinned: `csframe sql METRIC:VARIANT --dialect D` for every metric and variant
-in duckdb, postgres and bigquery, compared with tests/snapshots/<dialect>/<metric>__<variant>.sql.
+in duckdb, postgres, bigquery and the SQL-only snowflake, trino and redshift, compared with tests/snapshots/<dialect>/<metric>__<variant>.sql.
 
 A change to the SQL (a definition, the compiler, a dialect transform) fails here with a unified
 diff; when the change is meant, regenerate the files and commit them with it:

@@ -188,7 +188,8 @@ def compare(project_dir, metric, grain, start, end, by, fmt, output, params):
 
 @cli.command()
 @click.argument("metric")
-@click.option("--dialect", default=None, help="The name of a registered adapter (default: the project's engine).")
+@click.option("--dialect", default=None, help="A registered adapter, or a SQL-only dialect (printed, never run: "
+                   "docs/sql-only-dialects.md); default: the project's engine.")
 @click.option("--grain", default="month", show_default=True, metavar="|".join(GRAINS) + "|NAME",
               help="A period length, or a grain of the project's calendar source (docs/calendars.md).")
 @click.option("--start", metavar="YYYY-MM-DD")

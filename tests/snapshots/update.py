@@ -1,6 +1,6 @@
 """SQL snapshots: what ``csframe sql METRIC:VARIANT --dialect D --start 2024-01-01 --end 2024-07-01``
-prints for every metric and variant of the built-in catalog, in each of the three dialects, so that
-a change to the generated SQL shows in a diff.
+prints for every metric and variant of the built-in catalog, in each engine's dialect and in each
+SQL-only one (adapters/sql_only.py), so that a change to the generated SQL shows in a diff.
 
 The files are ``tests/snapshots/<dialect>/<metric>__<variant>.sql``. They are made with the same
 logic as ``csframe sql`` (``Session.compile``) on a project built in code: every canonical source
@@ -25,7 +25,7 @@ import os
 import sys
 from pathlib import Path
 
-DIALECTS = ("duckdb", "postgres", "bigquery")
+DIALECTS = ("duckdb", "postgres", "bigquery", "snowflake", "trino", "redshift")  # the last three SQL-only
 GRAIN, START, END = "month", "2024-01-01", "2024-07-01"
 SNAPSHOTS = Path(__file__).resolve().parent
 UPDATE_ENV = "CSFRAME_UPDATE_SNAPSHOTS"

@@ -1,0 +1,103 @@
+WITH RECURSIVE _generated_dates(d) AS (
+  SELECT
+    CAST('2023-12-01' AS DATE) AS d
+  UNION ALL
+  SELECT
+    CAST(DATEADD(MONTH, 1, d) AS DATE)
+  FROM _generated_dates
+  WHERE
+    CAST(DATEADD(MONTH, 1, d) AS DATE) <= CAST('2024-06-01' AS DATE)
+), groups AS (
+  /* step: one group: no --by */
+  SELECT
+    0 AS grp
+), src_survey_responses AS (
+  /* step: read survey_responses as the data contract names it */
+  SELECT
+    CAST(t."survey" AS VARCHAR) AS survey,
+    CAST(t."score" AS DOUBLE PRECISION) AS score,
+    CAST(t."responded_at" AS TIMESTAMP) AS responded_at,
+    0 AS grp
+  FROM "survey_responses" AS t
+), spine AS (
+  /* step: one row per month, from the period before the first reported one */
+  SELECT
+    CAST(d AS DATE) AS period_start,
+    CAST(d + INTERVAL '1 MONTH' AS DATE) AS period_end
+  FROM (
+    SELECT
+      d
+    FROM _generated_dates
+  ) AS _generated_dates
+), grid AS (
+  /* step: every period × group */
+  SELECT
+    g.grp,
+    s.period_start,
+    s.period_end
+  FROM groups AS g
+  CROSS JOIN spine AS s
+), survey_periods AS (
+  /* step: nps, csat and ces responses in each period: counts, NPS promoters (score ≥ 9) and detractors (≤ 6), score sums */
+  SELECT
+    grp,
+    CAST(DATE_TRUNC('MONTH', responded_at) AS DATE) AS period_start,
+    SUM(CASE WHEN survey = 'ces' THEN 1 ELSE 0 END) AS ces_responses,
+    SUM(CASE WHEN survey = 'ces' THEN score ELSE 0 END) AS ces_score_sum
+  FROM src_survey_responses
+  WHERE
+    survey IN ('nps', 'csat', 'ces')
+    AND responded_at >= CAST('2023-12-01' AS DATE)
+    AND responded_at < CAST('2024-07-01' AS DATE)
+  GROUP BY
+    grp,
+    CAST(DATE_TRUNC('MONTH', responded_at) AS DATE)
+), measures AS (
+  /* step: every measure per period and group (0 for counts and sums with no rows) */
+  SELECT
+    grid.grp,
+    grid.period_start,
+    grid.period_end,
+    COALESCE(survey_periods.ces_score_sum, 0) AS ces_score_sum,
+    COALESCE(survey_periods.ces_responses, 0) AS ces_responses
+  FROM grid
+  LEFT JOIN survey_periods
+    ON survey_periods.grp = grid.grp AND survey_periods.period_start = grid.period_start
+), metric_values AS (
+  /* step: each metric's formula over the measures, from the first reported period */
+  SELECT
+    grp,
+    period_start,
+    period_end,
+    CAST(CAST((
+      ces_score_sum
+    ) AS DOUBLE PRECISION) / NULLIF(CAST((
+      ces_responses
+    ) AS DOUBLE PRECISION), 0) AS DOUBLE PRECISION) AS v0
+  FROM measures
+  WHERE
+    period_start >= CAST('2024-01-01' AS DATE)
+), long_values AS (
+  /* step: one row per metric, variant, period and group */
+  SELECT
+    'ces' AS metric,
+    'default' AS variant,
+    0 AS metric_order,
+    grp,
+    period_start,
+    period_end,
+    v0 AS value
+  FROM metric_values
+)
+SELECT
+  l.metric,
+  l.variant,
+  l.period_start,
+  l.period_end,
+  l.value
+FROM long_values AS l
+JOIN groups AS g
+  ON l.grp = g.grp
+ORDER BY
+  l.metric_order,
+  l.period_start

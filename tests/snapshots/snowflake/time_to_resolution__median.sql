@@ -1,0 +1,106 @@
+WITH groups AS (
+  /* step: one group: no --by */
+  SELECT
+    0 AS grp
+), src_tickets AS (
+  /* step: read tickets as the data contract names it */
+  SELECT
+    CAST(t."created_at" AS TIMESTAMP) AS created_at,
+    CAST(t."resolved_at" AS TIMESTAMP) AS resolved_at,
+    0 AS grp
+  FROM "tickets" AS t
+), spine AS (
+  /* step: one row per month, from the period before the first reported one */
+  SELECT
+    CAST(d AS DATE) AS period_start,
+    CAST(d + INTERVAL '1 MONTH' AS DATE) AS period_end
+  FROM (
+    SELECT
+      DATEADD(MONTH, CAST(d AS INT), CAST('2023-12-01' AS DATE)) AS d
+    FROM TABLE(FLATTEN(INPUT => ARRAY_GENERATE_RANGE(0, DATEDIFF(MONTH, CAST('2023-12-01' AS DATE), CAST('2024-06-01' AS DATE)) + 1))) AS t(seq, key, path, index, d, this)
+  ) AS t(d)
+), grid AS (
+  /* step: every period × group */
+  SELECT
+    g.grp,
+    s.period_start,
+    s.period_end
+  FROM groups AS g
+  CROSS JOIN spine AS s
+), resolution_durations AS (
+  WITH duration_values AS (
+    SELECT
+      grp,
+      CAST(DATE_TRUNC('MONTH', resolved_at) AS DATE) AS period_start,
+      CAST(EXTRACT(epoch_second FROM resolved_at) - EXTRACT(epoch_second FROM created_at) AS DECIMAL(38, 6)) AS x
+    FROM src_tickets
+    WHERE
+      resolved_at >= CAST('2023-12-01' AS DATE)
+      AND resolved_at < CAST('2024-07-01' AS DATE)
+  ), duration_ranks AS (
+    SELECT
+      grp,
+      period_start,
+      x,
+      ROW_NUMBER() OVER (PARTITION BY grp, period_start ORDER BY x NULLS FIRST) AS rn,
+      COUNT(*) OVER (PARTITION BY grp, period_start) AS n
+    FROM duration_values
+  )
+  /* step: tickets resolved in each period: seconds from created_at to resolved_at — count, exact sum and interpolated median */
+  SELECT
+    grp,
+    period_start,
+    AVG(CASE WHEN 2 * rn BETWEEN n AND n + 2 THEN x END) AS resolution_seconds_median
+  FROM duration_ranks
+  GROUP BY
+    grp,
+    period_start
+), measures AS (
+  /* step: every measure per period and group (0 for counts and sums with no rows) */
+  SELECT
+    grid.grp,
+    grid.period_start,
+    grid.period_end,
+    resolution_durations.resolution_seconds_median AS resolution_seconds_median
+  FROM grid
+  LEFT JOIN resolution_durations
+    ON resolution_durations.grp = grid.grp
+    AND resolution_durations.period_start = grid.period_start
+), metric_values AS (
+  /* step: each metric's formula over the measures, from the first reported period */
+  SELECT
+    grp,
+    period_start,
+    period_end,
+    CAST(CAST((
+      resolution_seconds_median
+    ) AS DOUBLE) / NULLIF(CAST((
+      3600
+    ) AS DOUBLE), 0) AS DOUBLE) AS v0
+  FROM measures
+  WHERE
+    period_start >= CAST('2024-01-01' AS DATE)
+), long_values AS (
+  /* step: one row per metric, variant, period and group */
+  SELECT
+    'time_to_resolution' AS metric,
+    'median' AS variant,
+    0 AS metric_order,
+    grp,
+    period_start,
+    period_end,
+    v0 AS value
+  FROM metric_values
+)
+SELECT
+  l.metric,
+  l.variant,
+  l.period_start,
+  l.period_end,
+  l.value
+FROM long_values AS l
+JOIN groups AS g
+  ON l.grp = g.grp
+ORDER BY
+  l.metric_order,
+  l.period_start
