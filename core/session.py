@@ -23,7 +23,7 @@ from .compiler import OUTPUT_COLUMNS, Compiled, SourceScan, compile_plan
 from .contract import SOURCES, source
 from .errors import MetricFailedError, ProjectError, UsageError, did_you_mean
 from .graph import Graph, Key
-from .periods import FIRST_DATE, GRAINS, LAST_DATE, check_span, default_range, grain as to_grain
+from .periods import FIRST_DATE, GRAINS, LAST_DATE, Grain, check_span, default_range, grain as to_grain
 from .parameters import checked_overrides, resolve_parameters
 from .plan import Plan, Request, build_plan
 from .plugin_manager import Plugins, load_plugins
@@ -461,12 +461,14 @@ class Session:
         return run_plan(self, plan, target=target, deadline=deadline or Deadline.of(timeout), stages=stages,
                         retries=RetryPolicy(retries))
 
-    def fingerprints(self, keys: Sequence[Key], params: Mapping[str, Any] | None = None) -> dict[Key, str]:
-        """Each metric variant's definition fingerprint under the project's parameters (and ``params``)."""
-        from .fingerprint import fingerprints
+    def fingerprints(self, keys: Sequence[Key], params: Mapping[str, Any] | None = None,
+                     grain: Grain | None = None) -> dict[Key, str]:
+        """Each metric variant's definition fingerprint under the project's parameters (and ``params``)
+        and its calendar (and, for a custom calendar's ``grain``, that grain's periods)."""
+        from .fingerprint import calendar_text, fingerprints
 
         values = resolve_parameters(self.registry, self.graph, keys, self.project.parameters, params or {})
-        return fingerprints(self.registry, self.graph, keys, values)
+        return fingerprints(self.registry, self.graph, keys, values, calendar=calendar_text(self.project.calendar, grain))
 
 
 def _shown(value: Any) -> str:
