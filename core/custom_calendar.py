@@ -11,7 +11,7 @@ CASE over the period starts) come from them, and the query stays one query.
 
 from __future__ import annotations
 
-__all__ = ["CALENDAR_SOURCE", "custom_grain", "read_calendar", "grain_problems", "tiling_problems", "custom_bucket",
+__all__ = ["CALENDAR_SOURCE", "custom_grain", "periods_per_year", "read_calendar", "grain_problems", "tiling_problems", "custom_bucket",
            "custom_spine"]
 
 import datetime as dt
@@ -115,6 +115,28 @@ def custom_grain(session: Any, name: str) -> Grain:
                                 hint="Fix the calendar rows named above: each period of a grain must start where "
                                      "the one before it ends.")
     return Grain(name, periods=periods)
+
+
+def periods_per_year(g: Grain) -> int:
+    """The n of ``--vs year`` at a custom grain: the period "a year earlier" is the one n periods
+    earlier, n = 365.2425 days / the periods' mean length, rounded. The grain has n periods per
+    year only if, for every period with one n periods before it, that one starts a year earlier:
+    52 or 53 weeks (a retail year; a 53-week year is 4-4-6), or on the same date of the year
+    before (a calendar year). Otherwise a usage error naming two periods that are not a year apart."""
+    mean = sum((e - s).days for s, e in g.periods) / len(g.periods)
+    n = max(1, round(365.2425 / mean))
+    for (earlier, _), (start, _) in zip(g.periods, g.periods[n:]):
+        days = (start - earlier).days
+        same_date = (earlier.month, earlier.day) == (start.month, start.day) and start.year == earlier.year + 1
+        if days not in (364, 371) and not same_date:
+            raise UsageError(
+                f"--vs year: grain {g.name} has no fixed number of periods per year: the period starting {start} "
+                f"and the one {n} periods before it (starting {earlier}) are {days} days apart, neither 52 or 53 "
+                "weeks nor a calendar year",
+                hint="Use --vs previous, or compute at a built-in grain; a calendar grain compares with a year "
+                     "earlier when each period starts 52 or 53 weeks, or a calendar year, after the one n periods "
+                     "before it.")
+    return n
 
 
 def period_index(day: dt.date, g: Grain) -> int:

@@ -120,12 +120,7 @@ class Session:
         from .windows import parse_window
 
         calendar = self.project.calendar
-        if grain not in GRAINS:  # a grain of the project's calendar source, or an error naming the grains
-            from .custom_calendar import custom_grain
-
-            g = custom_grain(self, grain)
-        else:
-            g = to_grain(grain, calendar.anchor(grain))
+        g = self.grain(grain)
         win = None if window is None else parse_window(window, g)
         d_start, d_end = default_range(g, calendar.today()) if not g.periods or end is None else (None, None)
         end_d = _date(end, "--end") or d_end
@@ -150,6 +145,15 @@ class Session:
                                  hint="Use a later --start.") from None
         return Request(tuple(keys), g, start_d, end_d, tuple(by), lenient, vs=vs, time_zone=calendar.time_zone,
                        window=win)
+
+    def grain(self, name: str) -> Grain:
+        """The grain ``name`` in the project's calendar: a built-in one with the calendar's anchor,
+        or a grain of the calendar source, its periods read (a small query) and checked."""
+        if name not in GRAINS:  # a grain of the project's calendar source, or an error naming the grains
+            from .custom_calendar import custom_grain
+
+            return custom_grain(self, name)
+        return to_grain(name, self.project.calendar.anchor(name))
 
     def plan(self, request: Request, params: Mapping[str, Any] | None = None) -> Plan:
         closures: dict = {}  # each (key, reading) resolved once, kept on the plan

@@ -262,7 +262,7 @@ def compute(project_dir, metrics, all_, grain, start, end, by, window, fmt, vs, 
             if pivot is not None:
                 from ..cohort_triangle import cohort_triangle
 
-                result = cohort_triangle(result)
+                result = cohort_triangle(result, session.grain(grain))
             with held_to(deadline, "output"):
                 sink.write(result)
         except BaseException as e:
