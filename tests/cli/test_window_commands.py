@@ -30,6 +30,15 @@ def run(*args: str):
 DAY_30 = ("--grain", "day", "--start", "2024-02-14", "--end", "2024-02-15", "--window", "30d")
 
 
+def test_compute_on_a_three_month_window(project):
+    # (moved from tests/engine/test_windows.py, whose fixtures run on the three engines: the CLI once is enough)
+    # February 2024's 3m window [2023-12-01, 2024-03-01): mrr at its end r 70 + x 150 + y 240 + z 80 + w 50 = 590
+    r = run("compute", "--project", project, "-m", "mrr", "--grain", "month", "--start", "2024-02-01", "--end",
+            "2024-03-01", "--window", "3m", "--format", "csv", "-q")
+    assert r.exit_code == 0, r.output
+    assert "mrr,default,2023-12-01,2024-03-01,590" in r.output.replace(".0\n", "\n")
+
+
 def test_compare_on_a_30_day_window(project):
     r = run("compare", "churn_rate", "--project", project, *DAY_30, "--format", "csv")
     assert r.exit_code == 0, r.output
