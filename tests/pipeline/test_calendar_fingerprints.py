@@ -118,3 +118,34 @@ def test_each_calendar_setting_and_a_custom_grains_periods_change_every_fingerpr
     a, b = _fps(proj.path, Grain("retail_month", periods=p1)), _fps(proj.path, Grain("retail_month", periods=p2))
     assert all(a[k] != base[k] and b[k] != a[k] for k in base)
     assert _fps(proj.path, Grain("retail_month", periods=p1)) == a
+
+
+def test_diff_against_rows_of_a_custom_grain_reads_its_periods_as_they_are_now(tmp_path):
+    from tests.support.projects import make_project
+
+    months = [("retail_month", D(2024, 2, 4), D(2024, 3, 3)), ("retail_month", D(2024, 3, 3), D(2024, 3, 31)),
+              ("retail_month", D(2024, 3, 31), D(2024, 5, 5))]
+    subs = [{"subscription_id": "s", "customer_id": "a", "started_at": dt.datetime(2024, 1, 1), "ended_at": None,
+             "mrr": 10.0, "is_trial": False}]
+    path = make_project(tmp_path / "p", {"subscriptions": subs,
+                                         "calendar": (("grain", "period_start", "period_end"), months)})
+    ok(cs("compute", "-m", "mrr", "--grain", "retail_month", "--start", "2024-03-03", "--end", "2024-05-05",
+          "--target", "cs_metrics", "-q", project=path))
+    assert "no metric" in ok(cs("diff", "--against", "cs_metrics", project=path)).stdout
+    import duckdb
+
+    con = duckdb.connect(str(path / "data.duckdb"))
+    try:  # the last 5-week month becomes 4 weeks and a new 5-week month follows it: numbers may move
+        con.execute("UPDATE calendar SET period_end = DATE '2024-04-28' WHERE period_start = DATE '2024-03-31'")
+        con.execute("INSERT INTO calendar VALUES ('retail_month', DATE '2024-04-28', DATE '2024-06-02')")
+    finally:
+        con.close()
+    r = ok(cs("diff", "--against", "cs_metrics", "--format", "json", project=path))
+    assert [(c["metric"], c["status"]) for c in json.loads(r.stdout)] == [("mrr", "changed")]
+    con = duckdb.connect(str(path / "data.duckdb"))
+    try:  # the grain is gone from the calendar: still changed, and the detail says why
+        con.execute("UPDATE calendar SET grain = 'fiscal_period'")
+    finally:
+        con.close()
+    (change,) = json.loads(ok(cs("diff", "--against", "cs_metrics", "--format", "json", project=path)).stdout)
+    assert change["status"] == "changed" and "grain retail_month: unknown grain" in change["detail"]
