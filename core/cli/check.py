@@ -124,7 +124,10 @@ def _sources(s, lenient: bool) -> None:
         return
     if lenient:
         for p in problems:
-            click.echo(f"warning: {p} — --lenient leaves these rows out", err=True)
+            # a calendar's periods are not left out: a run at a grain that does not tile time stops
+            said = ("a run at this grain stops even with --lenient" if p.source == "calendar"
+                    else "--lenient leaves these rows out")
+            click.echo(f"warning: {p} — {said}", err=True)
         return
     raise DataContractError(f"{len(problems)} data contract problem(s):\n  " + "\n  ".join(map(str, problems)),
                             problems=tuple(problems),
