@@ -34,18 +34,32 @@ def check_pivot(pivot: str, keys: Sequence[tuple[str, str]], by: Sequence[str], 
 
 
 def age(cohort: dt.date, period_start: dt.date, g: Grain) -> int:
-    """How many periods of ``g`` the period starting ``period_start`` is after the cohort's."""
+    """How many periods of ``g`` the period starting ``period_start`` is after the cohort's (a
+    custom calendar's grain: how many of its periods, whatever their lengths)."""
+    if g.periods:
+        from .custom_calendar import period_index
+
+        try:
+            first = period_index(cohort, g)
+        except UsageError:
+            raise UsageError(f"--pivot cohort: the cohort {cohort} is outside the calendar's {g.name} periods "
+                             f"({g.periods[0][0]} to {g.periods[-1][1]}): its customers first paid before them, so its "
+                             "age in periods is unknown",
+                             hint="Add the earlier periods to the calendar source, or leave out --pivot for the "
+                                  "long result.") from None
+        return period_index(period_start, g) - first
     if g.days:
         return (period_start - cohort).days // g.days
     months = (period_start.year - cohort.year) * 12 + period_start.month - cohort.month
     return months // g.months
 
 
-def cohort_triangle(result: Result) -> Result:
+def cohort_triangle(result: Result, g: Grain | None = None) -> Result:
     """``result`` (one metric variant, ``--by cohort``) as a triangle: columns ``cohort``, the
     other dimensions, then ``0``, ``1`` … up to the largest age in the result. A cell for a
-    period outside the run's range is empty."""
-    g = to_grain(result.grain)
+    period outside the run's range is empty. ``g``: the run's grain (its anchor, or a custom
+    calendar's periods; default: the built-in grain named by the result)."""
+    g = g or to_grain(result.grain)
     dims = [c for c in result.columns[4:-1] if c != COHORT]
     i_cohort = result.columns.index(COHORT)
     i_dims = [result.columns.index(d) for d in dims]

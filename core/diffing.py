@@ -107,13 +107,36 @@ def against_table(session: Any, table: str, params: Mapping[str, Any] | None = N
         ex.stop()
     reference: dict[Key, str] = {}
     details: dict[Key, str] = {}
-    for metric, variant, fp, computed_at, other, total in rows:
+    grains: dict[str, list[Key]] = {}  # the latest rows' grain -> its variants
+    for metric, variant, fp, computed_at, grain, other, total in rows:
         reference[(metric, variant)] = fp
         details[(metric, variant)] = f"latest rows computed {computed_at}" + (
             f"; {other} of {total} rows carry another fingerprint" if other else "")
-    known = [k for k in reference if k in session.registry.variants]
-    current = session.fingerprints(known, params) if known else {}
+        if (metric, variant) in session.registry.variants:
+            grains.setdefault(str(grain).split("/")[0], []).append((metric, variant))
+    current: dict[Key, str] = {}
+    for grain, keys in grains.items():
+        current.update(session.fingerprints(keys, params, _custom_grain(session, grain, keys, details)))
     return compare(current, reference, details, added=False)
+
+
+def _custom_grain(session: Any, name: str, keys: list[Key], details: dict[Key, str]) -> Any:
+    """The custom calendar grain ``name`` of rows in a target table, its periods read from the
+    calendar source as they are now (their fingerprints hold them); None for a built-in grain.
+    A grain the calendar no longer holds (or holds broken) is None too, and said in ``details``:
+    its rows' fingerprints then differ from the current ones."""
+    from .custom_calendar import custom_grain
+    from .errors import DataContractError
+    from .periods import GRAINS
+
+    if name in GRAINS:
+        return None
+    try:
+        return custom_grain(session, name)
+    except (UsageError, DataContractError) as e:
+        for key in keys:
+            details[key] += f"; grain {name}: {e.message.splitlines()[0]}"
+        return None
 
 
 def check_ref(ref: str) -> str:

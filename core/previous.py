@@ -51,11 +51,16 @@ def lag(expr: exp.Expression, n: int, partition: Sequence[exp.Expression], what:
 def vs_periods(vs: str, g: Grain) -> int:
     """How many periods back ``--vs`` compares: ``previous`` 1; ``year`` the same period a year
     earlier — 12 months, 4 quarters, 1 year; 52 weeks, and 364 days at day grain (the same
-    weekday, as 52 weeks are)."""
+    weekday, as 52 weeks are); a custom calendar's grain: its periods per year
+    (:func:`~csframe.core.custom_calendar.periods_per_year`, a usage error when it has no fixed number)."""
     if vs not in VS:
         raise UsageError(f"--vs {vs}: unknown comparison", hint=f"Use one of: {', '.join(VS)}.")
     if vs == "previous":
         return 1
+    if g.periods:
+        from .custom_calendar import periods_per_year
+
+        return periods_per_year(g)
     if g.months:
         return max(1, 12 // g.months)
     return max(1, 364 // g.days)

@@ -19,7 +19,7 @@ import attrs
 
 from .deadline import Deadline
 from .errors import DataContractError, MetricFailedError, RunTimeoutError, UsageError
-from .fingerprint import fingerprints
+from .fingerprint import calendar_text, fingerprints
 from .left_out import notes, split_counts
 from .observe import Stages
 from .plan import Plan
@@ -27,7 +27,7 @@ from .result import Result
 from .execution import Execution
 from .retry import RetryPolicy
 from .session import mapping_error
-from .writeback import TARGET_COLUMNS, TARGET_KEY, stage_calls, target_rows, target_table
+from .writeback import TARGET_COLUMNS, TARGET_KEY, stage_calls, target_grain, target_rows, target_table
 
 
 def writer_of(adapter: Any, table: str, writers: Sequence[str] = ()) -> Any:
@@ -102,7 +102,8 @@ def run_plan(session: Any, plan: Plan, *, target: str | None = None, deadline: D
         current = "compile"
         with _stage(stages, deadline, "compile"):
             compiled, sql = session.compile(plan, absent=absent)
-            prints = fingerprints(session.registry, session.graph, plan.keys, plan.parameters, plan.closures)
+            prints = fingerprints(session.registry, session.graph, plan.keys, plan.parameters, plan.closures,
+                                  calendar_text(session.project.calendar, plan.grain))
         current = "execute"
         with _stage(stages, deadline, "execute") as info:
             try:
@@ -132,7 +133,7 @@ def run_plan(session: Any, plan: Plan, *, target: str | None = None, deadline: D
         if write is not None:
             current = "write"
             with _stage(stages, deadline, "write") as info:
-                out = target_rows(result, computed_at)
+                out = target_rows(result, computed_at, grain=target_grain(plan.grain, plan.window))
                 hook = session.plugins.pm.hook.csframe_write_stage
                 engine = getattr(adapter, "NAME", type(adapter).__name__)
                 with stage_calls(lambda stage: hook(stage=stage, table=target, engine=engine)):

@@ -23,7 +23,7 @@ from .compiler import OUTPUT_COLUMNS, Compiled, SourceScan, compile_plan
 from .contract import SOURCES, source
 from .errors import MetricFailedError, ProjectError, UsageError, did_you_mean
 from .graph import Graph, Key
-from .periods import FIRST_DATE, GRAINS, LAST_DATE, check_span, default_range, grain as to_grain
+from .periods import FIRST_DATE, GRAINS, LAST_DATE, Grain, check_span, default_range, grain as to_grain
 from .parameters import checked_overrides, resolve_parameters
 from .plan import Plan, Request, build_plan
 from .plugin_manager import Plugins, load_plugins
@@ -126,12 +126,7 @@ class Session:
         from .windows import parse_window
 
         calendar = self.project.calendar
-        if grain not in GRAINS:  # a grain of the project's calendar source, or an error naming the grains
-            from .custom_calendar import custom_grain
-
-            g = custom_grain(self, grain)
-        else:
-            g = to_grain(grain, calendar.anchor(grain))
+        g = self.grain(grain)
         win = None if window is None else parse_window(window, g)
         d_start, d_end = default_range(g, calendar.today()) if not g.periods or end is None else (None, None)
         end_d = _date(end, "--end") or d_end
@@ -156,6 +151,15 @@ class Session:
                                  hint="Use a later --start.") from None
         return Request(tuple(keys), g, start_d, end_d, tuple(by), lenient, vs=vs, time_zone=calendar.time_zone,
                        window=win)
+
+    def grain(self, name: str) -> Grain:
+        """The grain ``name`` in the project's calendar: a built-in one with the calendar's anchor,
+        or a grain of the calendar source, its periods read (a small query) and checked."""
+        if name not in GRAINS:  # a grain of the project's calendar source, or an error naming the grains
+            from .custom_calendar import custom_grain
+
+            return custom_grain(self, name)
+        return to_grain(name, self.project.calendar.anchor(name))
 
     def plan(self, request: Request, params: Mapping[str, Any] | None = None) -> Plan:
         closures: dict = {}  # each (key, reading) resolved once, kept on the plan
@@ -467,12 +471,14 @@ class Session:
         return run_plan(self, plan, target=target, deadline=deadline or Deadline.of(timeout), stages=stages,
                         retries=RetryPolicy(retries))
 
-    def fingerprints(self, keys: Sequence[Key], params: Mapping[str, Any] | None = None) -> dict[Key, str]:
-        """Each metric variant's definition fingerprint under the project's parameters (and ``params``)."""
-        from .fingerprint import fingerprints
+    def fingerprints(self, keys: Sequence[Key], params: Mapping[str, Any] | None = None,
+                     grain: Grain | None = None) -> dict[Key, str]:
+        """Each metric variant's definition fingerprint under the project's parameters (and ``params``)
+        and its calendar (and, for a custom calendar's ``grain``, that grain's periods)."""
+        from .fingerprint import calendar_text, fingerprints
 
         values = resolve_parameters(self.registry, self.graph, keys, self.project.parameters, params or {})
-        return fingerprints(self.registry, self.graph, keys, values)
+        return fingerprints(self.registry, self.graph, keys, values, calendar=calendar_text(self.project.calendar, grain))
 
 
 def _shown(value: Any) -> str:

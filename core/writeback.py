@@ -5,7 +5,9 @@ The target table (created when absent)::
 
     metric           text       not null   key
     variant          text       not null   key
-    grain            text       not null   key: day, week, month, quarter or year
+    grain            text       not null   key: day, week, month, quarter or year, a custom
+                                           calendar's grain (retail_month); with --window,
+                                           the grain and the window: day/30d, month/3m
     period_start     date       not null   key
     period_end       date       not null
     dimensions       text       not null   key: a JSON object, keys sorted, no spaces
@@ -45,6 +47,7 @@ __all__ = [
     "retry_conflicts",
     "target_table",
     "target_rows",
+    "target_grain",
     "dimensions_json",
     "create_table",
     "delete_matching",
@@ -149,8 +152,27 @@ def csframe_version() -> str:
         return "unknown"
 
 
-def target_rows(result: Any, computed_at: dt.datetime | None = None, version: str | None = None) -> list[tuple]:
-    """The rows of ``result`` in the target table's column order (TARGET_COLUMNS)."""
+def target_grain(grain: Any, window: Any = None) -> str:
+    """The ``grain`` key of a run's rows: the grain's name; with ``--window``, the grain and the
+    window's length in that grain's unit (``day/30d``, ``week/13w``, ``month/3m``,
+    ``quarter/12m``), one spelling per window (``--window 4w`` at day grain is ``day/28d``).
+
+    A window's row ends where a plain row of the grain ends but starts earlier, so it must not
+    share a plain row's key: keyed by ``period_start`` alone, the 30-day window starting June 1
+    would replace the plain day June 1 (and the other way round)."""
+    if window is None:
+        return grain.name
+    if grain.days == 7:
+        return f"{grain.name}/{window.periods}w"
+    if grain.days:
+        return f"{grain.name}/{window.periods * grain.days}d"
+    return f"{grain.name}/{window.periods * grain.months}m"
+
+
+def target_rows(result: Any, computed_at: dt.datetime | None = None, version: str | None = None,
+                grain: str | None = None) -> list[tuple]:
+    """The rows of ``result`` in the target table's column order (TARGET_COLUMNS); ``grain``:
+    the rows' ``grain`` key (:func:`target_grain`; default: the result's grain)."""
     computed_at = computed_at or dt.datetime.now(dt.UTC)
     if computed_at.tzinfo is not None:
         computed_at = computed_at.astimezone(dt.UTC).replace(tzinfo=None)
@@ -163,7 +185,7 @@ def target_rows(result: Any, computed_at: dt.datetime | None = None, version: st
     for row in result.rows:
         key = (row[i_metric], row[i_variant])
         dims = {d: row[dim_index[d]] for d in result.dimension_keys.get(key, ())}
-        out.append((key[0], key[1], result.grain, row[i_start], row[i_end], dimensions_json(dims), row[i_value],
+        out.append((key[0], key[1], grain or result.grain, row[i_start], row[i_end], dimensions_json(dims), row[i_value],
                     result.units.get(key), computed_at, result.fingerprints.get(key, ""), version))
     return out
 
@@ -325,29 +347,29 @@ def merge_replacing(table: exp.Table, staging: exp.Table, columns: Sequence[tupl
 
 
 def fingerprints_query(table: exp.Table) -> exp.Select:
-    """Per metric variant of a target table: its latest fingerprint, when it was computed,
-    and how many rows carry another fingerprint (computed with another definition)."""
+    """Per metric variant of a target table: its latest fingerprint, when it was computed, the
+    grain key of that latest row (its fingerprint may hold a custom grain's periods), and how
+    many rows carry another fingerprint (computed with another definition or calendar)."""
+    latest_cols = ("metric", "variant", "fingerprint", "computed_at", "grain")
     ranked = exp.select(
-        exp.column("metric"), exp.column("variant"), exp.column("fingerprint"), exp.column("computed_at"),
+        *[exp.column(c) for c in latest_cols],
         exp.alias_(exp.Window(this=exp.RowNumber(), partition_by=[exp.column("metric"), exp.column("variant")],
                               order=exp.Order(expressions=[exp.Ordered(this=exp.column("computed_at"), desc=True),
-                                                           exp.Ordered(this=exp.column("fingerprint"))])), "rn"),
+                                                           exp.Ordered(this=exp.column("fingerprint")),
+                                                           exp.Ordered(this=exp.column("grain"))])), "rn"),
     ).from_(table.copy())
-    latest = exp.select(exp.column("metric"), exp.column("variant"), exp.column("fingerprint"),
-                        exp.column("computed_at")).from_(ranked.subquery("r")).where(
+    latest = exp.select(*[exp.column(c) for c in latest_cols]).from_(ranked.subquery("r")).where(
         exp.EQ(this=exp.column("rn"), expression=exp.Literal.number(1)))
     stale = exp.Sum(this=exp.Case(ifs=[exp.If(this=exp.NEQ(this=exp.column("fingerprint", table="a"),
                                                            expression=exp.column("fingerprint", table="l")),
                                               true=exp.Literal.number(1))], default=exp.Literal.number(0)))
-    return (exp.select(exp.column("metric", table="l"), exp.column("variant", table="l"),
-                       exp.column("fingerprint", table="l"), exp.column("computed_at", table="l"),
+    return (exp.select(*[exp.column(c, table="l") for c in latest_cols],
                        exp.alias_(stale, "other_rows"), exp.alias_(exp.Count(this=exp.Star()), "all_rows"))
             .from_(latest.subquery("l"))
             .join(table.copy().as_("a"), on=exp.and_(
                 exp.EQ(this=exp.column("metric", table="a"), expression=exp.column("metric", table="l")),
                 exp.EQ(this=exp.column("variant", table="a"), expression=exp.column("variant", table="l"))))
-            .group_by(exp.column("metric", table="l"), exp.column("variant", table="l"),
-                      exp.column("fingerprint", table="l"), exp.column("computed_at", table="l"))
+            .group_by(*[exp.column(c, table="l") for c in latest_cols])
             .order_by(exp.column("metric", table="l"), exp.column("variant", table="l")))
 
 

@@ -71,6 +71,14 @@ def open_session(project_dir: str | None):
     return Session.open(project_dir)
 
 
+def window_option(fn: Callable) -> Callable:
+    """``--window LENGTH`` as compute, sql and compare take it (parsed by csframe.core.windows
+    when the run is requested, so every command gives the same errors)."""
+    return click.option("--window", metavar="LENGTH",
+                        help="Trailing windows: each row is the LENGTH (30d, 13w, 3m, 12m; whole periods of the grain) "
+                             "ending at each period's end.")(fn)
+
+
 def parse_params(values: tuple[str, ...]) -> dict[str, str]:
     out = {}
     for v in values:

@@ -91,7 +91,8 @@ def _sources(s, lenient: bool) -> None:
     from ..session import mapping_error
 
     names = [src.name for src in SOURCES if src.name in s.project.sources]
-    if not names:
+    calendar = "calendar" in s.project.sources
+    if not names and not calendar:
         click.echo("sources: none configured")
         return
     structural, absent = s.inspect_sources(names)
@@ -99,6 +100,13 @@ def _sources(s, lenient: bool) -> None:
     checked = s.check_data(readable, s.parameter_values(), absent)
     problems = [p for p in checked if p.severity == "error"]
     empty = {p.source for p in checked if p.severity == "warning"}
+    if calendar:
+        names.append("calendar")
+        bad, grains = _calendar(s)
+        structural += [p for p in bad if p.key]
+        problems += [p for p in bad if not p.key]
+        if not grains and not bad:
+            empty.add("calendar")
     for n in names:
         mine = [p for p in structural + problems if p.source == n]
         status = f"{len(mine)} problem(s)" if mine else "ok (no rows)" if n in empty else "ok"
@@ -116,8 +124,32 @@ def _sources(s, lenient: bool) -> None:
         return
     if lenient:
         for p in problems:
-            click.echo(f"warning: {p} — --lenient leaves these rows out", err=True)
+            # a calendar's periods are not left out: a run at a grain that does not tile time stops
+            said = ("a run at this grain stops even with --lenient" if p.source == "calendar"
+                    else "--lenient leaves these rows out")
+            click.echo(f"warning: {p} — {said}", err=True)
         return
     raise DataContractError(f"{len(problems)} data contract problem(s):\n  " + "\n  ".join(map(str, problems)),
                             problems=tuple(problems),
                             hint="Fix the rows or the [sources] mapping; --lenient leaves bad rows out.")
+
+
+def _calendar(s) -> tuple[list, dict]:
+    """The custom calendar source checked by the rules compute applies to the grain it runs at
+    (custom_calendar.grain_problems), for every grain: problems (a source it cannot read is a
+    mistake of the project file, with its csframe.toml key) and the grains read."""
+    from ..contract_checks import Problem
+    from ..custom_calendar import grain_problems, read_calendar
+
+    try:
+        grains = read_calendar(s)
+    except MetricFailedError as e:
+        b = s.project.sources["calendar"]
+        return [Problem("calendar", "", f"cannot read {'table ' + b.table if b.table else 'its SQL'} as the calendar "
+                        f"source (grain, period_start, period_end): {e.message.splitlines()[0]}",
+                        key=f"sources.calendar.{'table' if b.table else 'sql'}")], {}
+    out = []
+    for name in sorted(grains, key=lambda g: (g is None, str(g))):
+        for text in grain_problems(name, grains[name]):
+            out.append(Problem("calendar", "", text.removeprefix("calendar: ")))
+    return out, grains

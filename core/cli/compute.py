@@ -11,7 +11,7 @@ import click
 
 from ..errors import OutputError, RunTimeoutError, UsageError, did_you_mean
 from ..periods import GRAINS
-from .app import REPORTER, cli, common, open_session, parse_params
+from .app import REPORTER, cli, common, open_session, parse_params, window_option
 from .stopping import Interrupted, held_to, stop_signal
 
 
@@ -174,9 +174,7 @@ def _what_was_written(target: str | None, committed: bool) -> str:
 @click.option("--end", metavar="YYYY-MM-DD", help="Periods start before this. Default: the current period's first day.")
 @click.option("--by", multiple=True, metavar="DIMENSION",
               help="Split by a customers column, or by cohort (repeat, or separate with commas).")
-@click.option("--window", metavar="LENGTH",
-              help="Trailing windows: each row is the LENGTH (30d, 13w, 3m, 12m; whole periods of the grain) ending at "
-                   "each period's end.")
+@window_option
 @click.option("--format", "fmt", default="table", show_default=True, help="table, csv, json, jsonl or parquet.")
 @click.option("--vs", type=click.Choice(["previous", "year"]),
               help="Add compared_value (the previous period's, or a year earlier's) and change (relative).")
@@ -264,7 +262,7 @@ def compute(project_dir, metrics, all_, grain, start, end, by, window, fmt, vs, 
             if pivot is not None:
                 from ..cohort_triangle import cohort_triangle
 
-                result = cohort_triangle(result)
+                result = cohort_triangle(result, session.grain(grain))
             with held_to(deadline, "output"):
                 sink.write(result)
         except BaseException as e:

@@ -13,7 +13,7 @@ from ..errors import CsframeError, UsageError
 from ..left_out import describe
 from ..periods import GRAINS
 from ..result import Result
-from .app import cli, common, open_session, parse_params
+from .app import cli, common, open_session, parse_params, window_option
 from .graph_image import IMAGE_FORMATS, write_image
 
 
@@ -138,11 +138,12 @@ def _side_by_side(result: Result, keys: list, units: dict) -> Result:
 @click.option("--start", metavar="YYYY-MM-DD")
 @click.option("--end", metavar="YYYY-MM-DD")
 @click.option("--by", multiple=True, metavar="DIMENSION", help="Split by a customers column (repeat).")
+@window_option
 @click.option("--format", "fmt", default="table", show_default=True, help="table, csv, json, jsonl or parquet.")
 @click.option("--output", "-o", metavar="PATH", help="Write here instead of stdout ('-' = stdout; parquet needs a PATH).")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE")
 @common
-def compare(project_dir, metric, grain, start, end, by, fmt, output, params):
+def compare(project_dir, metric, grain, start, end, by, window, fmt, output, params):
     """Every variant of one metric side by side over the periods, with the difference explained.
 
     The table (the default format) is formatted as compute's and followed by why the variants
@@ -167,10 +168,20 @@ def compare(project_dir, metric, grain, start, end, by, fmt, output, params):
             if not available:
                 raise UsageError(f"no variant of {name} can be split by --by (their sources have no customer)",
                                  hint="Compare it without --by.")
+        if window:
+            from ..windows import unwindowed_steps
+
+            for k in [k for k in available if unwindowed_steps(s.registry, s.graph.resolve(k).nodes)]:
+                click.echo(f"warning: {k[0]}:{k[1]} is left out: it is not defined on trailing windows (--window)",
+                           err=True)
+                available.remove(k)
+            if not available:
+                raise UsageError(f"no variant of {name} is defined on trailing windows (--window)",
+                                 hint="Compare it without --window.")
         writer = writer_for(s, fmt, output)  # a bad format or --output fails before anything is computed
         sink = Output(writer, output).open()
         try:
-            req = s.request(available, grain=grain, start=start, end=end, by=by)
+            req = s.request(available, grain=grain, start=start, end=end, by=by, window=window)
             result = s.run(s.plan(req, parse_params(params)))
             sink.write(_side_by_side(result, available, {k: s.registry.unit(*k) for k in available}))
         finally:
@@ -195,13 +206,14 @@ def compare(project_dir, metric, grain, start, end, by, fmt, output, params):
 @click.option("--start", metavar="YYYY-MM-DD")
 @click.option("--end", metavar="YYYY-MM-DD")
 @click.option("--by", multiple=True, metavar="DIMENSION")
+@window_option
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE")
 @common
-def sql(project_dir, metric, dialect, grain, start, end, by, params):
+def sql(project_dir, metric, dialect, grain, start, end, by, window, params):
     """The compiled SQL of METRIC[:VARIANT] for an engine, without running it."""
     with open_session(project_dir) as s:
         key = s.graph.parse_key(metric)
-        req = s.request([key], grain=grain, start=start, end=end, by=by)
+        req = s.request([key], grain=grain, start=start, end=end, by=by, window=window)
         plan = s.plan(req, parse_params(params))
         _, text = s.compile(plan, dialect)
         click.echo(text)

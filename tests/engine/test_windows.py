@@ -1,7 +1,9 @@
-"""Trailing windows (``compute --window``) on DuckDB: hand-worked fixtures whose windows cross
-month ends, the usage errors, and ``--window 1m`` = plain ``--grain month`` for the whole
-catalog. (tests/engine/test_engines_equal.py compares the three engines on windows;
-tests/engine/test_window_reference.py compares generated histories with the reference.)
+"""Trailing windows (``compute --window``): hand-worked fixtures whose windows cross month ends,
+and medians and distinct users over a window, on the three engines (each fixture loaded once per
+engine: the module-scoped ``engine_project``); the usage errors; and, on DuckDB, ``--window 1m`` =
+plain ``--grain month`` for the whole catalog. (tests/engine/test_engines_equal.py compares the
+three engines on windows; tests/engine/test_window_reference.py compares generated histories with
+the reference.)
 
 Paying status per data-contract.md: B_c(b) sums the non-trial rows with started_at < b ≤ …,
 i.e. a row starting exactly at b is not paying at b (it is new in the period starting at b).
@@ -13,11 +15,12 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from click.testing import CliRunner
 
-from csframe.core.cli.app import _load_commands, cli
 from csframe.core.errors import UsageError
-from tests.engine.test_revenue_fixtures import check, inv, open_session, sub
+from csframe.core.session import Session
+from tests.engine.test_revenue_fixtures import check, inv, sub
+from tests.support.bigquery_emulator import bq_emulator  # noqa: F401 - the fixture engine_project uses
+from tests.support.engines import engine_project  # noqa: F401 - the fixture
 
 T = dt.datetime
 D = dt.date
@@ -51,9 +54,9 @@ INVOICES = [
 
 
 @pytest.fixture(scope="module")
-def session(tmp_path_factory):
-    s = open_session(tmp_path_factory.mktemp("windows") / "p",
-                     {"subscriptions": SUBSCRIPTIONS, "invoices": INVOICES})
+def session(engine_project, tmp_path_factory):  # noqa: F811 - the fixture loaded once per engine
+    s = Session.open(engine_project(tmp_path_factory.mktemp("windows") / "p",
+                                    {"subscriptions": SUBSCRIPTIONS, "invoices": INVOICES}))
     yield s
     s.close()
 
@@ -151,18 +154,6 @@ def test_window_usage_errors(session):
         session.compute(["mrr"], grain="day", start="2024-01-01", end="2024-02-01", window="0d")
 
 
-def test_cli_window_and_its_usage_error(session):
-    _load_commands()
-    project = str(session.project.dir)
-    ok = CliRunner().invoke(cli, ["compute", "--project", project, "-m", "mrr", "--grain", "month", "--start",
-                                   "2024-02-01", "--end", "2024-03-01", "--window", "3m", "--format", "csv", "-q"])
-    assert ok.exit_code == 0, ok.output
-    assert "mrr,default,2023-12-01,2024-03-01,590" in ok.output.replace(".0\n", "\n")
-    bad = CliRunner().invoke(cli, ["compute", "--project", project, "-m", "mrr", "--grain", "week", "--window", "30d"])
-    assert bad.exit_code == 2
-    assert "--window 30d" in bad.output and "weeks" in bad.output
-
-
 # -- a window of one period is the grain itself, for every metric and variant of the catalog ---------
 
 
@@ -204,38 +195,44 @@ def test_a_one_period_window_is_the_grain(demo_session, grain, window, start, en
 # -- medians and distinct counts over a window's own rows -------------------------------------------
 
 
-def test_medians_and_distinct_users_over_a_three_day_window(tmp_path):
-    from csframe.core.session import Session
-    from tests.support.projects import make_project
+def _ticket(tid, created, resolved):
+    return {"ticket_id": tid, "customer_id": "a", "created_at": created, "first_response_at": created,
+            "resolved_at": resolved, "contacts": 1.0, "reopened": False}
 
-    def ticket(tid, created, resolved):
-        return {"ticket_id": tid, "customer_id": "a", "created_at": created, "first_response_at": created,
-                "resolved_at": resolved, "contacts": 1.0, "reopened": False}
 
-    def event(user, at):
-        return {"user_id": user, "customer_id": "a", "name": "login", "occurred_at": at}
+def _event(user, at):
+    return {"user_id": user, "customer_id": "a", "name": "login", "occurred_at": at}
 
-    tickets = [
-        ticket("t1", T(2024, 2, 29, 22), T(2024, 3, 1)),            # 2 h, resolved at the window's first instant
-        ticket("t2", T(2024, 3, 2, 10), T(2024, 3, 2, 11)),         # 1 h
-        ticket("t3", T(2024, 3, 3), T(2024, 3, 3, 10)),             # 10 h
-        ticket("t4", T(2024, 2, 29), T(2024, 2, 29, 23, 59, 59)),   # resolved before the window
-        ticket("t5", T(2024, 3, 3), T(2024, 3, 4)),                 # resolved at its end: the next window
-    ]
-    events = [event("u1", T(2024, 3, 1, 9)), event("u1", T(2024, 3, 3, 9)), event("u1", T(2024, 3, 3, 18)),
-              event("u2", T(2024, 3, 2, 12)), event("u3", T(2024, 2, 29, 12))]
-    s = Session.open(make_project(tmp_path / "p", {"tickets": tickets, "events": events}))
-    try:
-        # the day 2024-03-03, window 3d: [2024-03-01, 2024-03-04)
-        #   resolved in it: t1 2 h, t2 1 h, t3 10 h → median 2 h (the middle one), mean 13 / 3 h
-        #   active users: u1 (Mar 1, 3) and u2 (Mar 2) → 2 distinct (u3's event is on Feb 29);
-        #   Σ over the 3 days of each day's active users: 1 + 1 + 1 = 3 → stickiness 3 / 3 days / 2 = 0.5
-        got = _values(s.compute(["time_to_resolution:median", "time_to_resolution:mean", "active_users",
-                                 "stickiness"], grain="day", start="2024-03-03", end="2024-03-04", window="3d"))
-        key = lambda m, v="default": (m, v, D(2024, 3, 1), D(2024, 3, 4))  # noqa: E731
-        check(got[key("time_to_resolution", "median")], 2)
-        check(got[key("time_to_resolution", "mean")], 13 / 3)
-        check(got[key("active_users")], 2)
-        check(got[key("stickiness")], 0.5)
-    finally:
-        s.close()
+
+TICKETS = [
+    _ticket("t1", T(2024, 2, 29, 22), T(2024, 3, 1)),            # 2 h, resolved at the window's first instant
+    _ticket("t2", T(2024, 3, 2, 10), T(2024, 3, 2, 11)),         # 1 h
+    _ticket("t3", T(2024, 3, 3), T(2024, 3, 3, 10)),             # 10 h
+    _ticket("t4", T(2024, 2, 29), T(2024, 2, 29, 23, 59, 59)),   # resolved before the window
+    _ticket("t5", T(2024, 3, 3), T(2024, 3, 4)),                 # resolved at its end: the next window
+]
+EVENTS = [_event("u1", T(2024, 3, 1, 9)), _event("u1", T(2024, 3, 3, 9)), _event("u1", T(2024, 3, 3, 18)),
+          _event("u2", T(2024, 3, 2, 12)), _event("u3", T(2024, 2, 29, 12))]
+
+
+@pytest.fixture(scope="module")
+def support_session(engine_project, tmp_path_factory):  # noqa: F811 - the fixture loaded once per engine
+    s = Session.open(engine_project(tmp_path_factory.mktemp("window_support") / "p",
+                                    {"tickets": TICKETS, "events": EVENTS}))
+    yield s
+    s.close()
+
+
+def test_medians_and_distinct_users_over_a_three_day_window(support_session):
+    # the day 2024-03-03, window 3d: [2024-03-01, 2024-03-04)
+    #   resolved in it: t1 2 h, t2 1 h, t3 10 h → median 2 h (the middle one), mean 13 / 3 h
+    #   active users: u1 (Mar 1, 3) and u2 (Mar 2) → 2 distinct (u3's event is on Feb 29);
+    #   Σ over the 3 days of each day's active users: 1 + 1 + 1 = 3 → stickiness 3 / 3 days / 2 = 0.5
+    got = _values(support_session.compute(["time_to_resolution:median", "time_to_resolution:mean", "active_users",
+                                           "stickiness"], grain="day", start="2024-03-03", end="2024-03-04",
+                                          window="3d"))
+    key = lambda m, v="default": (m, v, D(2024, 3, 1), D(2024, 3, 4))  # noqa: E731
+    check(got[key("time_to_resolution", "median")], 2)
+    check(got[key("time_to_resolution", "mean")], 13 / 3)
+    check(got[key("active_users")], 2)
+    check(got[key("stickiness")], 0.5)
