@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 from click.testing import CliRunner
 
-from csframe.core.cli.app import _load_commands, cli
+from csframe.cli.app import _load_commands, cli
 from tests.support.projects import make_project
 
 D = dt.date

@@ -54,7 +54,7 @@ def test_an_image_needs_a_file(project):
 
 
 def _invoke(project: Path, *args: str):
-    from csframe.core.cli.app import _load_commands, cli
+    from csframe.cli.app import _load_commands, cli
 
     _load_commands()
     return CliRunner().invoke(cli, ["graph", "ltv_to_cac", *args, "--project", str(project)])

@@ -295,7 +295,7 @@ def test_the_cohort_triangle_is_a_second_compute_by_cohort(tour, tmp_path, monke
     """The triangle's metric needs --by cohort: it is the report's one other run, of it alone."""
     from click.testing import CliRunner
 
-    from csframe.core.cli.app import _load_commands, cli
+    from csframe.cli.app import _load_commands, cli
     from csframe.core.session import Session
 
     calls = []
@@ -319,7 +319,7 @@ def test_everything_the_report_shows_comes_from_one_compute(tour, tmp_path, monk
     """One Session.compute call (one query, as compute's) for every chart of the page."""
     from click.testing import CliRunner
 
-    from csframe.core.cli.app import _load_commands, cli
+    from csframe.cli.app import _load_commands, cli
     from csframe.core.session import Session
 
     calls = []

@@ -10,7 +10,7 @@ import io
 import pytest
 from click.testing import CliRunner
 
-from csframe.core.cli.app import _load_commands, cli
+from csframe.cli.app import _load_commands, cli
 from tests.engine.test_revenue_fixtures import open_session
 from tests.engine.test_windows import INVOICES, SUBSCRIPTIONS
 

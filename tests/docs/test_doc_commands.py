@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from csframe.core import docgen
+from csframe.cli import docgen
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md"] + sorted(p for p in (ROOT / "docs").glob("*.md") if p.name not in docgen.PAGES)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from csframe.core import docgen, hookspecs
+from csframe.cli import docgen
+from csframe.core import hookspecs
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -16,7 +17,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 def test_generated_page_is_fresh(page):
     expected = docgen.PAGES[page]()
     actual = (DOCS / page).read_text(encoding="utf-8")
-    assert actual == expected, f"docs/{page} is stale: run `python -m csframe.core.docgen docs` and commit"
+    assert actual == expected, f"docs/{page} is stale: run `python -m csframe.cli.docgen docs` and commit"
 
 
 HOOKS = [f for n, f in inspect.getmembers(hookspecs.CsframeSpec, inspect.isfunction) if n.startswith("csframe_")]
@@ -39,7 +40,7 @@ def test_every_metric_is_in_the_reference():
 
 
 def test_the_cli_reference_shows_each_command_as_it_is_typed():
-    from csframe.core.cli.app import _load_commands, cli
+    from csframe.cli.app import _load_commands, cli
 
     _load_commands()
     text = (DOCS / "cli-reference.md").read_text(encoding="utf-8")
@@ -118,7 +119,7 @@ def test_the_cli_reference_is_what_h_prints():
     """Each command's section is what `csframe NAME -h` prints (-h and --help both listed)."""
     from click.testing import CliRunner
 
-    from csframe.core.cli.app import _load_commands, cli
+    from csframe.cli.app import _load_commands, cli
 
     _load_commands()
     text = (DOCS / "cli-reference.md").read_text(encoding="utf-8")

@@ -16,7 +16,7 @@ import datetime as dt
 import pytest
 from click.testing import CliRunner
 
-from csframe.core.cli.app import _load_commands, cli
+from csframe.cli.app import _load_commands, cli
 from csframe.core.errors import UsageError
 from csframe.core.session import Session
 from tests.engine.test_calendars import _weeks, sub

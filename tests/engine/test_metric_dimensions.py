@@ -118,7 +118,7 @@ def test_a_plugin_node_silent_about_windows_is_refused_on_windows(session):
 def test_all_with_a_window_leaves_out_what_windows_do_not_define(session):
     from click.testing import CliRunner
 
-    from csframe.core.cli.app import _load_commands, cli
+    from csframe.cli.app import _load_commands, cli
 
     _load_commands()
     out = CliRunner().invoke(cli, ["compute", "--project", str(session.project.dir), "--all", "--window", "2m",

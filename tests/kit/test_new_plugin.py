@@ -63,7 +63,7 @@ def inner_env(where: Path) -> Path:
 def inner_cs(python: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     """``csframe ARGS`` run by the inner environment's Python (its entry points are the inner ones)."""
     e = {k: v for k, v in os.environ.items() if k != "CSFRAME_DEBUG"}
-    return subprocess.run([str(python), "-c", "from csframe.core.cli import main; main()", *map(str, args)],
+    return subprocess.run([str(python), "-c", "from csframe.cli import main; main()", *map(str, args)],
                           capture_output=True, text=True, cwd=cwd, env=e, timeout=120)
 
 

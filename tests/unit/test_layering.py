@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 # (csframe.testing, a pytest plugin): core never imports it, and it never imports the others
 LEAVES = {"definitions": "csframe.definitions", "adapters": "csframe.adapters", "plugins": "csframe.plugins",
           "testing": "csframe.testing"}
-PACKAGES = {"core": "csframe.core", **LEAVES}
+# the command line (csframe.cli) sits on top of core: it imports core, core never imports it, and it
+# imports no leaf either (commands reach metrics, engines and formats through the registry)
+PACKAGES = {"core": "csframe.core", "cli": "csframe.cli", **LEAVES}
 
 
 def _imports(path: Path) -> list[str]:
@@ -34,16 +36,23 @@ def _files(folder: str) -> list[Path]:
 def _escaping_relative_imports(path: Path, folder: str) -> list[str]:
     """The ``from ..x import y`` of ``path`` that climb out of csframe.<folder>: the folders are
     mapped side by side into ``csframe``, so ``..`` of ``csframe.testing`` is ``csframe``, not core."""
-    depth = len(path.relative_to(ROOT / folder).parts)  # testing/case.py: 1, core/cli/scaffold.py: 2
+    depth = len(path.relative_to(ROOT / folder).parts)  # testing/case.py: 1, core/plan.py: 1
     tree = ast.parse(path.read_text(encoding="utf-8"))
     return [("." * n.level) + (n.module or "") for n in ast.walk(tree)
             if isinstance(n, ast.ImportFrom) and n.level > depth]
 
 
 @pytest.mark.parametrize("path", _files("core"), ids=lambda p: str(p.relative_to(ROOT)))
-def test_core_never_imports_the_leaves(path):
-    bad = [m for m in _imports(path) if any(m.startswith(pkg) for pkg in LEAVES.values())]
-    assert not bad, f"{path.relative_to(ROOT)} imports {bad}: core knows no metric, driver or plugin"
+def test_core_never_imports_the_leaves_or_the_cli(path):
+    bad = [m for m in _imports(path) if any(m.startswith(pkg) for pkg in (*LEAVES.values(), "csframe.cli"))]
+    assert not bad, f"{path.relative_to(ROOT)} imports {bad}: core knows no metric, driver, plugin or command"
+    assert not (ROOT / "core" / "cli").exists(), "the command line is csframe.cli (cli/), not part of core"
+
+
+@pytest.mark.parametrize("path", _files("cli"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_cli_imports_core_only(path):
+    bad = [m for m in _imports(path) if m.split(".")[0] == "csframe" and not m.startswith(("csframe.core", "csframe.cli"))]
+    assert not bad, f"{path.relative_to(ROOT)} imports {bad}: commands reach plugins through the registry"
 
 
 @pytest.mark.parametrize("folder", sorted(LEAVES))
@@ -86,7 +95,7 @@ def test_drivers_are_imported_only_inside_functions(driver):
 
 
 # -- engines are named only in adapters/ --------------------------------------------------------------
-# Decided (docs/choices.md): an engine's name in core's *code* — a string literal (a default, a
+# Decided (docs/choices.md): an engine's name in core's or the CLI's *code* — a string literal (a default, a
 # choice, a message) or an identifier — is forbidden; docstrings and comments may name engines
 # (they explain what the adapters do). The files below still name engines in code: the demo
 # loader and the starter project of `init`, the plugin-author scaffold, `check`'s embedded node
@@ -96,8 +105,8 @@ ENGINE_NAME = re.compile(r"duckdb|postgres(?:ql)?|bigquery|psycopg", re.IGNORECA
 STILL_NAMING_ENGINES = {
     "core/neutral.py": 1,  # NEUTRAL_DIALECT: sqlglot's name of the dialect neutral SQL is spelled in (for good)
     "core/plugin_manager.py": 3,  # the built-in plugin modules, csframe.adapters.<engine> (for good)
-    "core/cli/scaffold.py": 21,  # the plugin-author skeleton's test dependencies and README: not yet
-    "core/cli/compute.py": 1,  # --dry-run's help names BigQuery: not yet
+    "cli/scaffold.py": 21,  # the plugin-author skeleton's test dependencies and README: not yet
+    "cli/compute.py": 1,  # --dry-run's help names BigQuery: not yet
     "core/writeback.py": 1,  # a hint: "e.g. a BigQuery project id" for CATALOG names: not yet
 }
 
@@ -136,8 +145,8 @@ def _engine_names_in_code(path: Path) -> list[str]:
     return found
 
 
-def test_core_code_names_no_engine():
-    for path in _files("core"):
+def test_core_and_cli_code_name_no_engine():
+    for path in [*_files("core"), *_files("cli")]:
         rel = path.relative_to(ROOT).as_posix()
         found = _engine_names_in_code(path)
         allowed = STILL_NAMING_ENGINES.get(rel, 0)

@@ -13,8 +13,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..errors import CsframeError, MissingDependencyError, UsageError
-from ..frames import require
+from csframe.core.errors import CsframeError, MissingDependencyError, UsageError
+from csframe.core.frames import require
 
 IMAGE_FORMATS = ("png", "svg")
 _EXTRA_HINT = "pip install 'csframe[graph]'  (matplotlib and networkx; no graphviz needed)"

@@ -1,5 +1,5 @@
 """Docs generated from the code: the metric reference, the canonical sources, the hook
-reference and the CLI help. ``python -m csframe.core.docgen DIR`` writes them; a test fails when the files
+reference and the CLI help. ``python -m csframe.cli.docgen DIR`` writes them; a test fails when the files
 in ``docs/`` are stale."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import inspect
 import sys
 from pathlib import Path
 
-from . import hookspecs
-from .left_out import describe
-from .models import UNIT_MEANINGS
+from csframe.core import hookspecs
+from csframe.core.left_out import describe
+from csframe.core.models import UNIT_MEANINGS
 
 
 def _cell(text: str) -> str:
@@ -21,8 +21,8 @@ def _cell(text: str) -> str:
 
 
 def _registry():
-    from .plugin_manager import load_plugins
-    from .registry import build_registry
+    from csframe.core.plugin_manager import load_plugins
+    from csframe.core.registry import build_registry
 
     return build_registry(load_plugins(entry_points=False))
 
@@ -31,7 +31,7 @@ def metric_reference() -> str:
     """docs/metrics.md: every built-in metric and variant, from the definitions."""
     reg = _registry()
     out = ["# Metric reference", "",
-           "Generated from the definitions by `python -m csframe.core.docgen docs`; do not edit by hand.", "",
+           "Generated from the definitions by `python -m csframe.cli.docgen docs`; do not edit by hand.", "",
            "Units (what each number is; `compute`'s table formats by it, csv/json/jsonl/parquet hold the raw "
            "number, and `--with-units` adds a `unit` column):", ""]
     out += [f"- **{unit}** — {meaning}" for unit, meaning in UNIT_MEANINGS.items()] + [""]
@@ -82,7 +82,7 @@ def metric_reference() -> str:
 
 def hook_reference() -> str:
     """docs/hooks.md: every hook, from the hookspec docstrings."""
-    out = ["# Hook reference", "", "Generated from `core/hookspecs.py` by `python -m csframe.core.docgen docs`.", "",
+    out = ["# Hook reference", "", "Generated from `core/hookspecs.py` by `python -m csframe.cli.docgen docs`.", "",
            inspect.getdoc(hookspecs) or "", ""]
     for name, fn in inspect.getmembers(hookspecs.CsframeSpec, inspect.isfunction):
         if not name.startswith("csframe_"):
@@ -99,11 +99,11 @@ def hook_reference() -> str:
 
 def sources_reference() -> str:
     """docs/sources.md: the canonical sources of the data contract, their columns and checks."""
-    from .contract import SOURCES
-    from .contract_checks import rules_for
+    from csframe.core.contract import SOURCES
+    from csframe.core.contract_checks import rules_for
 
     out = ["# The canonical sources", "",
-           "Generated from `csframe.core.contract` by `python -m csframe.core.docgen docs`; do not edit by hand.", "",
+           "Generated from `csframe.core.contract` by `python -m csframe.cli.docgen docs`; do not edit by hand.", "",
            "Every metric reads these sources. Map each to a table or a query of yours under `[sources.<name>]` in",
            "`csframe.toml` (`table = \"schema.table\"` or `sql = \"SELECT …\"`, and `columns = { canonical = \"yours\" }`",
            "for columns named otherwise); a node's SQL reads them as `src_<name>`. Timestamps without a time zone",
@@ -135,10 +135,10 @@ def cli_reference() -> str:
     """docs/cli-reference.md: the --help of every command."""
     import click
 
-    from .cli.app import _load_commands, cli
+    from .app import _load_commands, cli
 
     _load_commands()
-    out = ["# CLI reference", "", "Generated from the commands' `--help` by `python -m csframe.core.docgen docs`.", ""]
+    out = ["# CLI reference", "", "Generated from the commands' `--help` by `python -m csframe.cli.docgen docs`.", ""]
     # the group's own context settings (-h beside --help), as `csframe` itself runs with
     settings = {**cli.context_settings, "terminal_width": 100, "max_content_width": 100}
     ctx = click.Context(cli, info_name="csframe", **settings)
@@ -165,7 +165,7 @@ def vendors_reference() -> str:
                          _cell(examples)))
     out = ["# Vendors' figures in csframe",
            "",
-           "Generated from the definitions (`Variant.figures`) by `python -m csframe.core.docgen docs`; do not edit "
+           "Generated from the definitions (`Variant.figures`) by `python -m csframe.cli.docgen docs`; do not edit "
            "by hand. Each row names the figure a vendor's product shows, the csframe metric and variant that "
            "reproduces it, and the `compute` options that give the same reading. The examples are the variant's "
            "worked examples (the vendor's own where it publishes one), run on every engine by the test kit; "

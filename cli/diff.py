@@ -26,8 +26,8 @@ def _say_retry(attempt: int, wait: float, error, retries: int) -> None:
 @common
 def diff(project_dir, reference, params, fmt, timeout, retries):
     """The metric variants whose fingerprint differs from a target table's or a git commit's."""
-    from ..diffing import against_git, against_table, check_ref, definitions_project
-    from ..session import Session
+    from csframe.core.diffing import against_git, against_table, check_ref, definitions_project
+    from csframe.core.session import Session
 
     values = parse_params(params)
     if reference.startswith("git:"):

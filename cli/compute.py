@@ -9,8 +9,8 @@ import time
 
 import click
 
-from ..errors import OutputError, RunTimeoutError, UsageError, did_you_mean
-from ..periods import GRAINS
+from csframe.core.errors import OutputError, RunTimeoutError, UsageError, did_you_mean
+from csframe.core.periods import GRAINS
 from .app import REPORTER, cli, common, open_session, parse_params, window_option
 from .stopping import Interrupted, held_to, stop_signal
 
@@ -198,10 +198,10 @@ def _what_was_written(target: str | None, committed: bool) -> str:
 def compute(project_dir, metrics, all_, grain, start, end, by, window, fmt, vs, pivot, output, with_units, target, lenient, params,
             timeout, retries, log_format, progress, quiet, dry_run):
     """Compute metrics and write a long-format result table."""
-    from ..observe import STAGES
+    from csframe.core.observe import STAGES
     from .report import Reporter
 
-    from ..deadline import Deadline
+    from csframe.core.deadline import Deadline
 
     deadline = Deadline.of(timeout)  # --timeout holds the whole command: load to output
     stages = tuple(s for s in STAGES if target is not None or s != "write")
@@ -226,7 +226,7 @@ def compute(project_dir, metrics, all_, grain, start, end, by, window, fmt, vs, 
             # the cohort metrics mean something only with --by cohort: --all leaves them out otherwise
             keys = [k for k in keys if not set(session.graph.needs_by(k)) - {d.lower() for d in by}]
             if window:
-                from ..windows import unwindowed_steps
+                from csframe.core.windows import unwindowed_steps
 
                 dropped = [k for k in keys if unwindowed_steps(session.registry, session.graph.resolve(k).nodes)]
                 for k in dropped:
@@ -237,7 +237,7 @@ def compute(project_dir, metrics, all_, grain, start, end, by, window, fmt, vs, 
         else:
             keys = session.keys(metrics)
         if pivot is not None:
-            from ..cohort_triangle import check_pivot
+            from csframe.core.cohort_triangle import check_pivot
 
             check_pivot(pivot, keys, by, with_units)
             if vs is not None:
@@ -260,7 +260,7 @@ def compute(project_dir, metrics, all_, grain, start, end, by, window, fmt, vs, 
                                          params=parse_params(params), target=target, deadline=deadline,
                                          observer=reporter, retries=retries, vs=vs)  # its warnings come as events
             if pivot is not None:
-                from ..cohort_triangle import cohort_triangle
+                from csframe.core.cohort_triangle import cohort_triangle
 
                 result = cohort_triangle(result, session.grain(grain))
             with held_to(deadline, "output"):

@@ -13,11 +13,11 @@ from typing import Any
 
 import click
 
-from ..adapter import can_init
-from ..contract import SOURCES
-from ..errors import UsageError
-from ..periods import FIRST_DATE, LAST_DATE
-from ..project import PROJECT_FILE
+from csframe.core.adapter import can_init
+from csframe.core.contract import SOURCES
+from csframe.core.errors import UsageError
+from csframe.core.periods import FIRST_DATE, LAST_DATE
+from csframe.core.project import PROJECT_FILE
 from .app import cli, common
 
 _DEMO_MONTHS_AFTER = 2  # the demo's calendar (plugins/demo/calendar.py) ends two months after --end's
@@ -63,8 +63,8 @@ _STARTER_SOURCES = '[sources.subscriptions]\ntable = "subscriptions"\n# columns 
 @common
 def init(project_dir, directory, demo, adapter_name, dsn, schema, customers, months, seed, end, force):
     """Write a starter csframe.toml; with --demo, also the demo data of every canonical source."""
-    from ..plugin_manager import load_plugins
-    from ..registry import build_registry
+    from csframe.core.plugin_manager import load_plugins
+    from csframe.core.registry import build_registry
 
     target = Path(project_dir or directory)
     plugins = load_plugins()

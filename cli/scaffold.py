@@ -14,7 +14,7 @@ from string import Template
 
 import click
 
-from ..errors import CsframeError, UsageError
+from csframe.core.errors import CsframeError, UsageError
 from .app import cli, fail
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -263,8 +263,8 @@ def _names(name: str) -> dict[str, str]:
 
 def _check_free(names: dict[str, str]) -> None:
     """The metric, node, measures and parameter the package registers are not taken."""
-    from ..plugin_manager import load_plugins
-    from ..registry import build_registry
+    from csframe.core.plugin_manager import load_plugins
+    from csframe.core.registry import build_registry
 
     try:
         reg = build_registry(load_plugins())

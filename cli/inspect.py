@@ -9,10 +9,10 @@ from typing import Any
 
 import click
 
-from ..errors import CsframeError, UsageError
-from ..left_out import describe
-from ..periods import GRAINS
-from ..result import Result
+from csframe.core.errors import CsframeError, UsageError
+from csframe.core.left_out import describe
+from csframe.core.periods import GRAINS
+from csframe.core.result import Result
 from .app import cli, common, open_session, parse_params, window_option
 from .graph_image import IMAGE_FORMATS, write_image
 
@@ -169,7 +169,7 @@ def compare(project_dir, metric, grain, start, end, by, window, fmt, output, par
                 raise UsageError(f"no variant of {name} can be split by --by (their sources have no customer)",
                                  hint="Compare it without --by.")
         if window:
-            from ..windows import unwindowed_steps
+            from csframe.core.windows import unwindowed_steps
 
             for k in [k for k in available if unwindowed_steps(s.registry, s.graph.resolve(k).nodes)]:
                 click.echo(f"warning: {k[0]}:{k[1]} is left out: it is not defined on trailing windows (--window)",
@@ -190,7 +190,7 @@ def compare(project_dir, metric, grain, start, end, by, window, fmt, output, par
             return
         click.echo("")
         click.echo("why they differ:")
-        from ..variant_readings import readings
+        from csframe.core.variant_readings import readings
 
         for r in readings(s.registry, available):
             click.echo(f"  {r.key[1]} ({r.provenance}): {r.text}")
@@ -304,8 +304,8 @@ def graph(project_dir, metric, fmt, output):
 @common
 def plugins(project_dir):
     """The plugins loaded, where from, and what each registers."""
-    from ..project import Project
-    from ..session import Session
+    from csframe.core.project import Project
+    from csframe.core.session import Session
 
     try:
         session = open_session(project_dir)

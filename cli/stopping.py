@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from ..errors import RunInterrupted, RunTimeoutError
+from csframe.core.errors import RunInterrupted, RunTimeoutError
 
 STOP_SIGNALS: tuple[int, ...] = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
 

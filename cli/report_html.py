@@ -8,8 +8,8 @@ __all__ = ["report"]
 
 import click
 
-from ..errors import UsageError
-from ..periods import GRAINS
+from csframe.core.errors import UsageError
+from csframe.core.periods import GRAINS
 from .app import cli, common, open_session, parse_params
 
 
@@ -31,13 +31,13 @@ def report(project_dir, metrics, grain, start, end, by, output, images, params, 
 
     Computed in one run, as `compute` would compute the same metrics (the cohort triangle in a
     second, `--by cohort`); the page works offline (plotly.js is embedded: the `report` extra)."""
-    from ..report_model import build_report, plan_report
-    from ..report_page import plotly_js, write_page
+    from csframe.core.report_model import build_report, plan_report
+    from csframe.core.report_page import plotly_js, write_page
     from .compute import Output
 
     plotly_js()  # a missing extra fails before anything is computed
     if images:
-        from ..report_images import ready_directory
+        from csframe.core.report_images import ready_directory
 
         ready_directory(images)  # matplotlib missing, or a directory csframe cannot write: before computing
     if output == "-":
@@ -68,7 +68,7 @@ def report(project_dir, metrics, grain, start, end, by, output, images, params, 
         n = sum(len(s.charts) for s in rep.sections)
         click.echo(f"csframe: wrote {output} ({n} chart{'s' if n != 1 else ''})", err=True)
     if images:
-        from ..report_images import write_images
+        from csframe.core.report_images import write_images
 
         written = write_images(rep, images)
         if not quiet:

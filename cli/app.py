@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from ..errors import CsframeError, OutputError, UsageError
+from csframe.core.errors import CsframeError, OutputError, UsageError
 from .stopping import catch_stop_signals, interrupted, received, stop_signal
 
 _DEBUG_ENV = "CSFRAME_DEBUG"
@@ -66,7 +66,7 @@ def common(fn: Callable) -> Callable:
 
 
 def open_session(project_dir: str | None):
-    from ..session import Session
+    from csframe.core.session import Session
 
     return Session.open(project_dir)
 
@@ -132,7 +132,7 @@ def _load_commands() -> None:
 
     # plugins may add commands; a broken project must not break --help, so ignore errors here
     try:
-        from ..plugin_manager import load_plugins
+        from csframe.core.plugin_manager import load_plugins
 
         plugins = load_plugins()
         plugins.pm.hook.csframe_register_commands(cli=cli)

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import click
 
-from ..contract import SOURCES
-from ..errors import DataContractError, DefinitionError, MetricFailedError
-from ..graph import CYCLE_HINT, cycles
-from ..project import PROJECT_FILE
+from csframe.core.contract import SOURCES
+from csframe.core.errors import DataContractError, DefinitionError, MetricFailedError
+from csframe.core.graph import CYCLE_HINT, cycles
+from csframe.core.project import PROJECT_FILE
 from .app import cli, common, open_session
 
 
 def _open(project_dir, examples: bool):
-    from ..project import Project
-    from ..session import Session
+    from csframe.core.project import Project
+    from csframe.core.session import Session
 
     if examples and project_dir is None and not (Path.cwd() / PROJECT_FILE).is_file():
         s = Session.open(project=Project(dir=Path.cwd()))  # the default adapter, its default settings
@@ -31,7 +31,7 @@ def _open(project_dir, examples: bool):
 
 
 def _node_sql(s) -> None:
-    from ..verify import check_node_sql
+    from csframe.core.verify import check_node_sql
 
     engine = s.registry.default_adapter  # with no settings: embedded, in memory
     if engine is None:
@@ -46,8 +46,8 @@ def _node_sql(s) -> None:
 
 def _examples(s) -> list:
     """Run every declared worked example on the project's engine; print one line each."""
-    from ..render import dialect_profile
-    from ..verify import run_examples
+    from csframe.core.render import dialect_profile
+    from csframe.core.verify import run_examples
 
     adapter = s.adapter()
     adapter.connect()
@@ -88,7 +88,7 @@ def check(project_dir, lenient, examples):
 
 def _sources(s, lenient: bool) -> None:
     """The configured sources against the data contract."""
-    from ..session import mapping_error
+    from csframe.core.session import mapping_error
 
     names = [src.name for src in SOURCES if src.name in s.project.sources]
     calendar = "calendar" in s.project.sources
@@ -138,8 +138,8 @@ def _calendar(s) -> tuple[list, dict]:
     """The custom calendar source checked by the rules compute applies to the grain it runs at
     (custom_calendar.grain_problems), for every grain: problems (a source it cannot read is a
     mistake of the project file, with its csframe.toml key) and the grains read."""
-    from ..contract_checks import Problem
-    from ..custom_calendar import grain_problems, read_calendar
+    from csframe.core.contract_checks import Problem
+    from csframe.core.custom_calendar import grain_problems, read_calendar
 
     try:
         grains = read_calendar(s)

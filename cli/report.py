@@ -22,7 +22,7 @@ import threading
 import time
 from typing import Any, TextIO
 
-from ..errors import CsframeError
+from csframe.core.errors import CsframeError
 
 PROGRESS_AFTER = 2.0
 _BAR = 20
