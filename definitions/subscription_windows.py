@@ -32,7 +32,8 @@ __all__ = ["MOVEMENTS_SQL", "LEVELS_SQL"]
 
 _G = "PARTITION BY g.grp ORDER BY g.period_start ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
 _LAG = "PARTITION BY grp ORDER BY period_start"
-_C = "PARTITION BY grp, customer_id ORDER BY a ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+# a customer has at most one event entering and one leaving per anchor: (a, enters) orders their events totally
+_C = "PARTITION BY grp, customer_id ORDER BY a, enters ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
 
 # each measure over one customer in one window, from the customer's state at the window's start
 # ({xn}: paying rows, {xb}: B_c) and end ({yn}, {yb}), {nw}: their first paid start is in the
@@ -63,14 +64,14 @@ MOVEMENTS_SQL = f"""
           -- each change twice: entering the windows at its own period (their end state moves; a
           -- customer's first change also sets the start state to b_start), leaving them k periods later
           -- (their start state moves)
-          SELECT c.grp, c.customer_id,
+          SELECT c.grp, c.customer_id, e.enters,
             CASE WHEN e.enters THEN s.i ELSE s.i + :window_periods END AS a,
-            CASE WHEN NOT e.enters THEN c.n_end - c.n_start
-                 WHEN c.previous_period_start IS NULL THEN c.n_start ELSE 0 END AS d_xn,
+            CAST(CASE WHEN NOT e.enters THEN c.n_end - c.n_start
+                      WHEN c.previous_period_start IS NULL THEN c.n_start ELSE 0 END AS INTEGER) AS d_xn,
             CASE WHEN NOT e.enters THEN c.b_end - c.b_start
                  WHEN c.previous_period_start IS NULL THEN c.b_start ELSE 0 END AS d_xb,
-            CASE WHEN NOT e.enters THEN 0
-                 WHEN c.previous_period_start IS NULL THEN c.n_end ELSE c.n_end - c.n_start END AS d_yn,
+            CAST(CASE WHEN NOT e.enters THEN 0
+                      WHEN c.previous_period_start IS NULL THEN c.n_end ELSE c.n_end - c.n_start END AS INTEGER) AS d_yn,
             CASE WHEN NOT e.enters THEN 0
                  WHEN c.previous_period_start IS NULL THEN c.b_end ELSE c.b_end - c.b_start END AS d_yb,
             CASE WHEN BUCKET(c.first_paid_at) = c.period_start THEN CASE WHEN e.enters THEN 1 ELSE -1 END
