@@ -5,7 +5,8 @@ and everything here is done on the spine's period numbers i (a window anchored a
 periods a−k+1..a). ``sub_customer_periods`` has a row per customer per grain period in which
 B_c changed; between those rows B_c is constant. So in the window anchored at a, B_c at its start
 is the state after the customer's last change at or before a−k (before any: ``b_start`` of the
-first), and B_c at its end the state after the last change at or before a. Both are step
+first, the row whose ``previous_period_start`` is NULL: every change of the customer from the
+spine's start on must be a row), and B_c at its end the state after the last change at or before a. Both are step
 functions of a: the end state moves at each change's period t, the start state k periods later
 (t + k). Each change row is therefore read twice, as an *event* at a = t (it enters the windows)
 and at a = t + k (it leaves them), never once per window: 2 rows per change, not k.
