@@ -1,12 +1,28 @@
 """The sets S, E, N, L, R, A and the MRR movements on trailing windows (``--window``).
 
-A window is k grain periods, keyed by its last one (the anchor; :mod:`csframe.core.windows`).
-``sub_customer_periods`` has a row per customer per grain period in which B_c changed; each
-such row belongs to the k windows holding its period (``window_map``): k rows per change,
-never a row per event and window. Between changes B_c is constant, so in a window B_c at its
-start is ``b_start`` of the customer's earliest change in it and B_c at its end ``b_end`` of
-the latest; a customer without a change in the window is in neither N, L nor R and moves no
-MRR. The movements then aggregate per window as they do per period. The levels at the
+A window is k grain periods, keyed by its last one (the anchor; :mod:`csframe.core.windows`),
+and everything here is done on the spine's period numbers i (a window anchored at a holds the
+periods a−k+1..a). ``sub_customer_periods`` has a row per customer per grain period in which
+B_c changed; between those rows B_c is constant. So in the window anchored at a, B_c at its start
+is the state after the customer's last change at or before a−k (before any: ``b_start`` of the
+first, the row whose ``previous_period_start`` is NULL: every change of the customer from the
+spine's start on must be a row), and B_c at its end the state after the last change at or before a. Both are step
+functions of a: the end state moves at each change's period t, the start state k periods later
+(t + k). Each change row is therefore read twice, as an *event* at a = t (it enters the windows)
+and at a = t + k (it leaves them), never once per window: 2 rows per change, not k.
+
+Per customer, a running sum over those events in anchor order gives, at each event's anchor, the
+two states and two counters — the changes with a first paid start (N: BUCKET(first_paid_c) in
+the window) and with a paid row starting (A \\ S) that are inside the window — and every
+measure is a function of them, constant until the customer's next event. Each event adds the
+measure's value minus its value just before it (the running sums less the event's own deltas):
+a difference array, summed per anchor and then as a running sum over the grid. A customer who
+did not change in a window has equal states there, and every measure of equal states is 0, so
+only the windows holding a change count, as the contract's sets say.
+
+R needs first_paid_c before the window's start: a customer paying at its end has paid by its
+end, so among them that is "not in N" (or first paid before the spine). The per-period changes
+(d_customers, d_mrr, for sub_levels) are those of the anchor's own period. The levels at the
 window's edges are the grain's levels: at the end the anchor's, at the start those k periods
 earlier (LAG over the grid).
 """
@@ -17,73 +33,82 @@ __all__ = ["MOVEMENTS_SQL", "LEVELS_SQL"]
 
 _G = "PARTITION BY g.grp ORDER BY g.period_start ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
 _LAG = "PARTITION BY grp ORDER BY period_start"
+# a customer has at most one event entering and one leaving per anchor: (a, enters) orders their events totally
+_C = "PARTITION BY grp, customer_id ORDER BY a, enters ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
 
-MOVEMENTS_SQL = """
-        WITH changes AS (
-          SELECT grp, customer_id, period_start, b_start, b_end, n_start, n_end, paid_start, first_paid_at,
-                 previous_period_start,
-                 LEAD(period_start) OVER (PARTITION BY grp, customer_id ORDER BY period_start) AS next_period_start
+# each measure over one customer in one window, from the customer's state at the window's start
+# ({xn}: paying rows, {xb}: B_c) and end ({yn}, {yb}), {nw}: their first paid start is in the
+# window (1 or 0), {ps}: how many of their changes in the window start a paid row
+_MEASURES = {
+    "new_customers": "CASE WHEN {nw} > 0 THEN 1 ELSE 0 END",
+    "new_mrr": "CASE WHEN {nw} > 0 AND {yn} > 0 THEN {yb} ELSE 0 END",
+    "churned_customers": "CASE WHEN {xn} > 0 AND {yn} = 0 THEN 1 ELSE 0 END",
+    "churned_mrr": "CASE WHEN {xn} > 0 AND {yn} = 0 THEN {xb} ELSE 0 END",
+    "reactivated_customers": "CASE WHEN {xn} = 0 AND {yn} > 0 AND {nw} = 0 THEN 1 ELSE 0 END",
+    "reactivation_mrr": "CASE WHEN {xn} = 0 AND {yn} > 0 AND {nw} = 0 THEN {yb} ELSE 0 END",
+    "expansion_mrr": "CASE WHEN {xn} > 0 AND {yn} > 0 AND {yb} > {xb} THEN {yb} - {xb} ELSE 0 END",
+    "contraction_mrr": "CASE WHEN {xn} > 0 AND {yn} > 0 AND {yb} < {xb} THEN {xb} - {yb} ELSE 0 END",
+    "active_not_at_start": "CASE WHEN {xn} = 0 AND {ps} > 0 THEN 1 ELSE 0 END",
+    "start_cohort_mrr_change": "CASE WHEN {xn} > 0 THEN {yb} - {xb} ELSE 0 END",
+}
+_STATE = ("xn", "xb", "yn", "yb", "nw", "ps")
+_AT = {s: f"s.{s}" for s in _STATE}  # at the event's anchor
+_BEFORE = {s: f"(s.{s} - s.d_{s})" for s in _STATE}  # just before it
+_STEPS = ",\n            ".join(
+    f"SUM({sql.format(**_AT)}\n                - {sql.format(**_BEFORE)}) AS {name}" for name, sql in _MEASURES.items())
+_RUNNING = ",\n          ".join(f"SUM(COALESCE(p.{name}, 0)) OVER ({_G}) AS {name}" for name in _MEASURES)
+
+MOVEMENTS_SQL = f"""
+        WITH spine_index AS (
+          SELECT period_start, ROW_NUMBER() OVER (ORDER BY period_start) AS i FROM spine
+        ), events AS (
+          -- each change twice: entering the windows at its own period (their end state moves; a
+          -- customer's first change also sets the start state to b_start), leaving them k periods later
+          -- (their start state moves)
+          SELECT c.grp, c.customer_id, e.enters,
+            CASE WHEN e.enters THEN s.i ELSE s.i + :window_periods END AS a,
+            CAST(CASE WHEN NOT e.enters THEN c.n_end - c.n_start
+                      WHEN c.previous_period_start IS NULL THEN c.n_start ELSE 0 END AS INTEGER) AS d_xn,
+            CASE WHEN NOT e.enters THEN c.b_end - c.b_start
+                 WHEN c.previous_period_start IS NULL THEN c.b_start ELSE 0 END AS d_xb,
+            CAST(CASE WHEN NOT e.enters THEN 0
+                      WHEN c.previous_period_start IS NULL THEN c.n_end ELSE c.n_end - c.n_start END AS INTEGER) AS d_yn,
+            CASE WHEN NOT e.enters THEN 0
+                 WHEN c.previous_period_start IS NULL THEN c.b_end ELSE c.b_end - c.b_start END AS d_yb,
+            CASE WHEN BUCKET(c.first_paid_at) = c.period_start THEN CASE WHEN e.enters THEN 1 ELSE -1 END
+                 ELSE 0 END AS d_nw,
+            CASE WHEN e.enters THEN c.paid_start ELSE -c.paid_start END AS d_ps
+          FROM sub_customer_periods AS c
+          JOIN spine_index AS s ON s.period_start = c.period_start
+          CROSS JOIN (VALUES (TRUE), (FALSE)) AS e(enters)
+        ), states AS (
+          SELECT grp, a, d_xn, d_xb, d_yn, d_yb, d_nw, d_ps,
+                 SUM(d_xn) OVER ({_C}) AS xn, SUM(d_xb) OVER ({_C}) AS xb,
+                 SUM(d_yn) OVER ({_C}) AS yn, SUM(d_yb) OVER ({_C}) AS yb,
+                 SUM(d_nw) OVER ({_C}) AS nw, SUM(d_ps) OVER ({_C}) AS ps
+          FROM events
+        ), per_anchor AS (
+          -- each measure's step at the anchor: its value from there on less its value before
+          SELECT s.grp, s.a,
+            {_STEPS}
+          FROM states AS s
+          GROUP BY s.grp, s.a
+        ), per_period AS (
+          -- the change of the anchor period alone, for the levels (sub_levels)
+          SELECT grp, period_start,
+            SUM(CASE WHEN n_end > 0 THEN 1 ELSE 0 END - CASE WHEN n_start > 0 THEN 1 ELSE 0 END) AS d_customers,
+            SUM(b_end - b_start) AS d_mrr
           FROM sub_customer_periods
-        ), lifted AS (
-          -- each changing (customer, period) row in each of the k windows holding the period; it is the
-          -- customer's earliest change in the window when the one before it is older than the window, its
-          -- latest when the one after it is later (no sort of the k rows per change)
-          SELECT c.grp, c.customer_id, m.window_period AS period_start, m.window_start, c.period_start AS changed_in,
-                 c.b_start, c.b_end, c.n_start, c.n_end, c.paid_start, c.first_paid_at,
-                 CASE WHEN c.previous_period_start IS NULL OR c.previous_period_start < m.window_start
-                      THEN 1 ELSE 0 END AS first_change,
-                 CASE WHEN c.next_period_start IS NULL OR c.next_period_start > m.window_period
-                      THEN 1 ELSE 0 END AS last_change
-          FROM changes AS c
-          JOIN window_map AS m ON m.period_start = c.period_start
-        ), per_window AS (
-          -- B_c at the window's start (before its earliest change) and end (after its latest): a customer
-          -- with one change in the window is that row as it is (most of them: no grouping); the others
-          -- are grouped per (customer, window)
-          SELECT grp, period_start, window_start, b_start, b_end, n_start, n_end, paid_start, first_paid_at,
-            CASE WHEN changed_in = period_start
-                 THEN CASE WHEN n_end > 0 THEN 1 ELSE 0 END - CASE WHEN n_start > 0 THEN 1 ELSE 0 END
-                 ELSE 0 END AS d_customers,
-            CASE WHEN changed_in = period_start THEN b_end - b_start ELSE 0 END AS d_mrr
-          FROM lifted
-          WHERE first_change = 1 AND last_change = 1
-          UNION ALL
-          SELECT grp, period_start, window_start,
-            SUM(CASE WHEN first_change = 1 THEN b_start ELSE 0 END) AS b_start,
-            SUM(CASE WHEN last_change = 1 THEN b_end ELSE 0 END) AS b_end,
-            SUM(CASE WHEN first_change = 1 THEN n_start ELSE 0 END) AS n_start,
-            SUM(CASE WHEN last_change = 1 THEN n_end ELSE 0 END) AS n_end,
-            MAX(paid_start) AS paid_start, MIN(first_paid_at) AS first_paid_at,
-            -- the change of the anchor period alone, for the levels (sub_levels)
-            SUM(CASE WHEN changed_in = period_start
-                     THEN CASE WHEN n_end > 0 THEN 1 ELSE 0 END - CASE WHEN n_start > 0 THEN 1 ELSE 0 END
-                     ELSE 0 END) AS d_customers,
-            SUM(CASE WHEN changed_in = period_start THEN b_end - b_start ELSE 0 END) AS d_mrr
-          FROM lifted
-          WHERE first_change = 0 OR last_change = 0
-          GROUP BY grp, customer_id, period_start, window_start
+          GROUP BY grp, period_start
         )
-        SELECT c.grp, c.period_start,
-          SUM(c.d_customers) AS d_customers,
-          SUM(c.d_mrr) AS d_mrr,
-          SUM(CASE WHEN BUCKET(c.first_paid_at) >= c.window_start AND BUCKET(c.first_paid_at) <= c.period_start
-                   THEN 1 ELSE 0 END) AS new_customers,
-          SUM(CASE WHEN BUCKET(c.first_paid_at) >= c.window_start AND BUCKET(c.first_paid_at) <= c.period_start
-                    AND c.n_end > 0 THEN c.b_end ELSE 0 END) AS new_mrr,
-          SUM(CASE WHEN c.n_start > 0 AND c.n_end = 0 THEN 1 ELSE 0 END) AS churned_customers,
-          SUM(CASE WHEN c.n_start > 0 AND c.n_end = 0 THEN c.b_start ELSE 0 END) AS churned_mrr,
-          SUM(CASE WHEN c.n_start = 0 AND c.n_end > 0 AND c.first_paid_at < c.window_start THEN 1 ELSE 0 END)
-            AS reactivated_customers,
-          SUM(CASE WHEN c.n_start = 0 AND c.n_end > 0 AND c.first_paid_at < c.window_start THEN c.b_end ELSE 0 END)
-            AS reactivation_mrr,
-          SUM(CASE WHEN c.n_start > 0 AND c.n_end > 0 AND c.b_end > c.b_start THEN c.b_end - c.b_start ELSE 0 END)
-            AS expansion_mrr,
-          SUM(CASE WHEN c.n_start > 0 AND c.n_end > 0 AND c.b_end < c.b_start THEN c.b_start - c.b_end ELSE 0 END)
-            AS contraction_mrr,
-          SUM(CASE WHEN c.n_start = 0 AND c.paid_start = 1 THEN 1 ELSE 0 END) AS active_not_at_start,
-          SUM(CASE WHEN c.n_start > 0 THEN c.b_end - c.b_start ELSE 0 END) AS start_cohort_mrr_change
-        FROM per_window AS c
-        GROUP BY c.grp, c.period_start
+        SELECT g.grp, g.period_start,
+          COALESCE(d.d_customers, 0) AS d_customers,
+          COALESCE(d.d_mrr, 0) AS d_mrr,
+          {_RUNNING}
+        FROM grid AS g
+        JOIN spine_index AS i ON i.period_start = g.period_start
+        LEFT JOIN per_anchor AS p ON p.grp = g.grp AND p.a = i.i
+        LEFT JOIN per_period AS d ON d.grp = g.grp AND d.period_start = g.period_start
         """
 
 LEVELS_SQL = f"""

@@ -9,8 +9,8 @@ DuckDB file in a temporary directory, or ``--workdir``):
 
 1. at month grain (one row per month);
 2. ``--grain day --window 30d``: the "last 30 days" figure for every day (about 1,096 rows per
-   variant over 36 months) — one query, each subscription change lifted to the 30 windows that
-   hold its day, never a row per event and window;
+   variant over 36 months) — one query, each subscription change read twice (where it enters the
+   windows and 30 days later where it leaves them), never a row per change and window;
 3. ``--grain day`` without a window, for context;
 4. ``--grain month --window 3m`` (L3M).
 
