@@ -27,6 +27,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "csframe.adapters.duckdb",
     "csframe.adapters.postgres",
     "csframe.adapters.bigquery",
+    "csframe.adapters.clickhouse",
     "csframe.plugins.output_formats",
     "csframe.plugins.parquet",
     "csframe.plugins.demo_hooks",
