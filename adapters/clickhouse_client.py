@@ -97,11 +97,19 @@ class ChdbClient:
         self.query(sql)
 
     def insert(self, table: Any, columns: Sequence[str], types: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        """INSERT … VALUES built as sqlglot trees (:mod:`.clickhouse_io`: values as literals)."""
-        from .clickhouse_io import insert_statements
+        """The rows through a TabSeparated file read by ClickHouse (:mod:`.clickhouse_io`)."""
+        import os
+        import tempfile
 
-        for statement in insert_statements(table, columns, types, rows):
-            self.command(statement)
+        from .clickhouse_io import insert_from_file, write_tsv
+
+        fd, path = tempfile.mkstemp(prefix="csframe-chdb-", suffix=".tsv")
+        os.close(fd)
+        try:
+            write_tsv(path, rows)
+            self.command(insert_from_file(table, columns, types, path))
+        finally:
+            os.unlink(path)
 
     def close(self) -> None:
         if self._closed:

@@ -5,25 +5,23 @@ Column types: a neutral (DuckDB-spelled) type becomes ClickHouse's, every column
 ``DateTime``, whole seconds), ``DATE`` is ``Date32`` (years 1900–2299, where ``Date`` stops at
 2149), the others as sqlglot spells them (``Nullable(String)``, ``Nullable(Decimal(18, 2))``).
 
-Values are literals of the tree (sqlglot escapes strings for ClickHouse, a backslash too), never
-text formatted into SQL; a float NaN or ±infinity stays one (``exp.convert`` would make it NULL),
-a timestamp is written with its microseconds and parsed in UTC.
+Rows never enter SQL text: chdb reads them from a TabSeparated file (``\\N`` is NULL, a string's
+backslash, tab and newline escaped; a float NaN or ±infinity stays one; a timestamp with its
+microseconds, naive UTC) through the ``file`` table function, told every column's type.
 """
 
 from __future__ import annotations
 
-__all__ = ["column_type", "create_table", "insert_statements", "table_ref"]
+__all__ = ["column_type", "create_table", "insert_from_file", "table_ref", "write_tsv"]
 
 import datetime as dt
 import decimal
-import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlglot import exp
 
 _DIALECT = "clickhouse"
-_CHUNK_ROWS = 20_000
 T = exp.DataType.Type
 
 
@@ -55,34 +53,45 @@ def create_table(table: exp.Table, columns: Sequence[tuple[str, str]], *, replac
     return f"{verb} {table.sql(_DIALECT)} ({cols}) ENGINE = MergeTree ORDER BY tuple()"
 
 
-def _literal(value: Any) -> exp.Expression:
+def _field(value: Any) -> str:
+    """One TabSeparated field: ``\\N`` for NULL, a string with ClickHouse's escapes."""
     if value is None:
-        return exp.Null()
+        return "\\N"
     if isinstance(value, bool):
-        return exp.Boolean(this=value)
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value.translate(_ESCAPES)
     if isinstance(value, float):
-        if math.isnan(value):
-            return exp.Literal.number("nan")
-        if math.isinf(value):
-            return exp.Literal.number("inf" if value > 0 else "-inf")
-        return exp.Literal.number(repr(value))
-    if isinstance(value, (int, decimal.Decimal)):
-        return exp.Literal.number(str(value))
+        return repr(value)  # nan, inf, -inf as ClickHouse reads them
+    if isinstance(value, decimal.Decimal):
+        return format(value, "f")
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        return exp.Literal.string(value.isoformat(sep=" ", timespec="microseconds"))
+        return value.isoformat(sep=" ", timespec="microseconds")
     if isinstance(value, dt.date):
-        return exp.Literal.string(value.isoformat())
-    return exp.Literal.string(str(value))
+        return value.isoformat()
+    return str(value).translate(_ESCAPES)
 
 
-def insert_statements(table: str | exp.Table, columns: Sequence[str], types: Sequence[str],
-                      rows: Sequence[Sequence[Any]]) -> Iterator[str]:
-    """``INSERT INTO t (c, …) VALUES (…), …`` in chunks of rows, the values as literals."""
-    target = table if isinstance(table, exp.Table) else exp.to_table(table, dialect=_DIALECT)
-    schema = exp.Schema(this=target, expressions=[exp.to_identifier(c, quoted=True) for c in columns])
-    for start in range(0, len(rows), _CHUNK_ROWS):
-        values = exp.Values(expressions=[exp.Tuple(expressions=[_literal(v) for v in row])
-                                         for row in rows[start:start + _CHUNK_ROWS]])
-        yield exp.Insert(this=schema.copy(), expression=values).sql(_DIALECT)
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0", "\b": "\\b",
+                          "\f": "\\f"})
+
+
+def write_tsv(path: str, rows: Sequence[Sequence[Any]]) -> None:
+    """The rows in ClickHouse's TabSeparated format (UTF-8)."""
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        for row in rows:
+            f.write("\t".join(map(_field, row)))
+            f.write("\n")
+
+
+def insert_from_file(table: exp.Table, columns: Sequence[str], types: Sequence[str], path: str) -> str:
+    """``INSERT INTO t (c, …) SELECT * FROM file('path', 'TabSeparated', 'c T, …')``: the rows
+    never enter the SQL text; the file's structure is the columns' ClickHouse types."""
+    structure = ", ".join(f"{exp.to_identifier(c, quoted=True).sql(_DIALECT)} {column_type(t).sql(_DIALECT)}"
+                          for c, t in zip(columns, types))
+    source = exp.Anonymous(this="file", expressions=[exp.Literal.string(path), exp.Literal.string("TabSeparated"),
+                                                     exp.Literal.string(structure)])
+    schema = exp.Schema(this=table.copy(), expressions=[exp.to_identifier(c, quoted=True) for c in columns])
+    return exp.Insert(this=schema, expression=exp.select("*").from_(source)).sql(_DIALECT)
