@@ -28,7 +28,7 @@ T = exp.DataType.Type
 def column_type(neutral: str) -> exp.DataType:
     """The Nullable ClickHouse type of a neutral column type."""
     kind = exp.DataType.build(neutral, dialect="duckdb")
-    if kind.is_type(T.TIMESTAMP, T.TIMESTAMPTZ, T.DATETIME):
+    if kind.is_type(T.TIMESTAMP, T.TIMESTAMPNTZ, T.TIMESTAMPTZ, T.DATETIME):
         inner = exp.DataType.build("DateTime64(6, 'UTC')", dialect=_DIALECT)
     elif kind.is_type(T.DATE):
         inner = exp.DataType.build("Date32", dialect=_DIALECT)
