@@ -139,4 +139,40 @@ def _user_sql(node: exp.Expression | None) -> bool:
     return False
 
 
-TRANSFORMS = (_no_materialized, _column_names, _types, _epoch_seconds, _unnests)
+def _try_casts(tree: exp.Expression) -> exp.Expression:
+    """TRY_CAST (a source value that may not convert; sqlglot writes a plain CAST, which fails
+    the query): to a timestamp, ``parseDateTime64BestEffortOrNull(toString(x), 6, 'UTC')`` (an
+    offset honoured, text without one UTC); to another type, ``accurateCastOrNull(x, 'T')`` (NULL
+    for text that is not a number or a boolean, and for NaN or ±infinity into a decimal)."""
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.TryCast):
+            return node
+        to = node.to
+        if to.is_type(T.TIMESTAMP, T.TIMESTAMPTZ, T.TIMESTAMPNTZ, T.DATETIME, T.DATE):
+            text = exp.Anonymous(this="toString", expressions=[node.this])
+            return exp.Anonymous(this="parseDateTime64BestEffortOrNull", expressions=[
+                text, exp.Literal.number(6), exp.Literal.string("UTC")])
+        if to.is_type(*exp.DataType.TEXT_TYPES):
+            return exp.cast(node.this, to)
+        kind = to.copy()
+        kind.set("nullable", False)
+        return exp.Anonymous(this="accurateCastOrNull", expressions=[node.this, exp.Literal.string(kind.sql(_DIALECT))])
+
+    return _rewrite(tree, rewrite)
+
+
+def _utc(tree: exp.Expression) -> exp.Expression:
+    """x AT TIME ZONE 'UTC' → x: a ClickHouse DateTime64 is an instant, and the neutral tree casts
+    it to ``DateTime64(6, 'UTC')`` right after (its civil time in UTC)."""
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        zone = node.args.get("zone") if isinstance(node, exp.AtTimeZone) else None
+        if isinstance(zone, exp.Literal) and zone.is_string and zone.this.upper() == "UTC":
+            return node.this
+        return node
+
+    return _rewrite(tree, rewrite)
+
+
+TRANSFORMS = (_no_materialized, _column_names, _utc, _try_casts, _types, _epoch_seconds, _unnests)
