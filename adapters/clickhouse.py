@@ -49,7 +49,7 @@ class ClickHouseAdapter(InitFromModule):
             self.path = ":memory:"
         else:
             path = want_str(path, "adapter.path", 'path = "warehouse.chdb" (a directory relative to the project)')
-            self.path = path if path == ":memory:" else str((project_dir / path).resolve())
+            self.path = path if path == ":memory:" else str((Path(project_dir or ".") / path).resolve())
         database = settings.get("database")
         self.database = None if database is None else want_str(database, "adapter.database", 'database = "analytics"')
         if self.database is not None and not _DATABASE.fullmatch(self.database):

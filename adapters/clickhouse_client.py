@@ -33,6 +33,10 @@ SESSION_SETTINGS: dict[str, Any] = {
     "cast_keep_nullable": 1,
     # tables csframe creates: every column Nullable unless declared otherwise (NULL stays NULL)
     "data_type_default_nullable": 1,
+    # a long --param value is a long literal: the query text may exceed the 256 KiB default
+    "max_query_size": 104_857_600,
+    # csframe's many steps, each inlined where read, exceed the 500 000 default of the query tree
+    "max_expanded_ast_elements": 50_000_000,
 }
 
 

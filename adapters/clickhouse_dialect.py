@@ -149,13 +149,13 @@ def _try_casts(tree: exp.Expression) -> exp.Expression:
         if not isinstance(node, exp.TryCast):
             return node
         to = node.to
-        if to.is_type(T.TIMESTAMP, T.TIMESTAMPTZ, T.TIMESTAMPNTZ, T.DATETIME, T.DATE):
+        if to.is_type(T.TIMESTAMP, T.TIMESTAMPTZ, T.TIMESTAMPNTZ, T.DATETIME):
             text = exp.Anonymous(this="toString", expressions=[node.this])
             return exp.Anonymous(this="parseDateTime64BestEffortOrNull", expressions=[
                 text, exp.Literal.number(6), exp.Literal.string("UTC")])
         if to.is_type(*exp.DataType.TEXT_TYPES):
             return exp.cast(node.this, to)
-        kind = to.copy()
+        kind = exp.DataType.build("Date32", dialect=_DIALECT) if to.is_type(T.DATE) else to.copy()
         kind.set("nullable", False)
         return exp.Anonymous(this="accurateCastOrNull", expressions=[node.this, exp.Literal.string(kind.sql(_DIALECT))])
 
@@ -175,4 +175,21 @@ def _utc(tree: exp.Expression) -> exp.Expression:
     return _rewrite(tree, rewrite)
 
 
-TRANSFORMS = (_no_materialized, _column_names, _utc, _try_casts, _types, _epoch_seconds, _unnests)
+def _rounded_decimals(tree: exp.Expression) -> exp.Expression:
+    """CAST(a - b AS DECIMAL(p, s)) → CAST(round(a - b, s) AS DECIMAL(p, s)) for arithmetic: DuckDB
+    rounds a Float64 to the decimal's scale, ClickHouse truncates (2592000.00000095, a difference of
+    two EPOCH_SECONDS one microsecond apart, would become 2592000.000000 and tie the window's edge)."""
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Cast) and node.to.is_type(T.DECIMAL) and len(node.to.expressions) == 2:
+            inner = node.this.unnest() if isinstance(node.this, exp.Paren) else node.this
+            if isinstance(inner, (exp.Add, exp.Sub, exp.Mul, exp.Div)):
+                scale = node.to.expressions[1]
+                digits = scale.this if isinstance(scale, exp.DataTypeParam) else scale
+                node.set("this", exp.Anonymous(this="round", expressions=[inner, digits.copy()]))
+        return node
+
+    return _rewrite(tree, rewrite)
+
+
+TRANSFORMS = (_no_materialized, _column_names, _utc, _try_casts, _rounded_decimals, _types, _epoch_seconds, _unnests)

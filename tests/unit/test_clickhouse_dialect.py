@@ -26,7 +26,7 @@ def test_a_qualified_column_keeps_its_own_name():
 
 def test_timestamps_are_microsecond_utc_and_dates_date32():
     assert _ch("SELECT CAST(a AS TIMESTAMP), TRY_CAST(b AS DATE)") == (
-        "SELECT CAST(a AS DateTime64(6, 'UTC')), CAST(b AS Nullable(Date32))")
+        "SELECT CAST(a AS DateTime64(6, 'UTC')), accurateCastOrNull(b, 'Date32')")
 
 
 def test_epoch_seconds_is_microseconds_over_a_million():
@@ -65,3 +65,14 @@ def test_loaded_columns_are_nullable_and_timestamps_keep_microseconds():
 def test_engine_types_lose_their_wrappers():
     assert plain_type("LowCardinality(Nullable(String))") == "String"
     assert plain_type("Nullable(Date32)") == "Date"
+
+
+def test_arithmetic_cast_to_a_decimal_is_rounded_as_duckdb_does():
+    # DuckDB rounds a double to the decimal's scale, ClickHouse truncates
+    assert _ch("SELECT CAST(a - b AS DECIMAL(38, 6)), CAST(c AS DECIMAL(38, 6))") == (
+        "SELECT CAST(round(a - b, 6) AS Nullable(Decimal(38, 6))), CAST(c AS Nullable(Decimal(38, 6)))")
+
+
+def test_try_cast_is_a_cast_or_null():
+    assert _ch("SELECT TRY_CAST(a AS DECIMAL(38, 9)), TRY_CAST(b AS TIMESTAMPTZ)") == (
+        "SELECT accurateCastOrNull(a, 'Decimal(38, 9)'), parseDateTime64BestEffortOrNull(toString(b), 6, 'UTC')")
