@@ -72,8 +72,11 @@ class ChdbClient:
             try:
                 self.con = dbapi.connect(path)
             except Exception as e:  # noqa: BLE001 - chdb raises RuntimeError for all
-                raise EngineUnavailableError(f"cannot open chdb data directory {path}: {' '.join(str(e).split())}",
-                                             hint="Check [adapter] path in csframe.toml.") from None
+                held = "already initialized" in str(e) or "Cannot lock file" in str(e)
+                raise EngineUnavailableError(
+                    f"cannot open chdb data directory {path}: {' '.join(str(e).split())}",
+                    hint="Another process (or another directory in this process) holds chdb; wait for it (--retries N "
+                         "waits longer)." if held else "Check [adapter] path in csframe.toml.", transient=held) from None
             _OPEN["path"], _OPEN["count"] = path, _OPEN["count"] + 1
         self.path = path
         self._closed = False
