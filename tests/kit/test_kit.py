@@ -399,8 +399,8 @@ def collected(r: subprocess.CompletedProcess) -> list[str]:
 
 def test_engines_by_default_by_env_by_option_and_by_marker(tmp_path):
     ids = collected(run_inner(tmp_path, "--collect-only"))
-    assert ids == ["test_churn[clickhouse]", "test_churn[duckdb]", "test_churn[postgres]", "test_duckdb_only[duckdb]",
-                   "test_examples[clickhouse]", "test_examples[duckdb]", "test_examples[postgres]", "test_no_engine"]
+    assert ids == ["test_churn[duckdb]", "test_churn[postgres]", "test_duckdb_only[duckdb]", "test_examples[duckdb]",
+                   "test_examples[postgres]", "test_no_engine"]
     with_bq = collected(run_inner(tmp_path, "--collect-only", env={"CSFRAME_TEST_BIGQUERY_ENDPOINT": "http://x"}))
     assert "test_churn[bigquery]" in with_bq and "test_duckdb_only[bigquery]" not in with_bq
     only = collected(run_inner(tmp_path, "--collect-only", env={"CSFRAME_TEST_ENGINES": "duckdb"}))
