@@ -1,0 +1,120 @@
+"""Running csframe's one query on ClickHouse: the CTEs it reads more than once are computed first.
+
+ClickHouse inlines a CTE at every place it is read: csframe's catalog query reads its shared steps
+(the customer-period step, ``metric_values``…) once per metric variant, and each copy holds every
+step below it, so ClickHouse spent about a second planning even a few metrics and minutes planning
+the whole catalog (docs/clickhouse.md). :func:`split_query` splits the top-level ``WITH`` as a tree
+rewrite: each CTE referenced two or more times becomes a statement of its own,
+``CREATE TEMPORARY TABLE <prefix><name> ENGINE = Memory AS <its SELECT>`` (its body keeps the
+once-read CTEs it needs), in order; the rest of the query reads those tables. A temporary table
+belongs to the connection (chdb's, or clickhouse-connect's session), so two runs never see each
+other's; :func:`run_split` drops them after the query. The numbers are the same: every CTE is a
+pure, deterministic query over the same tables; only where ClickHouse computes it changes.
+"""
+
+from __future__ import annotations
+
+__all__ = ["split_query", "run_split"]
+
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+_DIALECT = "clickhouse"
+
+
+def _own_tables(tree: exp.Expression, names: set[str]) -> list[exp.Table]:
+    """The references in ``tree`` to the top-level CTEs ``names`` (no database, no catalog)."""
+    return [t for t in tree.find_all(exp.Table)
+            if t.name in names and not t.args.get("db") and not t.args.get("catalog")]
+
+
+def _rename(tree: exp.Expression, renamed: dict[str, str]) -> None:
+    """Point every reference to a CTE of ``renamed`` at its table, keeping the name it was read
+    by (``FROM steps`` → ``FROM csframe_x_steps AS steps``)."""
+    for table in _own_tables(tree, set(renamed)):
+        old = table.name
+        if not table.args.get("alias"):
+            table.set("alias", exp.TableAlias(this=exp.to_identifier(old)))
+        table.set("this", exp.to_identifier(renamed[old], quoted=True))
+
+
+def _needed(body: exp.Expression, kept: list[exp.CTE]) -> list[exp.CTE]:
+    """The once-read CTEs of ``kept`` that ``body`` reads, directly or through one another, in
+    their order."""
+    by_name = {c.alias_or_name: c for c in kept}
+    want: set[str] = set()
+    todo = [body]
+    while todo:
+        for t in _own_tables(todo.pop(), set(by_name) - want):
+            want.add(t.name)
+            todo.append(by_name[t.name].this)
+    return [c for c in kept if c.alias_or_name in want]
+
+
+def split_query(sql: str, prefix: str) -> tuple[list[tuple[str, str]], str]:
+    """([(table name, its CREATE TEMPORARY TABLE statement), …] in order, the query reading those
+    tables) of ``sql``: the top-level CTEs referenced twice or more become temporary tables named
+    ``prefix + name``. A query without such a CTE (or a ``WITH RECURSIVE``) is returned as it is."""
+    tree = sqlglot.parse_one(sql, read=_DIALECT)
+    with_ = tree.args.get("with_")
+    if not isinstance(with_, exp.With) or with_.args.get("recursive"):
+        return [], sql
+    ctes = list(with_.expressions)
+    names = {c.alias_or_name for c in ctes}
+    refs = Counter(t.name for t in _own_tables(tree, names))
+    shared = {c.alias_or_name: prefix + c.alias_or_name for c in ctes if refs[c.alias_or_name] >= 2}
+    if not shared:
+        return [], sql
+    _rename(tree, shared)
+    tables: list[tuple[str, str]] = []
+    kept: list[exp.CTE] = []
+    for cte in ctes:
+        name = cte.alias_or_name
+        if name not in shared:
+            kept.append(cte)
+            continue
+        body = cte.this.copy()
+        needed = [c.copy() for c in _needed(body, kept)]
+        if needed:
+            inner = body.args.get("with_")
+            if isinstance(inner, exp.With):  # a body with a WITH of its own: the outer ones first
+                inner.set("expressions", needed + list(inner.expressions))
+            else:
+                body.set("with_", exp.With(expressions=needed))
+        create = exp.Create(this=exp.Table(this=exp.to_identifier(shared[name], quoted=True)), kind="TABLE",
+                            expression=body,
+                            properties=exp.Properties(expressions=[exp.TemporaryProperty(),
+                                                                   exp.EngineProperty(this=exp.var("Memory"))]))
+        tables.append((shared[name], create.sql(_DIALECT)))
+    # the final query keeps the once-read CTEs it still reads
+    outer = tree.copy()
+    outer.set("with_", None)
+    final = _needed(outer, kept)
+    with_.set("expressions", final)
+    if not final:
+        tree.set("with_", None)
+    return tables, tree.sql(_DIALECT)
+
+
+def run_split(sql: str, run: Callable[[str], Any], command: Callable[[str], None]) -> Any:
+    """``run(final query)`` after ``command(CREATE TEMPORARY TABLE …)`` for each shared CTE of
+    ``sql``; the temporary tables are dropped after, whatever happened."""
+    prefix = f"csframe_{uuid.uuid4().hex[:10]}_"
+    tables, final = split_query(sql, prefix)
+    made: list[str] = []
+    try:
+        for name, create in tables:
+            command(create)
+            made.append(name)
+        return run(final)
+    finally:
+        for name in made:
+            try:
+                command(f"DROP TEMPORARY TABLE IF EXISTS {exp.to_identifier(name, quoted=True).sql(_DIALECT)}")
+            except Exception:  # noqa: BLE001 - the connection's end drops them too
+                pass
