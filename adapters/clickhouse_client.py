@@ -16,6 +16,7 @@ from __future__ import annotations
 
 __all__ = ["SESSION_SETTINGS", "ChdbClient", "ServerClient", "ClickHouseError"]
 
+import contextlib
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -47,6 +48,7 @@ class ClickHouseError(Exception):
 # chdb: the data directory this process has open and how many connections hold it
 _OPEN: dict[str, Any] = {"path": None, "count": 0}
 _OPEN_LOCK = threading.Lock()
+_WRITE_LOCKS: dict[str, threading.Lock] = {}  # chdb: data directory → the lock its writers take turns by
 
 
 def _literal(value: Any) -> str:
@@ -102,6 +104,12 @@ class ChdbClient:
 
     def command(self, sql: str) -> None:
         self.query(sql)
+
+    def writing(self) -> Any:
+        """The lock the writers of this data directory hold while they write (this process is the
+        only one that can open it)."""
+        with _OPEN_LOCK:
+            return _WRITE_LOCKS.setdefault(self.path, threading.Lock())
 
     def insert(self, table: Any, columns: Sequence[str], types: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """The rows through a TabSeparated file read by ClickHouse (:mod:`.clickhouse_io`)."""
@@ -176,6 +184,10 @@ class ServerClient:
                                database=table.db or None)
         except Exception as e:  # noqa: BLE001
             raise ClickHouseError(" ".join(str(e).split())) from None
+
+    def writing(self) -> Any:
+        """Nothing: writers on a server are not serialised (docs/clickhouse.md)."""
+        return contextlib.nullcontext()
 
     def close(self) -> None:
         self.client.close()

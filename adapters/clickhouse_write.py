@@ -12,9 +12,10 @@ and swapped in by one statement:
    dropped with the other staging table.
 
 A failure (or a killed process) before step 4 leaves the target as it was (and a staging table
-behind, named for it); after it, the new table is complete. What is not promised: two runs
-writing the same target at once are not serialised — each swaps in the target it read plus its own
-rows, so the later swap can drop the rows the earlier one added for other keys (docs/clickhouse.md).
+behind, named for it); after it, the new table is complete. Two runs writing at once: on chdb they
+take turns (one process holds a data directory; its writers share a lock). On a server they are
+not serialised — each swaps in the target it read plus its own rows, so the later swap can drop
+the rows the earlier one added for other keys (docs/clickhouse.md).
 """
 
 from __future__ import annotations
@@ -121,9 +122,17 @@ def _create(table: exp.Table, columns: Sequence[tuple[str, str]], keys: Sequence
 def write_results(adapter: Any, name: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]],
                   keys: Sequence[str]) -> int:
     """Replace the rows of ``keys`` in ``name`` (created if absent): staging tables, then one
-    EXCHANGE TABLES; the number of rows written."""
-    table = target_table(name)
+    EXCHANGE TABLES; the number of rows written. On chdb the writers of this process take turns
+    (:meth:`ChdbClient.writing`; no other process can open its data directory meanwhile): one that
+    read the target before another swapped it in would otherwise drop the other's rows."""
     client = adapter._require()
+    with client.writing():
+        return _write(client, adapter, name, columns, rows, keys)
+
+
+def _write(client: Any, adapter: Any, name: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]],
+           keys: Sequence[str]) -> int:
+    table = target_table(name)
     tag = uuid.uuid4().hex[:12]
 
     def beside(suffix: str) -> exp.Table:
