@@ -27,33 +27,23 @@ from sqlglot import exp
 _DIALECT = "clickhouse"
 
 
-def _own_tables(tree: exp.Expression, names: set[str]) -> list[exp.Table]:
-    """The references in ``tree`` to the top-level CTEs ``names`` (no database, no catalog)."""
-    return [t for t in tree.find_all(exp.Table)
-            if t.name in names and not t.args.get("db") and not t.args.get("catalog")]
+def _reads(node: exp.Expression, names: set[str], skip: exp.Expression | None = None) -> list[exp.Table]:
+    """The references in ``node`` to the top-level CTEs ``names`` (no database, no catalog),
+    not looking inside ``skip`` (the top-level WITH, whose bodies are walked one by one)."""
+    return [t for t in node.walk(prune=lambda n: n is skip)
+            if isinstance(t, exp.Table) and t.name in names and not t.args.get("db") and not t.args.get("catalog")]
 
 
-def _rename(tree: exp.Expression, renamed: dict[str, str]) -> None:
-    """Point every reference to a CTE of ``renamed`` at its table, keeping the name it was read
-    by (``FROM steps`` → ``FROM csframe_x_steps AS steps``)."""
-    for table in _own_tables(tree, set(renamed)):
-        old = table.name
-        if not table.args.get("alias"):
-            table.set("alias", exp.TableAlias(this=exp.to_identifier(old)))
-        table.set("this", exp.to_identifier(renamed[old], quoted=True))
-
-
-def _needed(body: exp.Expression, kept: list[exp.CTE]) -> list[exp.CTE]:
-    """The once-read CTEs of ``kept`` that ``body`` reads, directly or through one another, in
-    their order."""
-    by_name = {c.alias_or_name: c for c in kept}
+def _closure(start: set[str], reads: dict[str, set[str]], among: set[str]) -> set[str]:
+    """The CTEs of ``among`` read from ``start``, directly or through one another."""
     want: set[str] = set()
-    todo = [body]
+    todo = [n for n in start if n in among]
     while todo:
-        for t in _own_tables(todo.pop(), set(by_name) - want):
-            want.add(t.name)
-            todo.append(by_name[t.name].this)
-    return [c for c in kept if c.alias_or_name in want]
+        name = todo.pop()
+        if name not in want:
+            want.add(name)
+            todo += [n for n in reads[name] if n in among]
+    return want
 
 
 def split_query(sql: str, prefix: str) -> tuple[list[tuple[str, str]], str]:
@@ -66,20 +56,29 @@ def split_query(sql: str, prefix: str) -> tuple[list[tuple[str, str]], str]:
         return [], sql
     ctes = list(with_.expressions)
     names = {c.alias_or_name for c in ctes}
-    refs = Counter(t.name for t in _own_tables(tree, names))
+    # each CTE body and the final query walked once: who reads which CTE
+    tables = {c.alias_or_name: _reads(c.this, names) for c in ctes}
+    outer = _reads(tree, names, skip=with_)
+    refs = Counter(t.name for found in (*tables.values(), outer) for t in found)
     shared = {c.alias_or_name: prefix + c.alias_or_name for c in ctes if refs[c.alias_or_name] >= 2}
     if not shared:
         return [], sql
-    _rename(tree, shared)
-    tables: list[tuple[str, str]] = []
-    kept: list[exp.CTE] = []
+    for found in (*tables.values(), outer):  # FROM steps → FROM "csframe_x_steps" AS steps
+        for table in found:
+            if table.name in shared:
+                if not table.args.get("alias"):
+                    table.set("alias", exp.TableAlias(this=exp.to_identifier(table.name)))
+                table.set("this", exp.to_identifier(shared[table.name], quoted=True))
+    reads = {name: {t.name for t in found} for name, found in tables.items()}  # after renaming: once-read only
+    once = names - set(shared)
+    statements: list[tuple[str, str]] = []
     for cte in ctes:
         name = cte.alias_or_name
         if name not in shared:
-            kept.append(cte)
             continue
-        body = cte.this.copy()
-        needed = [c.copy() for c in _needed(body, kept)]
+        body = cte.this
+        want = _closure(reads[name], reads, once)
+        needed = [c for c in ctes if c.alias_or_name in want]  # each read once: by this statement alone
         if needed:
             inner = body.args.get("with_")
             if isinstance(inner, exp.With):  # a body with a WITH of its own: the outer ones first
@@ -90,15 +89,14 @@ def split_query(sql: str, prefix: str) -> tuple[list[tuple[str, str]], str]:
                             expression=body,
                             properties=exp.Properties(expressions=[exp.TemporaryProperty(),
                                                                    exp.EngineProperty(this=exp.var("Memory"))]))
-        tables.append((shared[name], create.sql(_DIALECT)))
+        statements.append((shared[name], create.sql(_DIALECT)))
     # the final query keeps the once-read CTEs it still reads
-    outer = tree.copy()
-    outer.set("with_", None)
-    final = _needed(outer, kept)
+    want = _closure({t.name for t in outer}, reads, once)
+    final = [c for c in ctes if c.alias_or_name in want]
     with_.set("expressions", final)
     if not final:
         tree.set("with_", None)
-    return tables, tree.sql(_DIALECT)
+    return statements, tree.sql(_DIALECT)
 
 
 def run_split(sql: str, run: Callable[[str], Any], command: Callable[[str], None]) -> Any:
