@@ -34,6 +34,10 @@ SESSION_SETTINGS: dict[str, Any] = {
     "cast_keep_nullable": 1,
     # tables csframe creates: every column Nullable unless declared otherwise (NULL stays NULL)
     "data_type_default_nullable": 1,
+    # a column's name means the column, not an alias of the same SELECT (standard SQL): otherwise
+    # ClickHouse reads ``SELECT n * 2 AS n, n + 1 AS m`` as m = (n * 2) + 1, and ``SUM(n) AS n`` read
+    # inside another SUM of that SELECT is refused (the windowed sub_movements step)
+    "prefer_column_name_to_alias": 1,
     # a long --param value is a long literal: the query text may exceed the 256 KiB default
     "max_query_size": 104_857_600,
     # csframe's many steps, each inlined where read, exceed the 500 000 default of the query tree
