@@ -25,6 +25,7 @@ import sqlglot
 from sqlglot import exp
 
 _DIALECT = "clickhouse"
+MIN_READS = 2  # a CTE read this many times or more is computed first (1, every CTE, measured no faster)
 
 
 def _reads(node: exp.Expression, names: set[str], skip: exp.Expression | None = None) -> list[exp.Table]:
@@ -60,7 +61,7 @@ def split_query(sql: str, prefix: str) -> tuple[list[tuple[str, str]], str]:
     tables = {c.alias_or_name: _reads(c.this, names) for c in ctes}
     outer = _reads(tree, names, skip=with_)
     refs = Counter(t.name for found in (*tables.values(), outer) for t in found)
-    shared = {c.alias_or_name: prefix + c.alias_or_name for c in ctes if refs[c.alias_or_name] >= 2}
+    shared = {c.alias_or_name: prefix + c.alias_or_name for c in ctes if refs[c.alias_or_name] >= MIN_READS}
     if not shared:
         return [], sql
     for found in (*tables.values(), outer):  # FROM steps → FROM "csframe_x_steps" AS steps
