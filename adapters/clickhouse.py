@@ -118,7 +118,7 @@ class ClickHouseAdapter(InitFromModule):
         try:
             # the CTEs read twice or more first, each into a temporary table (clickhouse_run.py)
             return run_split(sql, lambda final: client.query(final, self.limits()),
-                             lambda statement: client.query(statement, self.limits()))
+                             lambda statement: client.command(statement, self.limits()), client.command)
         except ClickHouseError as e:
             if any(t in str(e) for t in _TIMEOUT) and self.deadline is not None:
                 raise RunTimeoutError("clickhouse cancelled the query: the run's time limit was reached") from None

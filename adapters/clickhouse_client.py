@@ -106,8 +106,8 @@ class ChdbClient:
             cur.close()
         return rows, described
 
-    def command(self, sql: str) -> None:
-        self.query(sql)
+    def command(self, sql: str, settings: dict[str, Any] | None = None) -> None:
+        self.query(sql, settings)
 
     def writing(self) -> Any:
         """The lock the writers of this data directory hold while they write (this process is the
@@ -174,9 +174,9 @@ class ServerClient:
         types = [t.name for t in result.column_types]
         return [tuple(r) for r in result.result_rows], list(zip(result.column_names, types))
 
-    def command(self, sql: str) -> None:
+    def command(self, sql: str, settings: dict[str, Any] | None = None) -> None:
         try:
-            self.client.command(sql)
+            self.client.command(sql, settings=settings or None)
         except Exception as e:  # noqa: BLE001
             raise ClickHouseError(" ".join(str(e).split())) from None
 

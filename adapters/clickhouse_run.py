@@ -100,9 +100,12 @@ def split_query(sql: str, prefix: str) -> tuple[list[tuple[str, str]], str]:
     return statements, tree.sql(_DIALECT)
 
 
-def run_split(sql: str, run: Callable[[str], Any], command: Callable[[str], None]) -> Any:
+def run_split(sql: str, run: Callable[[str], Any], command: Callable[[str], None],
+              drop: Callable[[str], None] | None = None) -> Any:
     """``run(final query)`` after ``command(CREATE TEMPORARY TABLE …)`` for each shared CTE of
-    ``sql``; the temporary tables are dropped after, whatever happened."""
+    ``sql``; the temporary tables are dropped after by ``drop`` (default ``command``: give one
+    without the run's time limit, so that a run out of time still drops them), whatever happened."""
+    drop = drop or command
     prefix = f"csframe_{uuid.uuid4().hex[:10]}_"
     tables, final = split_query(sql, prefix)
     made: list[str] = []
@@ -114,6 +117,6 @@ def run_split(sql: str, run: Callable[[str], Any], command: Callable[[str], None
     finally:
         for name in made:
             try:
-                command(f"DROP TEMPORARY TABLE IF EXISTS {exp.to_identifier(name, quoted=True).sql(_DIALECT)}")
+                drop(f"DROP TEMPORARY TABLE IF EXISTS {exp.to_identifier(name, quoted=True).sql(_DIALECT)}")
             except Exception:  # noqa: BLE001 - the connection's end drops them too
                 pass

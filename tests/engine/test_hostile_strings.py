@@ -345,7 +345,7 @@ def test_hostile_strings_are_values_never_sql(engines, engine_name):
     checked = []
 
     # the emulator takes ~10 s an example (a load job and query jobs): six there
-    # ClickHouse plans each query for about a second: six there too
+    # ClickHouse: each example loads tables and runs a dozen queries (about 3 s): six there too
     @settings(SETTINGS, max_examples=min(6, SETTINGS.max_examples) if engine_name in ("bigquery", "clickhouse")
               else SETTINGS.max_examples)
     @example(v=NASTY[0], target="x; DROP TABLE events")  # the probe

@@ -56,3 +56,11 @@ def test_the_temporary_tables_are_dropped_after_the_query_even_when_it_fails():
     assert sent[0].startswith("CREATE TEMPORARY TABLE") and sent[1].startswith("SELECT * FROM")
     assert sent[2].startswith("DROP TEMPORARY TABLE IF EXISTS") and sent[2].split()[-1] == sent[0].split()[3]
     assert len(sent) == 3
+
+
+def test_the_drops_go_through_their_own_callable_when_given():
+    # the adapter's creates carry the run's time limit; its drops do not (a run out of time still drops)
+    created, dropped = [], []
+    run_split("WITH a AS (SELECT 1 AS x) SELECT * FROM a, a AS b", lambda sql: None, created.append, dropped.append)
+    assert len(created) == 1 and created[0].startswith("CREATE TEMPORARY TABLE")
+    assert len(dropped) == 1 and dropped[0].startswith("DROP TEMPORARY TABLE IF EXISTS")
