@@ -62,10 +62,10 @@ def test_a_failure_before_the_swap_leaves_the_previous_rows(session, monkeypatch
     client_type = type(session.adapter()._require())
     original = client_type.command
 
-    def failing(self, sql):
+    def failing(self, sql, settings=None):
         if sql.startswith("EXCHANGE TABLES"):
             raise __import__("csframe.adapters.clickhouse_client", fromlist=["x"]).ClickHouseError("killed")
-        return original(self, sql)
+        return original(self, sql, settings)
 
     monkeypatch.setattr(client_type, "command", failing)
     with pytest.raises(MetricFailedError, match="could not write wb_fail"):
