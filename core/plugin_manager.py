@@ -27,6 +27,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "csframe.adapters.duckdb",
     "csframe.adapters.postgres",
     "csframe.adapters.bigquery",
+    "csframe.adapters.clickhouse",
     "csframe.adapters.sql_only",
     "csframe.plugins.output_formats",
     "csframe.plugins.parquet",

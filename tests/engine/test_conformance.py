@@ -12,3 +12,7 @@ class TestPostgres(AdapterConformance):
 
 class TestBigQuery(AdapterConformance):
     engine = "bigquery"
+
+
+class TestClickHouse(AdapterConformance):
+    engine = "clickhouse"  # chdb, in this process (chdb is in the test extra: it runs under CI=true)

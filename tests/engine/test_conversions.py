@@ -21,7 +21,7 @@ from csframe.core.project import Project, SourceBinding
 from csframe.core.session import Session
 from tests.support.bigquery_emulator import PROJECT, bq_emulator  # noqa: F401 - the fixture
 
-ENGINES = ("duckdb", "postgres", "bigquery")
+ENGINES = ("duckdb", "postgres", "bigquery", "clickhouse")
 JAN, FEB, MAR = "2024-01-01", "2024-02-01", "2024-03-01"
 SUB_COLUMNS = ("subscription_id", "customer_id", "started_at", "ended_at", "mrr")
 
@@ -42,6 +42,12 @@ def open_tables(request, tmp_path):
             schema, drop = fresh_schema(dsn)
             cleanups.append(drop)
             adapter = {"name": "postgres", "dsn": dsn, "schema": schema}
+        elif engine == "clickhouse":
+            pytest.importorskip("chdb", reason="the clickhouse adapter's tests need chdb")
+            from csframe.adapters.clickhouse_init import test_namespace
+
+            adapter, drop = test_namespace("conv_" + uuid.uuid4().hex[:10], tmp_path, lambda name: None)
+            cleanups.append(drop)
         else:
             emulator = request.getfixturevalue("bq_emulator")
             adapter = {"name": "bigquery", "project": PROJECT, "dataset": "conv_" + uuid.uuid4().hex[:10],

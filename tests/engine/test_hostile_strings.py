@@ -190,6 +190,38 @@ class BigQuery(Engine):
         return out
 
 
+class ClickHouse(Engine):
+    """chdb, a database of the test's own (adapters/clickhouse_init.py)."""
+
+    name = "clickhouse"
+
+    def __init__(self, directory) -> None:
+        from csframe.adapters.clickhouse_init import test_namespace
+
+        self.settings, self.drop = test_namespace("hostile_" + directory.name.replace("-", "_"), directory,
+                                                  lambda name: None)
+        self.loader = Session.open(project=Project(dir=directory, adapter=self.settings, sources={}),
+                                   entry_points=False)
+        self.loader.adapter().connect(write=True)
+
+    def load(self, tables, schema=None):
+        self.loader.adapter().load_tables(Dataset(tuple(tables)))
+
+    def session(self, sources, schema=None):
+        return Session.open(project=Project(dir=None, adapter=self.settings, sources=sources), entry_points=False)
+
+    def snapshot(self):
+        from sqlglot import exp
+
+        adapter = self.loader.adapter()
+        out = {}
+        for (table,) in adapter.execute("SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY 1"):
+            rows = adapter.execute(exp.select("*").from_(exp.Table(this=exp.to_identifier(table, quoted=True)))
+                                   .sql("clickhouse"))
+            out[table] = sorted(map(repr, rows))
+        return out
+
+
 @pytest.fixture(scope="module")
 def engines(tmp_path_factory, pg_dsn, bq_emulator):  # noqa: F811
     from tests.support.postgres import fresh_schema
@@ -201,7 +233,11 @@ def engines(tmp_path_factory, pg_dsn, bq_emulator):  # noqa: F811
         drops.append(drop)
         made["postgres-scs-off" if off else "postgres"] = Postgres(pg_dsn, schema, off)
     made["bigquery"] = BigQuery(bq_emulator.endpoint)
+    pytest.importorskip("chdb", reason="the clickhouse adapter's tests need chdb (pip install 'csframe[clickhouse]')")
+    made["clickhouse"] = ClickHouse(tmp_path_factory.mktemp("hostile_ch"))
     yield made
+    made["clickhouse"].loader.close()
+    made["clickhouse"].drop()
     for name in ("postgres", "postgres-scs-off"):
         made[name].drop()
     made["bigquery"].loader.close()
@@ -298,13 +334,21 @@ def _pg_identifier_ok(v: str) -> bool:
     return "\x00" not in v
 
 
-@pytest.mark.parametrize("engine_name", ["duckdb", "postgres", "postgres-scs-off", "bigquery"])
+# ClickHouse refuses a table name over about 190 bytes (the file's name on disk) or with NUL
+def _ch_identifier_ok(v: str) -> bool:
+    return "\x00" not in v and len(v.encode()) <= 180
+
+
+@pytest.mark.parametrize("engine_name", ["duckdb", "postgres", "postgres-scs-off", "bigquery", "clickhouse"])
 def test_hostile_strings_are_values_never_sql(engines, engine_name):
     engine = engines[engine_name]
     checked = []
 
     # the emulator takes ~10 s an example (a load job and query jobs): six there
-    @settings(SETTINGS, max_examples=min(6, SETTINGS.max_examples) if engine_name == "bigquery" else SETTINGS.max_examples)
+    # ClickHouse: each example loads tables and runs a dozen queries (about 3 s): three generated
+    # beside the three explicit ones (the conformance suite binds 14 hostile values there too)
+    @settings(SETTINGS, max_examples=min(6, SETTINGS.max_examples) if engine_name == "bigquery"
+              else min(3, SETTINGS.max_examples) if engine_name == "clickhouse" else SETTINGS.max_examples)
     @example(v=NASTY[0], target="x; DROP TABLE events")  # the issue's probe
     @example(v="a\x00b", target="t\x00")  # NUL: PostgreSQL text cannot hold it
     @example(v="x" * 100_000, target="'" * 100)
@@ -316,7 +360,8 @@ def test_hostile_strings_are_values_never_sql(engines, engine_name):
         _check_params(engine, v)  # every run (_run) also checks that no table changed
         if engine_name != "bigquery":  # BigQuery names tables and columns more strictly than any user string
             _check_target(engine, target)
-            if engine_name == "duckdb" or _pg_identifier_ok(v):
+            if engine_name == "duckdb" or (engine_name == "clickhouse" and _ch_identifier_ok(v)) or (
+                    engine_name.startswith("postgres") and _pg_identifier_ok(v)):
                 _check_by(engine, v)
                 _check_table_and_columns(engine, v)
         if engine_name.startswith("postgres") and _pg_identifier_ok(v) and not v.startswith("pg_"):
