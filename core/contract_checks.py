@@ -9,9 +9,10 @@ Duplicate keys flag every copy; an overlap flags the later row of the pair.
 
 from __future__ import annotations
 
-__all__ = ["Rule", "Problem", "rules_for", "flagged_query", "lenient_filter", "count_query", "sample_query"]
+__all__ = ["Rule", "Problem", "rules_for", "flagged_query", "lenient_filter", "count_query", "counts_of_all",
+           "split_counts", "sample_query"]
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 import sqlglot
@@ -172,6 +173,29 @@ def count_query(scan: exp.Select, rules: list[Rule]) -> exp.Select:
     flagged = _flags(scan, rules).subquery("f")
     return exp.select(*[exp.alias_(exp.Sum(this=exp.column(f"bad_{i}")), f"n_{i}") for i in range(len(rules))],
                       exp.alias_(exp.Count(this=exp.Star()), "n_rows")).from_(flagged)
+
+
+def counts_of_all(counts: Sequence[exp.Select]) -> exp.Select:
+    """One row holding every row of ``counts`` (each a :func:`count_query`: one row), side by
+    side as ``c<i>_<j>``: the data checks of all a run's sources in one round trip (on an engine
+    that answers each query in a second, as BigQuery does, a run over twelve sources waited for
+    twelve). Split it back with :func:`split_counts`."""
+    out = exp.select(*[exp.alias_(exp.column(name, table=f"c{i}"), f"c{i}_{j}")
+                       for i, q in enumerate(counts) for j, name in enumerate(q.named_selects)])
+    out = out.from_(counts[0].subquery("c0"))
+    for i, q in enumerate(counts[1:], start=1):
+        out = out.join(q.subquery(f"c{i}"), join_type="cross")
+    return out
+
+
+def split_counts(counts: Sequence[exp.Select], row: Sequence[object]) -> list[tuple[object, ...]]:
+    """The row of :func:`counts_of_all` cut back into each count query's own row."""
+    out, at = [], 0
+    for q in counts:
+        width = len(q.named_selects)
+        out.append(tuple(row[at:at + width]))
+        at += width
+    return out
 
 
 def sample_query(scan: exp.Select, rules: list[Rule], index: int, src: Source, limit: int = 5) -> exp.Select:

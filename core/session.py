@@ -372,8 +372,8 @@ class Session:
             hint=f"Its dimensions: {', '.join(dims) or 'none (customers has no extra column)'}.")
 
     def check_queries(self, names: Iterable[str], parameters: Mapping[str, Any],
-                      absent: Mapping[str, set[str]]) -> list[tuple[Any, Any, list, str]]:
-        """(source, canonical scan, rules, counting SQL) of every source that has "Bad data" rules.
+                      absent: Mapping[str, set[str]]) -> list[tuple[Any, Any, list, Any]]:
+        """(source, canonical scan, rules, counting query: a tree) of every source that has "Bad data" rules.
 
         Rules read parameters (survey scales) whether or not a metric of the run does:
         declared defaults, then the project's values, then ``parameters``."""
@@ -382,7 +382,6 @@ class Session:
         merged.update(parameters)
         from .compiler import source_scan  # the same canonical scan compute uses
 
-        profile = dialect_profile(self.registry, self.project.adapter["name"])
         out = []
         for name in names:
             src = source(name)
@@ -392,7 +391,7 @@ class Session:
             rules = contract_checks.rules_for(src, merged, {c: how for c, how in scan_def.conversions(src).items()
                                                             if how.checked})
             if rules:
-                out.append((src, scan, rules, render(contract_checks.count_query(scan, rules), profile, pretty=False)))
+                out.append((src, scan, rules, contract_checks.count_query(scan, rules)))
         return out
 
     def check_data(self, names: Iterable[str], parameters: Mapping[str, Any], absent: Mapping[str, set[str]]) -> list[contract_checks.Problem]:
@@ -401,8 +400,14 @@ class Session:
         adapter = self.adapter()
         profile = dialect_profile(self.registry, self.project.adapter["name"])
         problems = []
-        for src, scan, rules, count_sql in self.check_queries(names, parameters, absent):
-            counts = adapter.execute(count_sql)[0]
+        queries = self.check_queries(names, parameters, absent)
+        trees = [q for *_, q in queries]
+        if len(trees) > 1:  # every source's counts in one round trip
+            rows = contract_checks.split_counts(trees, adapter.execute(render(
+                contract_checks.counts_of_all(trees), profile, pretty=False))[0])
+        else:
+            rows = [adapter.execute(render(q, profile, pretty=False))[0] for q in trees]
+        for (src, scan, rules, _), counts in zip(queries, rows):
             for i, (rule, n) in enumerate(zip(rules, counts)):
                 if n:
                     sample = adapter.execute(render(contract_checks.sample_query(scan, rules, i, src), profile, pretty=False))
@@ -429,8 +434,9 @@ class Session:
         if problems:
             raise mapping_error(problems)
         plan = self.dimension_names(plan)
-        out = [(f"data-contract checks of {src.name}", adapter.dry_run(sql))
-               for src, _, _, sql in self.check_queries(plan.sources, plan.parameters, absent)]
+        profile = dialect_profile(self.registry, self.project.adapter["name"])
+        out = [(f"data-contract checks of {src.name}", adapter.dry_run(render(q, profile, pretty=False)))
+               for src, _, _, q in self.check_queries(plan.sources, plan.parameters, absent)]
         _, sql = self.compile(plan, absent=absent)
         out.append((f"metrics ({len(plan.keys)} variant{'s' if len(plan.keys) != 1 else ''})", adapter.dry_run(sql)))
         return out

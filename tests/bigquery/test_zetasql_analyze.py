@@ -204,6 +204,7 @@ def test_absent_optional_columns_analyze(zetasql, catalogs, session, by):  # noq
 @pytest.mark.parametrize("absent", [False, True], ids=["full", "no-optional"])
 def test_data_contract_check_queries_analyze(zetasql, catalogs, session, absent):  # noqa: F811
     """The "Bad data" checks: counts, flagged rows and key samples, for every source."""
+    counts = []
     for src in SOURCES:
         missing = frozenset(c.name for c in src.columns if c.optional) if absent else frozenset()
         scan = source_scan(src, SourceScan(session.project.sources[src.name], "bigquery", missing))
@@ -218,6 +219,11 @@ def test_data_contract_check_queries_analyze(zetasql, catalogs, session, absent)
         for name, q in queries.items():
             sql = render(q, BigQueryAdapter, pretty=False)
             assert_analyzes(zetasql, catalogs["minimal" if absent else "datetime"], sql, f"{src.name} {name} check")
+        if "count" in queries:
+            counts.append(queries["count"])
+    # a run sends every source's counts as one query, side by side
+    sql = render(contract_checks.counts_of_all(counts), BigQueryAdapter, pretty=False)
+    assert_analyzes(zetasql, catalogs["minimal" if absent else "datetime"], sql, "every source's counts in one query")
 
 
 # Sources whose columns are not of the contract's type (:mod:`csframe.core.contract_types`): every
