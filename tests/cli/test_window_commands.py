@@ -54,8 +54,9 @@ def test_sql_on_a_window_is_the_windowed_query(project):
                 "2024-02-15")
     windowed = run("sql", "churn_rate", "--project", project, *DAY_30)
     assert plain.exit_code == 0 and windowed.exit_code == 0, windowed.output
-    # each window starts 29 days before the day it ends with (30 days in all), on the windows' map
-    assert "window_map" in windowed.stdout and "window_map" not in plain.stdout
+    # each window starts 29 days before the day it ends with (30 days in all); its movements are summed
+    # from each change's entering and leaving events (definitions/subscription_windows.py)
+    assert "enters" in windowed.stdout and "enters" not in plain.stdout
     assert "INTERVAL '29' DAY" in windowed.stdout
 
 
