@@ -48,7 +48,7 @@ NASTY = [
 ]
 HOSTILE = st.one_of(st.sampled_from(NASTY), st.text(min_size=1, max_size=40)).filter(
     lambda v: v.strip() not in ("other", "a", "b"))
-SETTINGS = settings(max_examples=int(os.environ.get("CSFRAME_HOSTILE_EXAMPLES", "12")), derandomize=True,
+SETTINGS = settings(max_examples=int(os.environ.get("CSFRAME_HOSTILE_EXAMPLES", "8")), derandomize=True,
                     deadline=None, suppress_health_check=list(HealthCheck),
                     phases=(Phase.explicit, Phase.reuse, Phase.generate))  # no shrinking: the failing value is shown
 
