@@ -265,10 +265,10 @@ def compile_formula(
     return tree.copy()
 
 
-def _measures(registry: Registry, needed: list[str], dim: str | None) -> exp.Select:
+def _measures(registry: Registry, plan: Plan, needed: list[str], dim: str | None) -> exp.Select:
     """The grid (or, for a keyed dimension, the rows of its first keyed node) with every
-    needed measure joined on (grp, period_start[, dim])."""
-    keyed = [registry.measures[m][0] for m in needed if m in registry.measures and registry.measures[m][1].key == dim]
+    needed measure joined on (grp, period_start[, dim]), each from the node the plan reads it from."""
+    keyed = [plan.provider(registry, m) for m in needed if m in registry.measures and registry.measures[m][1].key == dim]
     if dim is None:
         base, q = "grid", exp.select(exp.column("grp", table="grid"), exp.column("period_start", table="grid"),
                                      exp.column("period_end", table="grid"), exp.column("grain_months", table="grid")).from_("grid")
@@ -284,7 +284,7 @@ def _measures(registry: Registry, needed: list[str], dim: str | None) -> exp.Sel
     for m in needed:
         if m == "grain_months":
             continue
-        node_name, measure = registry.measures[m]
+        node_name, measure = plan.provider(registry, m), registry.measures[m][1]
         if node_name not in joined:
             joined.add(node_name)
             conds = [exp.EQ(this=exp.column("grp", table=node_name), expression=exp.column("grp", table=base)),
@@ -376,7 +376,7 @@ def compile_plan(
                 needed.extend(m for m in formula.measures if m not in needed)
             if top in left_out:
                 needed.extend(m for m in registry.variants[top].left_out.measures if m not in needed)
-        ctes.append(_cte(f"measures{suffix}", _measures(registry, needed, dim),
+        ctes.append(_cte(f"measures{suffix}", _measures(registry, plan, needed, dim),
                          "every measure per period and group" + (f" and {dim}" if dim else "")
                          + " (0 for counts and sums with no rows)"))
         key_cols = [exp.column(exp.to_identifier(dim, quoted=True))] if dim else []
