@@ -46,7 +46,7 @@ WITH groups AS MATERIALIZED (
       r.grp,
       r.customer_id,
       CASE WHEN e.is_start THEN r.started_at ELSE r.ended_at END AS t,
-      CASE WHEN r.mrr > 0 THEN CASE WHEN e.is_start THEN 1 ELSE -1 END ELSE 0 END AS d_paying,
+      CASE WHEN e.is_start THEN r.mrr ELSE -r.mrr END AS d_mrr,
       CASE WHEN NOT e.is_start AND r.mrr > 0 THEN r.ended_at END AS paid_end_at,
       CASE WHEN e.is_start AND r.mrr > 0 THEN r.started_at END AS paid_start_at
     FROM sub_rows AS r
@@ -60,7 +60,7 @@ WITH groups AS MATERIALIZED (
       grp,
       customer_id,
       GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
-      SUM(d_paying) AS d_paying,
+      SUM(d_mrr) AS d_mrr,
       MAX(paid_end_at) AS paid_end_at,
       MIN(paid_start_at) AS paid_start_at
     FROM events
@@ -75,12 +75,12 @@ WITH groups AS MATERIALIZED (
       grp,
       customer_id,
       period_start,
-      d_paying,
-      SUM(d_paying) OVER (
+      d_mrr,
+      SUM(d_mrr) OVER (
         PARTITION BY grp, customer_id
         ORDER BY period_start NULLS FIRST
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-      ) AS n_end,
+      ) AS b_end,
       MAX(paid_end_at) OVER (
         PARTITION BY grp, customer_id
         ORDER BY period_start NULLS FIRST
@@ -99,8 +99,9 @@ WITH groups AS MATERIALIZED (
   SELECT
     grp,
     period_start,
-    n_end - d_paying AS n_start,
-    n_end,
+    b_end,
+    CASE WHEN b_end - d_mrr > 0 THEN 1 ELSE 0 END AS n_start, /* paying (1) or not (0) at p.start and at p.end: B_c > 0 */
+    CASE WHEN b_end > 0 THEN 1 ELSE 0 END AS n_end,
     last_paid_end_at,
     previous_last_paid_end_at,
     previous_period_start,

@@ -56,7 +56,6 @@ WITH groups AS MATERIALIZED (
       r.customer_id,
       CASE WHEN e.is_start THEN r.started_at ELSE r.ended_at END AS t,
       CASE WHEN e.is_start THEN r.mrr ELSE -r.mrr END AS d_mrr,
-      CASE WHEN r.mrr > 0 THEN CASE WHEN e.is_start THEN 1 ELSE -1 END ELSE 0 END AS d_paying,
       CASE WHEN e.is_start AND r.mrr > 0 THEN r.started_at END AS paid_start_at
     FROM sub_rows AS r
     CROSS JOIN (VALUES
@@ -70,7 +69,6 @@ WITH groups AS MATERIALIZED (
       customer_id,
       GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
       SUM(d_mrr) AS d_mrr,
-      SUM(d_paying) AS d_paying,
       MIN(paid_start_at) AS paid_start_at
     FROM events
     WHERE
@@ -85,17 +83,11 @@ WITH groups AS MATERIALIZED (
       customer_id,
       period_start,
       d_mrr,
-      d_paying,
       SUM(d_mrr) OVER (
         PARTITION BY grp, customer_id
         ORDER BY period_start NULLS FIRST
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
       ) AS b_end,
-      SUM(d_paying) OVER (
-        PARTITION BY grp, customer_id
-        ORDER BY period_start NULLS FIRST
-        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-      ) AS n_end,
       MIN(paid_start_at) OVER (PARTITION BY grp, customer_id) AS first_paid_at
     FROM per_period
   )
@@ -105,8 +97,8 @@ WITH groups AS MATERIALIZED (
     period_start,
     b_end - d_mrr AS b_start,
     b_end,
-    n_end - d_paying AS n_start,
-    n_end,
+    CASE WHEN b_end - d_mrr > 0 THEN 1 ELSE 0 END AS n_start, /* paying (1) or not (0) at p.start and at p.end: B_c > 0 */
+    CASE WHEN b_end > 0 THEN 1 ELSE 0 END AS n_end,
     first_paid_at
   FROM running
 ), sub_movements AS MATERIALIZED (
