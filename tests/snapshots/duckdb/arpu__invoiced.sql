@@ -37,14 +37,14 @@ WITH groups AS MATERIALIZED (
   /* step: invoices paid in each period: all of them, and those of kind upsell or cross_sell (a NULL kind is subscription) */
   SELECT
     grp,
-    CAST(DATE_TRUNC('MONTH', paid_at) AS DATE) AS period_start,
+    MAKE_DATE(YEAR(paid_at), MONTH(paid_at), 1) AS period_start,
     SUM(amount) AS invoiced_amount
   FROM src_invoices
   WHERE
     paid_at < CAST('2024-07-01' AS DATE)
   GROUP BY
     grp,
-    CAST(DATE_TRUNC('MONTH', paid_at) AS DATE)
+    MAKE_DATE(YEAR(paid_at), MONTH(paid_at), 1)
 ), sub_rows AS (
   /* step: non-trial subscription rows that carry time (rows with ended_at = started_at are ignored) */
   SELECT
@@ -77,7 +77,7 @@ WITH groups AS MATERIALIZED (
     SELECT
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE)) AS period_start,
       SUM(d_mrr) AS d_mrr,
       MAX(paid_start) AS paid_start
     FROM events
@@ -86,7 +86,7 @@ WITH groups AS MATERIALIZED (
     GROUP BY
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE))
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE))
   ), running AS (
     SELECT
       grp,

@@ -44,14 +44,14 @@ WITH groups AS MATERIALIZED (
     /* hundred groups, then each pair is a +mrr and a −mrr event */
     SELECT
       grp,
-      CAST(DATE_TRUNC('MONTH', started_at) AS DATE) AS start_period,
-      CAST(DATE_TRUNC('MONTH', ended_at) AS DATE) AS end_period,
+      MAKE_DATE(YEAR(started_at), MONTH(started_at), 1) AS start_period,
+      MAKE_DATE(YEAR(ended_at), MONTH(ended_at), 1) AS end_period,
       SUM(mrr) AS mrr
     FROM sub_rows
     GROUP BY
       grp,
-      CAST(DATE_TRUNC('MONTH', started_at) AS DATE),
-      CAST(DATE_TRUNC('MONTH', ended_at) AS DATE)
+      MAKE_DATE(YEAR(started_at), MONTH(started_at), 1),
+      MAKE_DATE(YEAR(ended_at), MONTH(ended_at), 1)
   ), per_period AS (
     /* each event in its period, the earlier ones in the spine's first (the later ones meet no grid row) */
     SELECT

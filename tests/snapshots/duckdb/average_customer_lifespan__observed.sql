@@ -59,7 +59,7 @@ WITH groups AS MATERIALIZED (
     SELECT
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE)) AS period_start,
       SUM(d_mrr) AS d_mrr,
       MAX(paid_end_at) AS paid_end_at,
       MIN(paid_start_at) AS paid_start_at
@@ -69,7 +69,7 @@ WITH groups AS MATERIALIZED (
     GROUP BY
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE))
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE))
   ), running AS (
     SELECT
       grp,
@@ -115,22 +115,24 @@ WITH groups AS MATERIALIZED (
       grp,
       period_start,
       CASE
-        WHEN n_end = 0 AND CAST(DATE_TRUNC('MONTH', first_paid_at) AS DATE) <= period_start
+        WHEN n_end = 0
+        AND MAKE_DATE(YEAR(first_paid_at), MONTH(first_paid_at), 1) <= period_start
         THEN CAST(EPOCH(last_paid_end_at) - EPOCH(first_paid_at) AS DECIMAL(38, 6))
         ELSE 0
       END - CASE
         WHEN n_start = 0
-        AND CAST(DATE_TRUNC('MONTH', first_paid_at) AS DATE) <= previous_period_start
+        AND MAKE_DATE(YEAR(first_paid_at), MONTH(first_paid_at), 1) <= previous_period_start
         THEN CAST(EPOCH(previous_last_paid_end_at) - EPOCH(first_paid_at) AS DECIMAL(38, 6))
         ELSE 0
       END AS d_lifespan,
       CASE
-        WHEN n_end = 0 AND CAST(DATE_TRUNC('MONTH', first_paid_at) AS DATE) <= period_start
+        WHEN n_end = 0
+        AND MAKE_DATE(YEAR(first_paid_at), MONTH(first_paid_at), 1) <= period_start
         THEN 1
         ELSE 0
       END - CASE
         WHEN n_start = 0
-        AND CAST(DATE_TRUNC('MONTH', first_paid_at) AS DATE) <= previous_period_start
+        AND MAKE_DATE(YEAR(first_paid_at), MONTH(first_paid_at), 1) <= previous_period_start
         THEN 1
         ELSE 0
       END AS d_ended

@@ -28,7 +28,7 @@ WITH groups AS MATERIALIZED (
   /* step: nps, csat and ces responses in each period: counts, NPS promoters (score ≥ 9) and detractors (≤ 6), score sums */
   SELECT
     grp,
-    CAST(DATE_TRUNC('MONTH', responded_at) AS DATE) AS period_start,
+    MAKE_DATE(YEAR(responded_at), MONTH(responded_at), 1) AS period_start,
     SUM(CASE WHEN survey = 'ces' THEN 1 ELSE 0 END) AS ces_responses,
     SUM(CASE WHEN survey = 'ces' THEN score ELSE 0 END) AS ces_score_sum
   FROM src_survey_responses
@@ -38,7 +38,7 @@ WITH groups AS MATERIALIZED (
     AND responded_at < CAST('2024-07-01' AS DATE)
   GROUP BY
     grp,
-    CAST(DATE_TRUNC('MONTH', responded_at) AS DATE)
+    MAKE_DATE(YEAR(responded_at), MONTH(responded_at), 1)
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */
   SELECT

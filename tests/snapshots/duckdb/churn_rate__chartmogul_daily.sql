@@ -111,16 +111,16 @@ WITH groups AS MATERIALIZED (
   /* step: per period: the sum over its days d of |L_d| / |S_d|, the churn rate of each day (local days of the calendar's time zone: t0, a change's instant, places the day in its period), days on which nobody was lost adding 0 */
   SELECT
     grp,
-    CAST(DATE_TRUNC('MONTH', t0) AS DATE) AS period_start,
+    MAKE_DATE(YEAR(t0), MONTH(t0), 1) AS period_start,
     SUM(
       CASE WHEN lost > 0 THEN CAST(lost AS DOUBLE) / CAST(at_start AS DOUBLE) ELSE 0 END
     ) AS daily_churn_rate_sum
   FROM levels
   WHERE
-    CAST(DATE_TRUNC('MONTH', t0) AS DATE) >= CAST('2023-12-01' AS DATE)
+    MAKE_DATE(YEAR(t0), MONTH(t0), 1) >= CAST('2023-12-01' AS DATE)
   GROUP BY
     grp,
-    CAST(DATE_TRUNC('MONTH', t0) AS DATE)
+    MAKE_DATE(YEAR(t0), MONTH(t0), 1)
 ), sub_customer_periods AS (
   WITH events AS (
     SELECT
@@ -139,7 +139,7 @@ WITH groups AS MATERIALIZED (
     SELECT
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE)) AS period_start,
       SUM(d_mrr) AS d_mrr,
       MAX(paid_start) AS paid_start
     FROM events
@@ -148,7 +148,7 @@ WITH groups AS MATERIALIZED (
     GROUP BY
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE))
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE))
   ), running AS (
     SELECT
       grp,

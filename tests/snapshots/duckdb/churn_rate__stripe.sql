@@ -84,15 +84,15 @@ WITH groups AS MATERIALIZED (
   /* step: per period: how many times a customer started paying (from not paying) and stopped paying (to not paying), each transition counted, at the instants of the rows */
   SELECT
     grp,
-    CAST(DATE_TRUNC('MONTH', t) AS DATE) AS period_start,
+    MAKE_DATE(YEAR(t), MONTH(t), 1) AS period_start,
     SUM(CASE WHEN n_after - d_paying > 0 AND n_after = 0 THEN 1 ELSE 0 END) AS paying_stops,
     SUM(CASE WHEN n_after - d_paying = 0 AND n_after > 0 THEN 1 ELSE 0 END) AS paying_starts
   FROM running
   WHERE
-    CAST(DATE_TRUNC('MONTH', t) AS DATE) >= CAST('2023-12-01' AS DATE)
+    MAKE_DATE(YEAR(t), MONTH(t), 1) >= CAST('2023-12-01' AS DATE)
   GROUP BY
     grp,
-    CAST(DATE_TRUNC('MONTH', t) AS DATE)
+    MAKE_DATE(YEAR(t), MONTH(t), 1)
 ), sub_customer_periods AS (
   WITH events AS (
     SELECT
@@ -110,7 +110,7 @@ WITH groups AS MATERIALIZED (
     SELECT
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE)) AS period_start,
       SUM(d_mrr) AS d_mrr
     FROM events
     WHERE
@@ -118,7 +118,7 @@ WITH groups AS MATERIALIZED (
     GROUP BY
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE))
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE))
   ), running AS (
     SELECT
       grp,

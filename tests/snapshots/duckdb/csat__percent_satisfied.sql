@@ -28,7 +28,7 @@ WITH groups AS MATERIALIZED (
   /* step: csat responses in each period with score ≥ :csat_satisfied_min */
   SELECT
     grp,
-    CAST(DATE_TRUNC('MONTH', responded_at) AS DATE) AS period_start,
+    MAKE_DATE(YEAR(responded_at), MONTH(responded_at), 1) AS period_start,
     COUNT(*) AS csat_satisfied
   FROM src_survey_responses
   WHERE
@@ -38,12 +38,12 @@ WITH groups AS MATERIALIZED (
     AND responded_at < CAST('2024-07-01' AS DATE)
   GROUP BY
     grp,
-    CAST(DATE_TRUNC('MONTH', responded_at) AS DATE)
+    MAKE_DATE(YEAR(responded_at), MONTH(responded_at), 1)
 ), survey_periods AS (
   /* step: nps, csat and ces responses in each period: counts, NPS promoters (score ≥ 9) and detractors (≤ 6), score sums */
   SELECT
     grp,
-    CAST(DATE_TRUNC('MONTH', responded_at) AS DATE) AS period_start,
+    MAKE_DATE(YEAR(responded_at), MONTH(responded_at), 1) AS period_start,
     SUM(CASE WHEN survey = 'csat' THEN 1 ELSE 0 END) AS csat_responses
   FROM src_survey_responses
   WHERE
@@ -52,7 +52,7 @@ WITH groups AS MATERIALIZED (
     AND responded_at < CAST('2024-07-01' AS DATE)
   GROUP BY
     grp,
-    CAST(DATE_TRUNC('MONTH', responded_at) AS DATE)
+    MAKE_DATE(YEAR(responded_at), MONTH(responded_at), 1)
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */
   SELECT

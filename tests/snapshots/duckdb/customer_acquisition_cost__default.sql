@@ -38,14 +38,14 @@ WITH groups AS MATERIALIZED (
   /* step: costs incurred in each period, by category */
   SELECT
     grp,
-    CAST(DATE_TRUNC('MONTH', incurred_at) AS DATE) AS period_start,
+    MAKE_DATE(YEAR(incurred_at), MONTH(incurred_at), 1) AS period_start,
     SUM(CASE WHEN category = 'acquisition' THEN amount ELSE 0 END) AS acquisition_cost
   FROM src_costs
   WHERE
     incurred_at < CAST('2024-07-01' AS DATE)
   GROUP BY
     grp,
-    CAST(DATE_TRUNC('MONTH', incurred_at) AS DATE)
+    MAKE_DATE(YEAR(incurred_at), MONTH(incurred_at), 1)
 ), sub_rows AS (
   /* step: non-trial subscription rows that carry time (rows with ended_at = started_at are ignored) */
   SELECT
@@ -77,7 +77,7 @@ WITH groups AS MATERIALIZED (
     SELECT
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE)) AS period_start,
       MIN(paid_start_at) AS paid_start_at
     FROM events
     WHERE
@@ -85,7 +85,7 @@ WITH groups AS MATERIALIZED (
     GROUP BY
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE))
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE))
   ), running AS (
     SELECT
       grp,
@@ -107,7 +107,7 @@ WITH groups AS MATERIALIZED (
     c.period_start,
     SUM(
       CASE
-        WHEN CAST(DATE_TRUNC('MONTH', c.first_paid_at) AS DATE) = c.period_start
+        WHEN MAKE_DATE(YEAR(c.first_paid_at), MONTH(c.first_paid_at), 1) = c.period_start
         THEN 1
         ELSE 0
       END

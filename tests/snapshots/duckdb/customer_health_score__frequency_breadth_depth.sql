@@ -74,7 +74,7 @@ WITH groups AS MATERIALIZED (
     SELECT
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE)) AS period_start,
       SUM(d_mrr) AS d_mrr
     FROM events
     WHERE
@@ -82,7 +82,7 @@ WITH groups AS MATERIALIZED (
     GROUP BY
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE))
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE))
   ), running AS (
     SELECT
       grp,
@@ -138,12 +138,12 @@ WITH groups AS MATERIALIZED (
     SELECT
       e.grp,
       e.customer_id,
-      CAST(DATE_TRUNC('MONTH', e.occurred_at) AS DATE) AS period_start,
+      MAKE_DATE(YEAR(e.occurred_at), MONTH(e.occurred_at), 1) AS period_start,
       COUNT(DISTINCT CAST(e.occurred_at AS DATE)) AS active_days,
       COUNT(DISTINCT e.name) AS names,
       COUNT(
         DISTINCT CASE
-          WHEN CAST(DATE_TRUNC('MONTH', u.created_at) AS DATE) <= CAST(DATE_TRUNC('MONTH', e.occurred_at) AS DATE)
+          WHEN MAKE_DATE(YEAR(u.created_at), MONTH(u.created_at), 1) <= MAKE_DATE(YEAR(e.occurred_at), MONTH(e.occurred_at), 1)
           THEN e.user_id
         END
       ) AS active_users
@@ -156,12 +156,12 @@ WITH groups AS MATERIALIZED (
     GROUP BY
       e.grp,
       e.customer_id,
-      CAST(DATE_TRUNC('MONTH', e.occurred_at) AS DATE)
+      MAKE_DATE(YEAR(e.occurred_at), MONTH(e.occurred_at), 1)
   ), seats_created AS (
     SELECT
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', created_at) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
+      GREATEST(MAKE_DATE(YEAR(created_at), MONTH(created_at), 1), CAST('2023-12-01' AS DATE)) AS period_start,
       COUNT(*) AS n
     FROM src_users
     WHERE
@@ -169,7 +169,7 @@ WITH groups AS MATERIALIZED (
     GROUP BY
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', created_at) AS DATE), CAST('2023-12-01' AS DATE))
+      GREATEST(MAKE_DATE(YEAR(created_at), MONTH(created_at), 1), CAST('2023-12-01' AS DATE))
   ), seats AS (
     SELECT
       p.grp,

@@ -29,7 +29,7 @@ WITH groups AS MATERIALIZED (
     SELECT
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', paid_at) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
+      GREATEST(MAKE_DATE(YEAR(paid_at), MONTH(paid_at), 1), CAST('2023-12-01' AS DATE)) AS period_start,
       SUM(amount) AS amount,
       COUNT(*) AS invoices,
       MIN(paid_at) AS first_at,
@@ -40,7 +40,7 @@ WITH groups AS MATERIALIZED (
     GROUP BY
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', paid_at) AS DATE), CAST('2023-12-01' AS DATE))
+      GREATEST(MAKE_DATE(YEAR(paid_at), MONTH(paid_at), 1), CAST('2023-12-01' AS DATE))
   ), changes AS (
     SELECT
       grp,

@@ -57,7 +57,7 @@ WITH groups AS MATERIALIZED (
     SELECT
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE)) AS period_start,
       SUM(d_mrr) AS d_mrr
     FROM events
     WHERE
@@ -65,7 +65,7 @@ WITH groups AS MATERIALIZED (
     GROUP BY
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE))
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE))
   ), running AS (
     SELECT
       grp,
@@ -168,14 +168,14 @@ WITH groups AS MATERIALIZED (
   /* step: per period: how many times a customer started paying (from not paying) and stopped paying (to not paying), each transition counted, at the instants of the rows */
   SELECT
     grp,
-    CAST(DATE_TRUNC('MONTH', t) AS DATE) AS period_start,
+    MAKE_DATE(YEAR(t), MONTH(t), 1) AS period_start,
     SUM(CASE WHEN n_after - d_paying > 0 AND n_after = 0 THEN 1 ELSE 0 END) AS paying_stops
   FROM running
   WHERE
-    CAST(DATE_TRUNC('MONTH', t) AS DATE) >= CAST('2023-12-01' AS DATE)
+    MAKE_DATE(YEAR(t), MONTH(t), 1) >= CAST('2023-12-01' AS DATE)
   GROUP BY
     grp,
-    CAST(DATE_TRUNC('MONTH', t) AS DATE)
+    MAKE_DATE(YEAR(t), MONTH(t), 1)
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */
   SELECT

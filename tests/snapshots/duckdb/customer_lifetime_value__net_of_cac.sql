@@ -67,7 +67,7 @@ WITH groups AS MATERIALIZED (
     SELECT
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE)) AS period_start,
       SUM(d_mrr) AS d_mrr,
       MIN(paid_start_at) AS paid_start_at
     FROM events
@@ -76,7 +76,7 @@ WITH groups AS MATERIALIZED (
     GROUP BY
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE))
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE))
   ), running AS (
     SELECT
       grp,
@@ -112,7 +112,7 @@ WITH groups AS MATERIALIZED (
     SUM(c.b_end - c.b_start) AS d_mrr,
     SUM(
       CASE
-        WHEN CAST(DATE_TRUNC('MONTH', c.first_paid_at) AS DATE) = c.period_start
+        WHEN MAKE_DATE(YEAR(c.first_paid_at), MONTH(c.first_paid_at), 1) = c.period_start
         THEN 1
         ELSE 0
       END
@@ -149,14 +149,14 @@ WITH groups AS MATERIALIZED (
   /* step: costs incurred in each period, by category */
   SELECT
     grp,
-    CAST(DATE_TRUNC('MONTH', incurred_at) AS DATE) AS period_start,
+    MAKE_DATE(YEAR(incurred_at), MONTH(incurred_at), 1) AS period_start,
     SUM(CASE WHEN category = 'acquisition' THEN amount ELSE 0 END) AS acquisition_cost
   FROM src_costs
   WHERE
     incurred_at < CAST('2024-07-01' AS DATE)
   GROUP BY
     grp,
-    CAST(DATE_TRUNC('MONTH', incurred_at) AS DATE)
+    MAKE_DATE(YEAR(incurred_at), MONTH(incurred_at), 1)
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */
   SELECT

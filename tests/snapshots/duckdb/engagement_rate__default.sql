@@ -34,7 +34,7 @@ WITH groups AS MATERIALIZED (
   /* step: distinct users with an :engagement_event (NULL: any event) in each period */
   SELECT
     grp,
-    CAST(DATE_TRUNC('MONTH', occurred_at) AS DATE) AS period_start,
+    MAKE_DATE(YEAR(occurred_at), MONTH(occurred_at), 1) AS period_start,
     COUNT(DISTINCT user_id) AS engaged_users
   FROM src_events
   WHERE
@@ -45,19 +45,19 @@ WITH groups AS MATERIALIZED (
     )
   GROUP BY
     grp,
-    CAST(DATE_TRUNC('MONTH', occurred_at) AS DATE)
+    MAKE_DATE(YEAR(occurred_at), MONTH(occurred_at), 1)
 ), user_population AS (
   WITH per_period AS (
     SELECT
       grp,
-      GREATEST(CAST(DATE_TRUNC('MONTH', created_at) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
+      GREATEST(MAKE_DATE(YEAR(created_at), MONTH(created_at), 1), CAST('2023-12-01' AS DATE)) AS period_start,
       COUNT(*) AS n
     FROM src_users
     WHERE
       created_at < CAST('2024-07-01' AS DATE)
     GROUP BY
       grp,
-      GREATEST(CAST(DATE_TRUNC('MONTH', created_at) AS DATE), CAST('2023-12-01' AS DATE))
+      GREATEST(MAKE_DATE(YEAR(created_at), MONTH(created_at), 1), CAST('2023-12-01' AS DATE))
   )
   /* step: users created before each p.end: a running count over the periods */
   SELECT

@@ -28,7 +28,7 @@ WITH groups AS MATERIALIZED (
   /* step: invoices paid in each period: all of them, and those of kind upsell or cross_sell (a NULL kind is subscription) */
   SELECT
     grp,
-    CAST(DATE_TRUNC('MONTH', paid_at) AS DATE) AS period_start,
+    MAKE_DATE(YEAR(paid_at), MONTH(paid_at), 1) AS period_start,
     SUM(amount) AS invoiced_amount,
     SUM(
       CASE
@@ -42,7 +42,7 @@ WITH groups AS MATERIALIZED (
     paid_at < CAST('2024-07-01' AS DATE)
   GROUP BY
     grp,
-    CAST(DATE_TRUNC('MONTH', paid_at) AS DATE)
+    MAKE_DATE(YEAR(paid_at), MONTH(paid_at), 1)
 ), invoice_previous_period AS (
   /* step: invoices paid in p−1, read from the data even before the first reported period */
   SELECT

@@ -65,7 +65,7 @@ WITH groups AS MATERIALIZED (
     SELECT
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE)) AS period_start,
       SUM(d_mrr) AS d_mrr
     FROM events
     WHERE
@@ -73,7 +73,7 @@ WITH groups AS MATERIALIZED (
     GROUP BY
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE))
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE))
   ), running AS (
     SELECT
       grp,
@@ -137,7 +137,7 @@ WITH groups AS MATERIALIZED (
     SELECT DISTINCT
       grp,
       customer_id,
-      CAST(DATE_TRUNC('MONTH', occurred_at) AS DATE) AS period_start,
+      MAKE_DATE(YEAR(occurred_at), MONTH(occurred_at), 1) AS period_start,
       name AS feature
     FROM src_events
     WHERE

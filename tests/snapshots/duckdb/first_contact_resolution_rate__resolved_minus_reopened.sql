@@ -28,7 +28,7 @@ WITH groups AS MATERIALIZED (
   /* step: tickets created in each period, and of them those resolved (at any time), resolved at the first contact, and resolved but reopened */
   SELECT
     grp,
-    CAST(DATE_TRUNC('MONTH', created_at) AS DATE) AS period_start,
+    MAKE_DATE(YEAR(created_at), MONTH(created_at), 1) AS period_start,
     COUNT(*) AS tickets_created,
     SUM(CASE WHEN NOT resolved_at IS NULL THEN 1 ELSE 0 END) AS tickets_created_resolved,
     SUM(
@@ -40,7 +40,7 @@ WITH groups AS MATERIALIZED (
     AND created_at < CAST('2024-07-01' AS DATE)
   GROUP BY
     grp,
-    CAST(DATE_TRUNC('MONTH', created_at) AS DATE)
+    MAKE_DATE(YEAR(created_at), MONTH(created_at), 1)
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */
   SELECT

@@ -27,7 +27,7 @@ WITH groups AS MATERIALIZED (
   WITH duration_values AS (
     SELECT
       grp,
-      CAST(DATE_TRUNC('MONTH', created_at) AS DATE) AS period_start,
+      MAKE_DATE(YEAR(created_at), MONTH(created_at), 1) AS period_start,
       CAST(EPOCH(first_response_at) - EPOCH(created_at) AS DECIMAL(38, 6)) AS x
     FROM src_tickets
     WHERE

@@ -33,7 +33,7 @@ WITH groups AS MATERIALIZED (
   WITH trial_events AS (
     SELECT
       grp,
-      CAST(DATE_TRUNC('MONTH', started_at) AS DATE) AS period_start,
+      MAKE_DATE(YEAR(started_at), MONTH(started_at), 1) AS period_start,
       1 AS started,
       CASE WHEN NOT converted_at IS NULL THEN 1 ELSE 0 END AS started_converted,
       0 AS converted
@@ -44,7 +44,7 @@ WITH groups AS MATERIALIZED (
     UNION ALL
     SELECT
       grp,
-      CAST(DATE_TRUNC('MONTH', converted_at) AS DATE) AS period_start,
+      MAKE_DATE(YEAR(converted_at), MONTH(converted_at), 1) AS period_start,
       0 AS started,
       0 AS started_converted,
       1 AS converted
@@ -66,14 +66,14 @@ WITH groups AS MATERIALIZED (
   WITH per_period AS (
     SELECT
       grp,
-      GREATEST(CAST(DATE_TRUNC('MONTH', created_at) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
+      GREATEST(MAKE_DATE(YEAR(created_at), MONTH(created_at), 1), CAST('2023-12-01' AS DATE)) AS period_start,
       COUNT(*) AS n
     FROM src_users
     WHERE
       created_at < CAST('2024-07-01' AS DATE)
     GROUP BY
       grp,
-      GREATEST(CAST(DATE_TRUNC('MONTH', created_at) AS DATE), CAST('2023-12-01' AS DATE))
+      GREATEST(MAKE_DATE(YEAR(created_at), MONTH(created_at), 1), CAST('2023-12-01' AS DATE))
   )
   /* step: users created before each p.end: a running count over the periods */
   SELECT

@@ -27,7 +27,7 @@ WITH groups AS MATERIALIZED (
   /* step: knowledge-base ratings in each period: how many and their sum */
   SELECT
     grp,
-    CAST(DATE_TRUNC('MONTH', rated_at) AS DATE) AS period_start,
+    MAKE_DATE(YEAR(rated_at), MONTH(rated_at), 1) AS period_start,
     COUNT(*) AS kb_ratings,
     SUM(rating) AS kb_rating_sum
   FROM src_kb_ratings
@@ -35,7 +35,7 @@ WITH groups AS MATERIALIZED (
     rated_at >= CAST('2023-12-01' AS DATE) AND rated_at < CAST('2024-07-01' AS DATE)
   GROUP BY
     grp,
-    CAST(DATE_TRUNC('MONTH', rated_at) AS DATE)
+    MAKE_DATE(YEAR(rated_at), MONTH(rated_at), 1)
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */
   SELECT

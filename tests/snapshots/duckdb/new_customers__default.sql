@@ -57,7 +57,7 @@ WITH groups AS MATERIALIZED (
     SELECT
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE)) AS period_start,
       MIN(paid_start_at) AS paid_start_at
     FROM events
     WHERE
@@ -65,7 +65,7 @@ WITH groups AS MATERIALIZED (
     GROUP BY
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE))
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE))
   ), running AS (
     SELECT
       grp,
@@ -87,7 +87,7 @@ WITH groups AS MATERIALIZED (
     c.period_start,
     SUM(
       CASE
-        WHEN CAST(DATE_TRUNC('MONTH', c.first_paid_at) AS DATE) = c.period_start
+        WHEN MAKE_DATE(YEAR(c.first_paid_at), MONTH(c.first_paid_at), 1) = c.period_start
         THEN 1
         ELSE 0
       END

@@ -58,7 +58,7 @@ WITH groups AS MATERIALIZED (
     SELECT
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE)) AS period_start,
       SUM(d_mrr) AS d_mrr,
       MIN(paid_start_at) AS paid_start_at
     FROM events
@@ -67,7 +67,7 @@ WITH groups AS MATERIALIZED (
     GROUP BY
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE))
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE))
   ), running AS (
     SELECT
       grp,
@@ -97,7 +97,7 @@ WITH groups AS MATERIALIZED (
     c.period_start,
     SUM(
       CASE
-        WHEN CAST(DATE_TRUNC('MONTH', c.first_paid_at) AS DATE) = c.period_start
+        WHEN MAKE_DATE(YEAR(c.first_paid_at), MONTH(c.first_paid_at), 1) = c.period_start
         AND c.n_end > 0
         THEN c.b_end
         ELSE 0

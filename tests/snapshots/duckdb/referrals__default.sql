@@ -26,7 +26,7 @@ WITH groups AS MATERIALIZED (
   /* step: referrals made in each period */
   SELECT
     grp,
-    CAST(DATE_TRUNC('MONTH', referred_at) AS DATE) AS period_start,
+    MAKE_DATE(YEAR(referred_at), MONTH(referred_at), 1) AS period_start,
     COUNT(*) AS referrals_made
   FROM src_referrals
   WHERE
@@ -34,7 +34,7 @@ WITH groups AS MATERIALIZED (
     AND referred_at < CAST('2024-07-01' AS DATE)
   GROUP BY
     grp,
-    CAST(DATE_TRUNC('MONTH', referred_at) AS DATE)
+    MAKE_DATE(YEAR(referred_at), MONTH(referred_at), 1)
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */
   SELECT

@@ -27,7 +27,7 @@ WITH groups AS MATERIALIZED (
   /* step: contracts whose due_at is in each period: how many, how many renewed, value up and value renewed */
   SELECT
     grp,
-    CAST(DATE_TRUNC('MONTH', due_at) AS DATE) AS period_start,
+    MAKE_DATE(YEAR(due_at), MONTH(due_at), 1) AS period_start,
     COUNT(*) AS renewals_due,
     SUM(CASE WHEN renewed THEN 1 ELSE 0 END) AS renewals_renewed
   FROM src_renewals
@@ -35,7 +35,7 @@ WITH groups AS MATERIALIZED (
     due_at < CAST('2024-07-01' AS DATE)
   GROUP BY
     grp,
-    CAST(DATE_TRUNC('MONTH', due_at) AS DATE)
+    MAKE_DATE(YEAR(due_at), MONTH(due_at), 1)
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */
   SELECT

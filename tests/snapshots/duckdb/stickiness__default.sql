@@ -29,7 +29,7 @@ WITH groups AS MATERIALIZED (
       grp,
       user_id,
       CAST(occurred_at AS DATE) AS day,
-      CAST(DATE_TRUNC('MONTH', occurred_at) AS DATE) AS period_start
+      MAKE_DATE(YEAR(occurred_at), MONTH(occurred_at), 1) AS period_start
     FROM src_events
     WHERE
       occurred_at >= CAST('2023-12-01' AS DATE)

@@ -36,7 +36,7 @@ WITH groups AS MATERIALIZED (
   /* step: tickets created in each period, and of them those resolved (at any time), resolved at the first contact, and resolved but reopened */
   SELECT
     grp,
-    CAST(DATE_TRUNC('MONTH', created_at) AS DATE) AS period_start,
+    MAKE_DATE(YEAR(created_at), MONTH(created_at), 1) AS period_start,
     COUNT(*) AS tickets_created
   FROM src_tickets
   WHERE
@@ -44,7 +44,7 @@ WITH groups AS MATERIALIZED (
     AND created_at < CAST('2024-07-01' AS DATE)
   GROUP BY
     grp,
-    CAST(DATE_TRUNC('MONTH', created_at) AS DATE)
+    MAKE_DATE(YEAR(created_at), MONTH(created_at), 1)
 ), sub_rows AS (
   /* step: non-trial subscription rows that carry time (rows with ended_at = started_at are ignored) */
   SELECT
@@ -76,7 +76,7 @@ WITH groups AS MATERIALIZED (
     SELECT
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE)) AS period_start,
       SUM(d_mrr) AS d_mrr
     FROM events
     WHERE
@@ -84,7 +84,7 @@ WITH groups AS MATERIALIZED (
     GROUP BY
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE))
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE))
   ), running AS (
     SELECT
       grp,

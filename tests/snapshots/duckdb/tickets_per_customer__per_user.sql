@@ -32,7 +32,7 @@ WITH groups AS MATERIALIZED (
   /* step: tickets created in each period, and of them those resolved (at any time), resolved at the first contact, and resolved but reopened */
   SELECT
     grp,
-    CAST(DATE_TRUNC('MONTH', created_at) AS DATE) AS period_start,
+    MAKE_DATE(YEAR(created_at), MONTH(created_at), 1) AS period_start,
     COUNT(*) AS tickets_created
   FROM src_tickets
   WHERE
@@ -40,19 +40,19 @@ WITH groups AS MATERIALIZED (
     AND created_at < CAST('2024-07-01' AS DATE)
   GROUP BY
     grp,
-    CAST(DATE_TRUNC('MONTH', created_at) AS DATE)
+    MAKE_DATE(YEAR(created_at), MONTH(created_at), 1)
 ), user_population AS (
   WITH per_period AS (
     SELECT
       grp,
-      GREATEST(CAST(DATE_TRUNC('MONTH', created_at) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
+      GREATEST(MAKE_DATE(YEAR(created_at), MONTH(created_at), 1), CAST('2023-12-01' AS DATE)) AS period_start,
       COUNT(*) AS n
     FROM src_users
     WHERE
       created_at < CAST('2024-07-01' AS DATE)
     GROUP BY
       grp,
-      GREATEST(CAST(DATE_TRUNC('MONTH', created_at) AS DATE), CAST('2023-12-01' AS DATE))
+      GREATEST(MAKE_DATE(YEAR(created_at), MONTH(created_at), 1), CAST('2023-12-01' AS DATE))
   )
   /* step: users created before each p.end: a running count over the periods */
   SELECT
