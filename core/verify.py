@@ -211,6 +211,7 @@ def check_node_sql(registry: Any, graph: Any, parameters: dict[str, Any], projec
     plans = [_empty_run_plan(registry, graph, group, by, parameters) for by, group in needing.items()]
     # a node's alternatives (Node.alternative_to) run only in plans that choose them: one such plan each
     waiting = {a for alternatives in registry.alternatives.values() for a in alternatives}
+    waiting -= {n for plan in plans if plan is not None for n in plan.providers.values()}
     for key in keys:
         if not waiting:
             break

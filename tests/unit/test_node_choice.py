@@ -154,3 +154,46 @@ def test_an_alternative_measure_is_not_a_second_provider(plugin):
     with Session.open(project=Project(dir=d, plugin_modules=("alt_ok",)), entry_points=False) as session:
         assert session.registry.measures["mrr_end"][0] == "sub_levels"
         assert session.registry.alternatives["sub_levels"] == ["sub_mrr_levels", "alt_x"]
+
+
+
+ALTERNATIVE_WITH_A_TYPO = HEADER + '''
+from csframe.core.models import Metric, Variant
+
+
+@hookimpl
+def csframe_register_metrics(registrar):
+    registrar.node(Node("alt_check_days", "x", """SELECT grp, BUCKET(occurred_at) AS period_start,
+        COUNT(*) AS alt_check_events FROM src_events GROUP BY grp, BUCKET(occurred_at)"""))
+    registrar.node(Node("alt_check_counts", "x", """SELECT grp, period_start, alt_check_events AS alt_check_n,
+        1 AS alt_check_m FROM alt_check_days""", measures=(Measure("alt_check_n", "x"), Measure("alt_check_m", "x"))))
+    registrar.node(Node("alt_check_fast", "x", """SELECT grp, BUCKET(occured_at) AS period_start,
+        COUNT(*) AS alt_check_n FROM src_events GROUP BY grp, BUCKET(occured_at)""",
+        measures=(Measure("alt_check_n", "x"),), alternative_to="alt_check_counts"))
+    registrar.metric(Metric("alt_check", "count", "x", (Variant("default", "alt_check_n"),)))
+    # in the plan of every variant alt_check_counts is read for alt_check_m: the alternative is not chosen there
+    registrar.metric(Metric("alt_check_both", "count", "x", (Variant("default", "alt_check_n + alt_check_m"),)))
+'''
+
+
+def test_check_runs_each_alternative_once(tmp_path, monkeypatch):
+    """An alternative runs only in plans that choose it; csframe check plans one such run for
+    each, so a mistake in its SQL is found before a run meets it."""
+    from csframe.core.verify import check_node_sql
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "alt_check.py").write_text(ALTERNATIVE_WITH_A_TYPO, encoding="utf-8")
+    sys.modules.pop("alt_check", None)
+    try:
+        project = Project(dir=tmp_path, plugin_modules=("alt_check",), adapter={"name": "duckdb"},
+                          sources={n: SourceBinding(n, table=n) for n in SOURCES})
+        with Session.open(project=project, entry_points=False) as s:
+            alone = s.plan(s.request(s.keys(["alt_check"]), start="2024-01-01", end="2024-02-01"))
+            assert alone.providers == {"alt_check_n": "alt_check_fast"}
+            both = s.plan(s.request(s.keys(["alt_check", "alt_check_both"]), start="2024-01-01", end="2024-02-01"))
+            assert both.providers == {}
+            _, problems = check_node_sql(s.registry, s.graph, {}, tmp_path, "duckdb")
+    finally:
+        sys.modules.pop("alt_check", None)
+    assert len(problems) == 1 and problems[0].startswith(
+        "plugin 'alt_check', node 'alt_check_fast' (run on empty sources in duckdb): Binder Error"), problems
