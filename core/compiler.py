@@ -26,6 +26,7 @@ from .errors import ProjectError, UsageError
 from .formula import WHOLE_PREFIX, bind_placeholders, bottom_up, expand_macros, literal, safe_div
 from .graph import Key
 from .neutral import NEUTRAL_DIALECT
+from .one_group import drop_constant_group
 from .plan import Plan
 from .project import SourceBinding
 from .prune import prune
@@ -191,10 +192,11 @@ def _node(registry: Registry, name: str, plan: Plan) -> exp.Query:
     tree = registry.nodes[name].parsed.tree.copy() if plan.window is None else \
         window_node_tree(registry, name, plan.window.periods)
     if not plan.by:
-        # one group: the whole source is the source itself
+        # one group: the whole source is the source itself, and grp (0 on every row) keys nothing
         for table in tree.find_all(exp.Table):
             if table.name.startswith(WHOLE_PREFIX) and table.name[len(WHOLE_PREFIX):] in plan.sources:
                 table.set("this", exp.to_identifier("src_" + table.name[len(WHOLE_PREFIX):]))
+        tree = drop_constant_group(tree)
     tree = expand_macros(expand_local_dates(tree, plan.time_zone), bucket_in(plan.grain, plan.time_zone))
     values = dict(plan.parameters)
     values.update(spine_start=plan.spine_start, spine_end=_after_last(plan), grain_months=_months(plan),

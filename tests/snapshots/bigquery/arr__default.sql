@@ -8,8 +8,7 @@ WITH `groups` AS (
     CAST(t.`started_at` AS DATETIME) AS started_at,
     CAST(t.`ended_at` AS DATETIME) AS ended_at,
     CAST(t.`mrr` AS NUMERIC) AS mrr,
-    CAST(t.`is_trial` AS BOOL) AS is_trial,
-    0 AS grp
+    CAST(t.`is_trial` AS BOOL) AS is_trial
   FROM `subscriptions` AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -28,7 +27,6 @@ WITH `groups` AS (
 ), sub_rows AS (
   /* step: non-trial subscription rows that carry time (rows with ended_at = started_at are ignored) */
   SELECT
-    grp,
     started_at,
     ended_at,
     mrr
@@ -43,19 +41,17 @@ WITH `groups` AS (
     /* the rows summed per (period of their start, period of their end; NULL: still running): a few */
     /* hundred groups, then each pair is a +mrr and a −mrr event */
     SELECT
-      grp,
       CAST(DATETIME_TRUNC(CAST(started_at AS DATETIME), MONTH) AS DATE) AS start_period,
       CAST(DATETIME_TRUNC(CAST(ended_at AS DATETIME), MONTH) AS DATE) AS end_period,
       SUM(mrr) AS mrr
     FROM sub_rows
     GROUP BY
-      grp,
       CAST(DATETIME_TRUNC(CAST(started_at AS DATETIME), MONTH) AS DATE),
       CAST(DATETIME_TRUNC(CAST(ended_at AS DATETIME), MONTH) AS DATE)
   ), per_period AS (
     /* each event in its period, the earlier ones in the spine's first (the later ones meet no grid row) */
     SELECT
-      p.grp,
+      0 AS grp,
       GREATEST(
         CASE WHEN e.is_start THEN p.start_period ELSE p.end_period END,
         CAST('2023-12-01' AS DATE)
@@ -66,7 +62,6 @@ WITH `groups` AS (
     WHERE
       NOT CASE WHEN e.is_start THEN p.start_period ELSE p.end_period END IS NULL
     GROUP BY
-      p.grp,
       GREATEST(
         CASE WHEN e.is_start THEN p.start_period ELSE p.end_period END,
         CAST('2023-12-01' AS DATE)
@@ -76,11 +71,7 @@ WITH `groups` AS (
   SELECT
     g.grp,
     g.period_start,
-    SUM(COALESCE(p.d_mrr, 0)) OVER (
-      PARTITION BY g.grp
-      ORDER BY g.period_start
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS mrr_end
+    SUM(COALESCE(p.d_mrr, 0)) OVER (ORDER BY g.period_start ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS mrr_end
   FROM grid AS g
   LEFT JOIN per_period AS p
     ON p.grp = g.grp AND p.period_start = g.period_start

@@ -8,8 +8,7 @@ WITH groups AS MATERIALIZED (
     CAST(t."started_at" AS TIMESTAMP) AS started_at,
     CAST(t."ended_at" AS TIMESTAMP) AS ended_at,
     CAST(t."mrr" AS DECIMAL(38, 9)) AS mrr,
-    CAST(t."is_trial" AS BOOLEAN) AS is_trial,
-    0 AS grp
+    CAST(t."is_trial" AS BOOLEAN) AS is_trial
   FROM "subscriptions" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -28,7 +27,6 @@ WITH groups AS MATERIALIZED (
 ), sub_rows AS (
   /* step: non-trial subscription rows that carry time (rows with ended_at = started_at are ignored) */
   SELECT
-    grp,
     started_at,
     ended_at,
     mrr
@@ -43,19 +41,17 @@ WITH groups AS MATERIALIZED (
     /* the rows summed per (period of their start, period of their end; NULL: still running): a few */
     /* hundred groups, then each pair is a +mrr and a −mrr event */
     SELECT
-      grp,
       MAKE_DATE(YEAR(started_at), MONTH(started_at), 1) AS start_period,
       MAKE_DATE(YEAR(ended_at), MONTH(ended_at), 1) AS end_period,
       SUM(mrr) AS mrr
     FROM sub_rows
     GROUP BY
-      grp,
       MAKE_DATE(YEAR(started_at), MONTH(started_at), 1),
       MAKE_DATE(YEAR(ended_at), MONTH(ended_at), 1)
   ), per_period AS (
     /* each event in its period, the earlier ones in the spine's first (the later ones meet no grid row) */
     SELECT
-      p.grp,
+      0 AS grp,
       GREATEST(
         CASE WHEN e.is_start THEN p.start_period ELSE p.end_period END,
         CAST('2023-11-01' AS DATE)
@@ -68,7 +64,6 @@ WITH groups AS MATERIALIZED (
     WHERE
       NOT CASE WHEN e.is_start THEN p.start_period ELSE p.end_period END IS NULL
     GROUP BY
-      p.grp,
       GREATEST(
         CASE WHEN e.is_start THEN p.start_period ELSE p.end_period END,
         CAST('2023-11-01' AS DATE)
@@ -79,7 +74,6 @@ WITH groups AS MATERIALIZED (
     g.grp,
     g.period_start,
     SUM(COALESCE(p.d_mrr, 0)) OVER (
-      PARTITION BY g.grp
       ORDER BY g.period_start NULLS FIRST
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS mrr_end

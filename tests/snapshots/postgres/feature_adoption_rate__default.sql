@@ -9,8 +9,7 @@ WITH groups AS MATERIALIZED (
     CAST(t."started_at" AS TIMESTAMP) AS started_at,
     CAST(t."ended_at" AS TIMESTAMP) AS ended_at,
     CAST(t."mrr" AS DECIMAL(38, 9)) AS mrr,
-    CAST(t."is_trial" AS BOOLEAN) AS is_trial,
-    0 AS grp
+    CAST(t."is_trial" AS BOOLEAN) AS is_trial
   FROM "subscriptions" AS t
 ), src_events AS MATERIALIZED (
   /* step: read events as the data contract names it */
@@ -41,7 +40,6 @@ WITH groups AS MATERIALIZED (
 ), sub_rows AS (
   /* step: non-trial subscription rows that carry time (rows with ended_at = started_at are ignored) */
   SELECT
-    grp,
     customer_id,
     started_at,
     ended_at,
@@ -55,7 +53,6 @@ WITH groups AS MATERIALIZED (
 ), sub_customer_periods AS MATERIALIZED (
   WITH events AS (
     SELECT
-      r.grp,
       r.customer_id,
       CASE WHEN e.is_start THEN r.started_at ELSE r.ended_at END AS t,
       CASE WHEN e.is_start THEN r.mrr ELSE -r.mrr END AS d_mrr
@@ -67,7 +64,7 @@ WITH groups AS MATERIALIZED (
       e.is_start OR NOT r.ended_at IS NULL
   ), per_period AS (
     SELECT
-      grp,
+      0 AS grp,
       customer_id,
       GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
       SUM(d_mrr) AS d_mrr
@@ -75,7 +72,6 @@ WITH groups AS MATERIALIZED (
     WHERE
       t < CAST('2024-07-01' AS DATE)
     GROUP BY
-      grp,
       customer_id,
       GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE))
   ), running AS (
@@ -85,7 +81,7 @@ WITH groups AS MATERIALIZED (
       period_start,
       d_mrr,
       SUM(d_mrr) OVER (
-        PARTITION BY grp, customer_id
+        PARTITION BY customer_id
         ORDER BY period_start NULLS FIRST
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
       ) AS b_end
@@ -107,7 +103,7 @@ WITH groups AS MATERIALIZED (
       customer_id,
       period_start,
       n_end,
-      LEAD(period_start) OVER (PARTITION BY grp, customer_id ORDER BY period_start NULLS FIRST) AS next_change
+      LEAD(period_start) OVER (PARTITION BY customer_id ORDER BY period_start NULLS FIRST) AS next_change
     FROM sub_customer_periods
   )
   /* step: the set E customer by customer: one row per period and customer paying at p.end (a customer is in E at p iff its latest changing period <= p ends with a paid row running), with the period's length in days */
@@ -152,7 +148,7 @@ WITH groups AS MATERIALIZED (
       )
   ), adopters AS (
     SELECT
-      p.grp,
+      0 AS grp,
       p.period_start,
       u.feature,
       COUNT(*) AS customers
@@ -162,7 +158,6 @@ WITH groups AS MATERIALIZED (
       AND u.customer_id = p.customer_id
       AND u.period_start = p.period_start
     GROUP BY
-      p.grp,
       p.period_start,
       u.feature
   )
@@ -179,14 +174,13 @@ WITH groups AS MATERIALIZED (
 ), sub_movements AS (
   /* step: per period: the sets N, L, R and A \ S and the MRR movements, customer by customer */
   SELECT
-    c.grp,
+    0 AS grp,
     c.period_start,
     SUM(
       CASE WHEN c.n_end > 0 THEN 1 ELSE 0 END - CASE WHEN c.n_start > 0 THEN 1 ELSE 0 END
     ) AS d_customers
   FROM sub_customer_periods AS c
   GROUP BY
-    c.grp,
     c.period_start
 ), sub_levels AS (
   /* step: |S|, |E|, M(p.start), M(p.end): running sums of the per-period changes over the spine */
@@ -194,7 +188,6 @@ WITH groups AS MATERIALIZED (
     g.grp,
     g.period_start,
     SUM(COALESCE(m.d_customers, 0)) OVER (
-      PARTITION BY g.grp
       ORDER BY g.period_start NULLS FIRST
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS customers_end
