@@ -29,6 +29,7 @@ from csframe.core.errors import EngineUnavailableError, MetricFailedError, Proje
 from csframe.core.hookspecs import hookimpl
 from csframe.core.settings import want_bool, want_int, want_str
 
+from .duckdb_dialect import TRANSFORMS
 from .init_support import InitFromModule
 
 
@@ -64,7 +65,7 @@ class DuckDBAdapter(InitFromModule):
 
     NAME = "duckdb"
     DIALECT = "duckdb"
-    TRANSFORMS = ()  # csframe's neutral query is DuckDB's SQL as it is
+    TRANSFORMS = TRANSFORMS  # csframe's neutral query is DuckDB's SQL as it is, but for a speed rewrite
 
     def __init__(self, settings: dict[str, Any], project_dir: Path) -> None:
         unknown = set(settings) - {"name", "database", "read_only", "threads"}

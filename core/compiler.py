@@ -26,6 +26,7 @@ from .errors import ProjectError, UsageError
 from .formula import WHOLE_PREFIX, bind_placeholders, bottom_up, expand_macros, literal, safe_div
 from .graph import Key
 from .neutral import NEUTRAL_DIALECT
+from .one_group import drop_constant_group
 from .plan import Plan
 from .project import SourceBinding
 from .prune import prune
@@ -191,10 +192,11 @@ def _node(registry: Registry, name: str, plan: Plan) -> exp.Query:
     tree = registry.nodes[name].parsed.tree.copy() if plan.window is None else \
         window_node_tree(registry, name, plan.window.periods)
     if not plan.by:
-        # one group: the whole source is the source itself
+        # one group: the whole source is the source itself, and grp (0 on every row) keys nothing
         for table in tree.find_all(exp.Table):
             if table.name.startswith(WHOLE_PREFIX) and table.name[len(WHOLE_PREFIX):] in plan.sources:
                 table.set("this", exp.to_identifier("src_" + table.name[len(WHOLE_PREFIX):]))
+        tree = drop_constant_group(tree)
     tree = expand_macros(expand_local_dates(tree, plan.time_zone), bucket_in(plan.grain, plan.time_zone))
     values = dict(plan.parameters)
     values.update(spine_start=plan.spine_start, spine_end=_after_last(plan), grain_months=_months(plan),
@@ -265,10 +267,10 @@ def compile_formula(
     return tree.copy()
 
 
-def _measures(registry: Registry, needed: list[str], dim: str | None) -> exp.Select:
+def _measures(registry: Registry, plan: Plan, needed: list[str], dim: str | None) -> exp.Select:
     """The grid (or, for a keyed dimension, the rows of its first keyed node) with every
-    needed measure joined on (grp, period_start[, dim])."""
-    keyed = [registry.measures[m][0] for m in needed if m in registry.measures and registry.measures[m][1].key == dim]
+    needed measure joined on (grp, period_start[, dim]), each from the node the plan reads it from."""
+    keyed = [plan.provider(registry, m) for m in needed if m in registry.measures and registry.measures[m][1].key == dim]
     if dim is None:
         base, q = "grid", exp.select(exp.column("grp", table="grid"), exp.column("period_start", table="grid"),
                                      exp.column("period_end", table="grid"), exp.column("grain_months", table="grid")).from_("grid")
@@ -284,7 +286,7 @@ def _measures(registry: Registry, needed: list[str], dim: str | None) -> exp.Sel
     for m in needed:
         if m == "grain_months":
             continue
-        node_name, measure = registry.measures[m]
+        node_name, measure = plan.provider(registry, m), registry.measures[m][1]
         if node_name not in joined:
             joined.add(node_name)
             conds = [exp.EQ(this=exp.column("grp", table=node_name), expression=exp.column("grp", table=base)),
@@ -376,7 +378,7 @@ def compile_plan(
                 needed.extend(m for m in formula.measures if m not in needed)
             if top in left_out:
                 needed.extend(m for m in registry.variants[top].left_out.measures if m not in needed)
-        ctes.append(_cte(f"measures{suffix}", _measures(registry, needed, dim),
+        ctes.append(_cte(f"measures{suffix}", _measures(registry, plan, needed, dim),
                          "every measure per period and group" + (f" and {dim}" if dim else "")
                          + " (0 for counts and sums with no rows)"))
         key_cols = [exp.column(exp.to_identifier(dim, quoted=True))] if dim else []

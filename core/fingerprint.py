@@ -93,7 +93,11 @@ def fingerprint_text(registry: Registry, graph: Graph, key: Key, parameters: Map
         if k == key:
             for split in sorted(rv.splits):
                 lines.append(f"  split {split} formula={rv.splits[split].tree.sql(comments=False)}")
-    for name in dict.fromkeys(n for r in resolved for n in r.nodes):
+    names = list(dict.fromkeys(n for r in resolved for n in r.nodes))
+    for name in list(names):  # a run may read a node's measures from its alternatives (core/node_choice.py)
+        for alternative in registry.alternatives.get(name, ()):
+            names += [n for n in [*sorted(registry.reads(alternative)[0]), alternative] if n not in names]
+    for name in names:
         if ("node", name) not in rendered:
             rn = registry.nodes[name]
             measures = ", ".join(f"{m.name}(fill={m.fill!r}, key={m.key!r})" for m in rn.node.measures)

@@ -29,6 +29,7 @@ class Resolved:
     nodes: tuple[str, ...]  # nodes, dependencies first
     sources: tuple[str, ...]
     parameters: tuple[str, ...]
+    measures: tuple[str, ...] = ()  # the measures its formulas read (besides the built-in ones)
 
 
 @attrs.define
@@ -66,28 +67,42 @@ class Graph:
                 )
 
     def resolve(self, key: Key, split: str | None = None) -> Resolved:
+        """What ``key`` (read ``--by split``) needs, all the way down."""
         order: list[Key] = []
         self._visit(key, [], order, set())
-        nodes: list[str] = []
-        seen: set[str] = set()
+        read: list[str] = []
         left_out = self.registry.variants[key].left_out if split is None else None
         for k in order:
             measures = self.registry.variants[k].formula(split if k == key else None).measures
             if k == key and left_out is not None:
                 measures = (*measures, *left_out.measures)
-            for m in measures:
-                if m in BUILTIN_MEASURES:
-                    continue
-                self._visit_node(self.registry.measures[m][0], nodes, seen, [])
-        sources: list[str] = []
+            read.extend(m for m in measures if m not in BUILTIN_MEASURES)
+        nodes = self.nodes_providing(read)
+        sources = self.sources_of(nodes)
         params: list[str] = []
         for n in nodes:
-            parsed = self.registry.nodes[n].parsed
-            sources.extend(parsed.sources)
-            params.extend(parsed.parameters)
+            params.extend(self.registry.nodes[n].parsed.parameters)
         for k in order:
             params.extend(self.registry.variants[k].formula(split if k == key else None).parameters)
-        return Resolved(key, tuple(order), tuple(nodes), tuple(dict.fromkeys(sources)), tuple(dict.fromkeys(params)))
+        return Resolved(key, tuple(order), tuple(nodes), tuple(dict.fromkeys(sources)), tuple(dict.fromkeys(params)),
+                        tuple(dict.fromkeys(read)))
+
+    def nodes_providing(self, measures: Iterable[str], providers: Mapping[str, str] | None = None) -> list[str]:
+        """The nodes that provide ``measures`` and the nodes they read, dependencies first; ``providers``
+        (measure → node) reads a measure from an alternative node (:attr:`~csframe.core.models.Node.alternative_to`)
+        instead of the node defining it, as a plan may (:mod:`csframe.core.node_choice`)."""
+        nodes: list[str] = []
+        seen: set[str] = set()
+        for m in measures:
+            if m in BUILTIN_MEASURES:
+                continue
+            node = providers.get(m) if providers else None
+            self._visit_node(node or self.registry.measures[m][0], nodes, seen, [])
+        return nodes
+
+    def sources_of(self, nodes: Iterable[str]) -> list[str]:
+        """The sources ``nodes`` read, in order, each once."""
+        return list(dict.fromkeys(s for n in nodes for s in self.registry.nodes[n].parsed.sources))
 
     def _visit(self, key: Key, path: list[Key], order: list[Key], done: set[Key]) -> None:
         if key in done:

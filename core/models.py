@@ -293,3 +293,11 @@ class Node:
     # use on windows (it may read ``window_map`` and ``grid.window_start``, and ``:window_periods``)
     window: str | None = None
     window_sql: str | None = None
+    alternative_to: str | None = None
+    """The node whose measures this one computes too, by a cheaper route for runs that need
+    nothing else of that node's steps: it declares some of that node's measures (same names,
+    fill and key), reads no source or parameter that node does not, and gives the same
+    numbers. Its measures stay the other node's; the planner reads them from here when the
+    other node would add steps the run does not otherwise compute (e.g. M(p.end) alone: the
+    +/- events summed per period, without the per-customer step). It is used on windows
+    only if it says how it reads on them (``window``/``window_sql``)."""

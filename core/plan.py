@@ -17,6 +17,7 @@ from .previous import reach, vs_periods
 from .contract import source
 from .errors import UsageError
 from .graph import Graph, Key, Resolved
+from .node_choice import choose_providers
 from .periods import FIRST_DATE, Grain, floor, shift
 from .registry import Registry
 from .windows import Window, check_windowable
@@ -63,6 +64,13 @@ class Plan:
     vs: int | None = None  # --vs: compare with the value this many periods earlier
     time_zone: str = "UTC"  # period boundaries are this zone's local midnights
     window: Window | None = None  # --window (csframe.core.windows): rows are trailing windows
+    # measure -> the node it is read from when that is not the node defining it: an alternative
+    # (Node.alternative_to) the planner chose, giving the same numbers by a cheaper route (core/node_choice.py)
+    providers: dict[str, str] = attrs.field(factory=dict)
+
+    def provider(self, registry: Registry, measure: str) -> str:
+        """The node this plan reads ``measure`` from."""
+        return self.providers.get(measure) or registry.measures[measure][0]
 
     def split(self, key: Key) -> str | None:
         return self.splits.get(key)
@@ -156,6 +164,11 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
         periods_last = shift(periods_last, request.grain, -1)
     if request.window is not None:
         check_windowable(registry, request.keys, lambda k: closures[(k, splits.get(k))], request.window)
+    providers = choose_providers(registry, [closures[(k, splits.get(k))] for k in request.keys],
+                                 request.window is not None)
+    if providers:  # the steps and sources the run computes: the chosen alternatives' instead
+        nodes = [n for k in request.keys for n in graph.nodes_providing(closures[(k, splits.get(k))].measures, providers)]
+        sources = graph.sources_of(dict.fromkeys(nodes))
     if customer_by and "customers" not in sources:
         sources.append("customers")
     if cohorts.COHORT in customer_by:
@@ -181,4 +194,5 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
         vs=vs,
         time_zone=request.time_zone,
         window=request.window,
+        providers=providers,
     )

@@ -58,6 +58,7 @@ class Registry:
     defaults: dict[str, str] = attrs.Factory(dict)
     nodes: dict[str, RegisteredNode] = attrs.Factory(dict)
     measures: dict[str, tuple[str, Measure]] = attrs.Factory(dict)
+    alternatives: dict[str, list[str]] = attrs.Factory(dict)  # node → the nodes that are alternatives to it
     parameters: dict[str, tuple[str, Parameter]] = attrs.Factory(dict)
     adapters: dict[str, tuple[str, object]] = attrs.Factory(dict)
     output_formats: dict[str, tuple[str, object]] = attrs.Factory(dict)
@@ -174,6 +175,54 @@ class Registry:
             for p in rn.parsed.parameters:
                 if p not in self.parameters:
                     out.append(f"{where}: unknown parameter :{p}.{did_you_mean(p, self.parameters)}")
+            if rn.node.alternative_to is not None:
+                out.extend(f"{where}: {p}" for p in self._alternative_problems(rn))
+        return out
+
+    def reads(self, name: str) -> tuple[set[str], set[str], set[str]]:
+        """(nodes, sources, parameters) node ``name`` reads, itself and its steps, all the way down."""
+        nodes: set[str] = set()
+        sources: set[str] = set()
+        params: set[str] = set()
+        todo = [name]
+        while todo:
+            n = todo.pop()
+            if n in nodes or n not in self.nodes:
+                continue
+            nodes.add(n)
+            parsed = self.nodes[n].parsed
+            sources.update(parsed.sources)
+            params.update(parsed.parameters)
+            todo.extend(parsed.nodes)
+        return nodes - {name}, sources, params
+
+    def _alternative_problems(self, rn: RegisteredNode) -> list[str]:
+        """What is wrong with ``rn`` as an alternative to another node (:attr:`Node.alternative_to`)."""
+        node, target = rn.node, rn.node.alternative_to
+        if target not in self.nodes:
+            return [f"alternative_to names unknown node {target!r}.{did_you_mean(target, self.nodes)}"]
+        other = self.nodes[target].node
+        if other.alternative_to is not None:
+            return [f"alternative_to names node {target!r}, itself an alternative (to {other.alternative_to!r}); "
+                    f"name {other.alternative_to!r}"]
+        out: list[str] = []
+        if not node.measures:
+            out.append(f"declares no measure of node {target!r}")
+        theirs = {m.name: m for m in other.measures}
+        for m in node.measures:
+            if m.name not in theirs:
+                out.append(f"measure {m.name!r} is not a measure of node {target!r}.{did_you_mean(m.name, theirs)}")
+            elif (m.fill, m.key) != (theirs[m.name].fill, theirs[m.name].key):
+                out.append(f"measure {m.name!r} has fill={m.fill!r}, key={m.key!r}; node {target!r} has "
+                           f"fill={theirs[m.name].fill!r}, key={theirs[m.name].key!r}")
+        nodes, sources, params = self.reads(node.name)
+        if target in nodes:
+            out.append(f"reads node {target!r}, to which it is an alternative")
+        _, their_sources, their_params = self.reads(target)
+        for what, mine, theirs_ in (("source", sources, their_sources), ("parameter", params, their_params)):
+            extra = sorted(mine - theirs_)
+            if extra:
+                out.append(f"reads {what}(s) {', '.join(extra)}, which node {target!r} does not")
         return out
 
 
@@ -219,13 +268,16 @@ class Registrar:
                                   hint="A node's SQL is one dialect-neutral SELECT (see the Node docstring and "
                                        "docs/plugins.md).") from None
         for m in node.measures:
-            if m.name in reg.measures:
+            if node.alternative_to is None and m.name in reg.measures:
                 raise PluginError(
                     f"plugin {self.plugin!r}: measure {m.name!r} of node {node.name!r} is already provided by node "
                     f"{reg.measures[m.name][0]!r} (plugin {reg.nodes[reg.measures[m.name][0]].plugin!r})",
                     hint="Measure names are global; rename yours.",
                 )
         reg.nodes[node.name] = RegisteredNode(node, parsed, self.plugin)
+        if node.alternative_to is not None:  # its measures stay those of the node it is an alternative to
+            reg.alternatives.setdefault(node.alternative_to, []).append(node.name)
+            return
         for m in node.measures:
             reg.measures[m.name] = (node.name, m)
 

@@ -208,8 +208,18 @@ def check_node_sql(registry: Any, graph: Any, parameters: dict[str, Any], projec
         needing.setdefault(tuple(graph.needs_by(key)), []).append(key)
     nodes: set[str] = set()
     problems: list[str] = []
-    for by, group in needing.items():
-        plan = _empty_run_plan(registry, graph, group, by, parameters)
+    plans = [_empty_run_plan(registry, graph, group, by, parameters) for by, group in needing.items()]
+    # a node's alternatives (Node.alternative_to) run only in plans that choose them: one such plan each
+    waiting = {a for alternatives in registry.alternatives.values() for a in alternatives}
+    waiting -= {n for plan in plans if plan is not None for n in plan.providers.values()}
+    for key in keys:
+        if not waiting:
+            break
+        plan = _empty_run_plan(registry, graph, [key], tuple(graph.needs_by(key)), parameters)
+        if plan is not None and waiting & set(plan.providers.values()):
+            waiting -= set(plan.providers.values())
+            plans.append(plan)
+    for plan in plans:
         if plan is None:
             continue
         nodes.update(plan.nodes)

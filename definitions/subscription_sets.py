@@ -9,8 +9,14 @@ Running sums per customer over their event periods give B_c at the start and end
 each period in which the customer changed; periods without a change carry their
 level, so levels (|E|, M) are running sums over the period spine of per-period
 deltas. Each subscription row is read once; nothing joins rows to a calendar.
-Paying status is decided on a running *count* of rows with mrr > 0 (exact), and money
-sums are exact decimals, so a balance that should be 0 is 0 on every engine.
+Paying status is B_c > 0, as the data contract defines it: money sums are exact decimals and
+mrr ≥ 0 is checked, so a balance that should be 0 is 0 on every engine (no running count
+of paying rows is needed beside the balance).
+
+A run that reads only the MRR levels (``mrr`` alone) needs no per-customer step: M(b) is the
+running sum of every +mrr/−mrr event before b. ``sub_mrr_levels`` computes them so, and the
+planner reads M from it when nothing else of ``sub_levels``' steps is in the run
+(``Node.alternative_to``, core/node_choice.py); both give the same numbers.
 """
 
 from __future__ import annotations
@@ -45,7 +51,6 @@ NODES = (
           SELECT r.grp, r.customer_id,
                  CASE WHEN e.is_start THEN r.started_at ELSE r.ended_at END AS t,
                  CASE WHEN e.is_start THEN r.mrr ELSE -r.mrr END AS d_mrr,
-                 CASE WHEN r.mrr > 0 THEN CASE WHEN e.is_start THEN 1 ELSE -1 END ELSE 0 END AS d_paying,
                  CASE WHEN e.is_start AND r.mrr > 0 THEN 1 ELSE 0 END AS paid_start,
                  CASE WHEN NOT e.is_start AND r.mrr > 0 THEN r.ended_at END AS paid_end_at,
                  CASE WHEN e.is_start AND r.mrr > 0 THEN r.started_at END AS paid_start_at
@@ -54,16 +59,15 @@ NODES = (
           WHERE e.is_start OR r.ended_at IS NOT NULL
         ), per_period AS (
           SELECT grp, customer_id, GREATEST(BUCKET(t), :spine_start) AS period_start,
-                 SUM(d_mrr) AS d_mrr, SUM(d_paying) AS d_paying,
+                 SUM(d_mrr) AS d_mrr,
                  MAX(paid_start) AS paid_start, MAX(paid_end_at) AS paid_end_at,
                  MIN(paid_start_at) AS paid_start_at
           FROM events
           WHERE t < :spine_end
           GROUP BY grp, customer_id, GREATEST(BUCKET(t), :spine_start)
         ), running AS (
-          SELECT grp, customer_id, period_start, paid_start, d_mrr, d_paying,
+          SELECT grp, customer_id, period_start, paid_start, d_mrr,
                  SUM(d_mrr) OVER ({_W}) AS b_end,
-                 SUM(d_paying) OVER ({_W}) AS n_end,
                  MAX(paid_end_at) OVER ({_W}) AS last_paid_end_at,
                  MAX(paid_end_at) OVER ({_W_BEFORE}) AS previous_last_paid_end_at,
                  LAG(period_start) OVER (PARTITION BY grp, customer_id ORDER BY period_start) AS previous_period_start,
@@ -71,8 +75,9 @@ NODES = (
           FROM per_period
         )
         SELECT grp, customer_id, period_start, paid_start, b_end - d_mrr AS b_start, b_end,
-               n_end - d_paying AS n_start, n_end, last_paid_end_at, previous_last_paid_end_at,
-               previous_period_start, first_paid_at
+               -- paying (1) or not (0) at p.start and at p.end: B_c > 0
+               CASE WHEN b_end - d_mrr > 0 THEN 1 ELSE 0 END AS n_start, CASE WHEN b_end > 0 THEN 1 ELSE 0 END AS n_end,
+               last_paid_end_at, previous_last_paid_end_at, previous_period_start, first_paid_at
         FROM running
         """,
         window="as_is",  # per grain period: sub_movements lifts it to windows
@@ -134,6 +139,39 @@ NODES = (
             Measure("mrr_end", "M(p.end)"),
         ),
         window_sql=LEVELS_SQL,
+    ),
+    Node(
+        "sub_mrr_levels",
+        "M(p.start), M(p.end) alone: running sums over the spine of the +mrr/−mrr events of each period, "
+        "with no per-customer step (sub_levels' MRR, for runs that need nothing else of its steps)",
+        f"""
+        WITH pairs AS (
+          -- the rows summed per (period of their start, period of their end; NULL: still running): a few
+          -- hundred groups, then each pair is a +mrr and a −mrr event
+          SELECT grp, BUCKET(started_at) AS start_period, BUCKET(ended_at) AS end_period, SUM(mrr) AS mrr
+          FROM sub_rows
+          GROUP BY grp, BUCKET(started_at), BUCKET(ended_at)
+        ), per_period AS (
+          -- each event in its period, the earlier ones in the spine's first (the later ones meet no grid row)
+          SELECT p.grp, GREATEST(CASE WHEN e.is_start THEN p.start_period ELSE p.end_period END, :spine_start)
+                   AS period_start,
+            SUM(CASE WHEN e.is_start THEN p.mrr ELSE -p.mrr END) AS d_mrr
+          FROM pairs AS p
+          CROSS JOIN (VALUES (TRUE), (FALSE)) AS e(is_start)
+          WHERE CASE WHEN e.is_start THEN p.start_period ELSE p.end_period END IS NOT NULL
+          GROUP BY p.grp, GREATEST(CASE WHEN e.is_start THEN p.start_period ELSE p.end_period END, :spine_start)
+        )
+        SELECT g.grp, g.period_start,
+          SUM(COALESCE(p.d_mrr, 0)) OVER ({_G}) - COALESCE(p.d_mrr, 0) AS mrr_start,
+          SUM(COALESCE(p.d_mrr, 0)) OVER ({_G}) AS mrr_end
+        FROM grid AS g
+        LEFT JOIN per_period AS p ON p.grp = g.grp AND p.period_start = g.period_start
+        """,
+        measures=(
+            Measure("mrr_start", "M(p.start)"),
+            Measure("mrr_end", "M(p.end)"),
+        ),
+        alternative_to="sub_levels",  # not on windows: there sub_levels' window SQL reads M
     ),
     Node(
         "sub_observed_lifespans",

@@ -10,7 +10,8 @@ For each subset (``handwritten_subsets.SUBSETS`` and ``catalog``, the whole reve
 ``Session.run`` executes), checks that it gives the hand-written query's numbers (relative 1e-9,
 None == None, same keys), then times both in interleaved rounds on one read-only connection
 after an untimed warm-up of each, and reports the medians and the median of the per-round
-ratios csframe / hand-written (target <= 1.25 on DuckDB).
+ratios csframe / hand-written (target <= 1.25 on DuckDB), and beside it the median of the
+per-round ratios of process CPU time (all threads), the steadier figure on a loaded machine.
 
 The demo data (``run_benchmark.build_project``: generate(seed=42), ``--months`` months) is
 written once into ``--workdir`` (default ``/tmp/csframe-bench-subsets``) and reused while the
@@ -109,6 +110,13 @@ def timed(fn) -> tuple[float, Any]:
     return time.perf_counter() - t0, out
 
 
+def cpu_timed(fn) -> tuple[float, float]:
+    """(wall, process CPU summed over all threads) seconds of ``fn()``."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - t0, time.process_time() - c0
+
+
 def main(argv=None) -> int:
     opts = parse_args(argv)
     from csframe.core.session import Session
@@ -135,17 +143,17 @@ def main(argv=None) -> int:
             errors += [f"{name}: {p}" for p in problems[:20]]
             if whole is not None:
                 errors += [f"{name} unpruned: {p}" for p in compare(hand, con.execute(whole).fetchall(), keys)[:20]]
-            cs, hq, ratios, un = [], [], [], []
+            cs, hq, ratios, cpu_ratios, un = [], [], [], [], []
             for _ in range(opts.repeat):
-                a, _ = timed(lambda: con.execute(sql).fetchall())
-                b, _ = timed(lambda: hand_rows(con, name, start, opts.end))
-                cs.append(a), hq.append(b), ratios.append(a / b)
+                a, a_cpu = cpu_timed(lambda: con.execute(sql).fetchall())
+                b, b_cpu = cpu_timed(lambda: hand_rows(con, name, start, opts.end))
+                cs.append(a), hq.append(b), ratios.append(a / b), cpu_ratios.append(a_cpu / b_cpu)
                 if whole is not None:
                     un.append(timed(lambda: con.execute(whole).fetchall())[0] / b)
             ratio = statistics.median(ratios)
             line = (f"{name:<10} {len(keys):>3} keys  csframe {statistics.median(cs):7.3f} s  "
                     f"hand-written {statistics.median(hq):7.3f} s  ratio {ratio:5.2f}x "
-                    f"(rounds {min(ratios):.2f}..{max(ratios):.2f})  "
+                    f"(rounds {min(ratios):.2f}..{max(ratios):.2f}; cpu {statistics.median(cpu_ratios):.2f}x)  "
                     f"{'PASS' if ratio <= TARGET else 'FAIL'} <= {TARGET}  "
                     f"{'equal' if not problems else f'{len(problems)} DIFF'}"
                     + (f"  (unpruned: ratio {statistics.median(un):.2f}x)" if un else ""))

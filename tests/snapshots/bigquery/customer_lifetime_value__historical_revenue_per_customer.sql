@@ -7,8 +7,7 @@ WITH `groups` AS (
   SELECT
     CAST(t.`customer_id` AS STRING) AS customer_id,
     CAST(t.`paid_at` AS DATETIME) AS paid_at,
-    CAST(t.`amount` AS NUMERIC) AS amount,
-    0 AS grp
+    CAST(t.`amount` AS NUMERIC) AS amount
   FROM `invoices` AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -27,7 +26,6 @@ WITH `groups` AS (
 ), invoice_history AS (
   WITH per_customer AS (
     SELECT
-      grp,
       customer_id,
       GREATEST(
         CAST(DATETIME_TRUNC(CAST(paid_at AS DATETIME), MONTH) AS DATE),
@@ -39,7 +37,6 @@ WITH `groups` AS (
     WHERE
       paid_at < CAST('2024-07-01' AS DATE)
     GROUP BY
-      grp,
       customer_id,
       GREATEST(
         CAST(DATETIME_TRUNC(CAST(paid_at AS DATETIME), MONTH) AS DATE),
@@ -47,40 +44,30 @@ WITH `groups` AS (
       )
   ), changes AS (
     SELECT
-      grp,
       period_start,
       amount,
       CASE
-        WHEN LAG(last_at) OVER (PARTITION BY grp, customer_id ORDER BY period_start) IS NULL
+        WHEN LAG(last_at) OVER (PARTITION BY customer_id ORDER BY period_start) IS NULL
         THEN 1
         ELSE 0
       END AS is_first
     FROM per_customer
   ), per_period AS (
     SELECT
-      grp,
+      0 AS grp,
       period_start,
       SUM(amount) AS amount,
       SUM(is_first) AS customers
     FROM changes
     GROUP BY
-      grp,
       period_start
   )
   /* step: invoices paid before each p.end: amount, count, customers, and each customer's first-to-last span (days) */
   SELECT
     g.grp,
     g.period_start,
-    SUM(COALESCE(p.amount, 0)) OVER (
-      PARTITION BY g.grp
-      ORDER BY g.period_start
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS invoiced_amount_to_date,
-    SUM(COALESCE(p.customers, 0)) OVER (
-      PARTITION BY g.grp
-      ORDER BY g.period_start
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS invoiced_customers_to_date
+    SUM(COALESCE(p.amount, 0)) OVER (ORDER BY g.period_start ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS invoiced_amount_to_date,
+    SUM(COALESCE(p.customers, 0)) OVER (ORDER BY g.period_start ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS invoiced_customers_to_date
   FROM grid AS g
   LEFT JOIN per_period AS p
     ON p.grp = g.grp AND p.period_start = g.period_start

@@ -7,14 +7,12 @@ WITH `groups` AS (
   SELECT
     CAST(t.`user_id` AS STRING) AS user_id,
     CAST(t.`name` AS STRING) AS name,
-    CAST(t.`occurred_at` AS DATETIME) AS occurred_at,
-    0 AS grp
+    CAST(t.`occurred_at` AS DATETIME) AS occurred_at
   FROM `events` AS t
 ), src_users AS (
   /* step: read users as the data contract names it */
   SELECT
-    CAST(t.`created_at` AS DATETIME) AS created_at,
-    0 AS grp
+    CAST(t.`created_at` AS DATETIME) AS created_at
   FROM `users` AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -33,7 +31,7 @@ WITH `groups` AS (
 ), engaged_user_periods AS (
   /* step: distinct users with an :engagement_event (NULL: any event) in each period */
   SELECT
-    grp,
+    0 AS grp,
     CAST(DATETIME_TRUNC(CAST(occurred_at AS DATETIME), MONTH) AS DATE) AS period_start,
     COUNT(DISTINCT user_id) AS engaged_users
   FROM src_events
@@ -44,12 +42,11 @@ WITH `groups` AS (
       TRUE OR NULL
     )
   GROUP BY
-    grp,
     CAST(DATETIME_TRUNC(CAST(occurred_at AS DATETIME), MONTH) AS DATE)
 ), user_population AS (
   WITH per_period AS (
     SELECT
-      grp,
+      0 AS grp,
       GREATEST(
         CAST(DATETIME_TRUNC(CAST(created_at AS DATETIME), MONTH) AS DATE),
         CAST('2023-12-01' AS DATE)
@@ -59,7 +56,6 @@ WITH `groups` AS (
     WHERE
       created_at < CAST('2024-07-01' AS DATE)
     GROUP BY
-      grp,
       GREATEST(
         CAST(DATETIME_TRUNC(CAST(created_at AS DATETIME), MONTH) AS DATE),
         CAST('2023-12-01' AS DATE)
@@ -69,11 +65,7 @@ WITH `groups` AS (
   SELECT
     g.grp,
     g.period_start,
-    SUM(COALESCE(p.n, 0)) OVER (
-      PARTITION BY g.grp
-      ORDER BY g.period_start
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS users_to_date
+    SUM(COALESCE(p.n, 0)) OVER (ORDER BY g.period_start ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS users_to_date
   FROM grid AS g
   LEFT JOIN per_period AS p
     ON p.grp = g.grp AND p.period_start = g.period_start

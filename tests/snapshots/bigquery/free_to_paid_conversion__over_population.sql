@@ -12,8 +12,7 @@ WITH `groups` AS (
 ), src_users AS (
   /* step: read users as the data contract names it */
   SELECT
-    CAST(t.`created_at` AS DATETIME) AS created_at,
-    0 AS grp
+    CAST(t.`created_at` AS DATETIME) AS created_at
   FROM `users` AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -55,17 +54,16 @@ WITH `groups` AS (
   )
   /* step: trials started in each period (and of them, those converted at any time), and trials converted in it */
   SELECT
-    grp,
+    0 AS grp,
     period_start,
     SUM(converted) AS trials_converted
   FROM trial_events
   GROUP BY
-    grp,
     period_start
 ), user_population AS (
   WITH per_period AS (
     SELECT
-      grp,
+      0 AS grp,
       GREATEST(
         CAST(DATETIME_TRUNC(CAST(created_at AS DATETIME), MONTH) AS DATE),
         CAST('2023-12-01' AS DATE)
@@ -75,7 +73,6 @@ WITH `groups` AS (
     WHERE
       created_at < CAST('2024-07-01' AS DATE)
     GROUP BY
-      grp,
       GREATEST(
         CAST(DATETIME_TRUNC(CAST(created_at AS DATETIME), MONTH) AS DATE),
         CAST('2023-12-01' AS DATE)
@@ -85,11 +82,7 @@ WITH `groups` AS (
   SELECT
     g.grp,
     g.period_start,
-    SUM(COALESCE(p.n, 0)) OVER (
-      PARTITION BY g.grp
-      ORDER BY g.period_start
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS users_to_date
+    SUM(COALESCE(p.n, 0)) OVER (ORDER BY g.period_start ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS users_to_date
   FROM grid AS g
   LEFT JOIN per_period AS p
     ON p.grp = g.grp AND p.period_start = g.period_start

@@ -6,8 +6,7 @@ WITH `groups` AS (
   /* step: read tickets as the data contract names it */
   SELECT
     CAST(t.`created_at` AS DATETIME) AS created_at,
-    CAST(t.`resolved_at` AS DATETIME) AS resolved_at,
-    0 AS grp
+    CAST(t.`resolved_at` AS DATETIME) AS resolved_at
   FROM `tickets` AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -26,7 +25,6 @@ WITH `groups` AS (
 ), resolution_durations AS (
   WITH duration_values AS (
     SELECT
-      grp,
       CAST(DATETIME_TRUNC(CAST(resolved_at AS DATETIME), MONTH) AS DATE) AS period_start,
       CAST(CAST(UNIX_MICROS(TIMESTAMP(resolved_at)) AS NUMERIC) / 1000000 - CAST(UNIX_MICROS(TIMESTAMP(created_at)) AS NUMERIC) / 1000000 AS BIGNUMERIC) AS x
     FROM src_tickets
@@ -35,21 +33,19 @@ WITH `groups` AS (
       AND resolved_at < CAST('2024-07-01' AS DATE)
   ), duration_ranks AS (
     SELECT
-      grp,
       period_start,
       x,
-      ROW_NUMBER() OVER (PARTITION BY grp, period_start ORDER BY x) AS rn,
-      COUNT(*) OVER (PARTITION BY grp, period_start) AS n
+      ROW_NUMBER() OVER (PARTITION BY period_start ORDER BY x) AS rn,
+      COUNT(*) OVER (PARTITION BY period_start) AS n
     FROM duration_values
   )
   /* step: tickets resolved in each period: seconds from created_at to resolved_at — count, exact sum and interpolated median */
   SELECT
-    grp,
+    0 AS grp,
     period_start,
     AVG(CASE WHEN 2 * rn BETWEEN n AND n + 2 THEN x END) AS resolution_seconds_median
   FROM duration_ranks
   GROUP BY
-    grp,
     period_start
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */

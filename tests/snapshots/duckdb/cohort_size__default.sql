@@ -17,7 +17,7 @@ WITH src_customers AS (
     JOIN (
       SELECT
         s.customer_id,
-        CAST(DATE_TRUNC('MONTH', MIN(s.started_at)) AS DATE) AS cohort
+        MAKE_DATE(YEAR(MIN(s.started_at)), MONTH(MIN(s.started_at)), 1) AS cohort
       FROM (
         SELECT
           CAST(t."customer_id" AS TEXT) AS customer_id,
@@ -115,14 +115,14 @@ WITH src_customers AS (
     SELECT
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE)) AS period_start
     FROM events
     WHERE
       t < CAST('2024-07-01' AS DATE)
     GROUP BY
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE))
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE))
   ), running AS (
     SELECT
       grp,
@@ -156,7 +156,7 @@ WITH src_customers AS (
     SELECT
       grp,
       customer_id,
-      CAST(DATE_TRUNC('MONTH', MIN(started_at)) AS DATE) AS cohort_start
+      MAKE_DATE(YEAR(MIN(started_at)), MONTH(MIN(started_at)), 1) AS cohort_start
     FROM sub_rows
     WHERE
       mrr > 0
@@ -171,10 +171,10 @@ WITH src_customers AS (
     JOIN sub_rows AS r
       ON r.grp = p.grp AND r.customer_id = p.customer_id
     WHERE
-      CAST(DATE_TRUNC('MONTH', r.started_at) AS DATE) <= p.cohort_start
+      MAKE_DATE(YEAR(r.started_at), MONTH(r.started_at), 1) <= p.cohort_start
       AND (
         r.ended_at IS NULL
-        OR CAST(DATE_TRUNC('MONTH', r.ended_at) AS DATE) > p.cohort_start
+        OR MAKE_DATE(YEAR(r.ended_at), MONTH(r.ended_at), 1) > p.cohort_start
       )
     GROUP BY
       p.grp,

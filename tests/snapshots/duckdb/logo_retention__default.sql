@@ -17,7 +17,7 @@ WITH src_customers AS (
     JOIN (
       SELECT
         s.customer_id,
-        CAST(DATE_TRUNC('MONTH', MIN(s.started_at)) AS DATE) AS cohort
+        MAKE_DATE(YEAR(MIN(s.started_at)), MONTH(MIN(s.started_at)), 1) AS cohort
       FROM (
         SELECT
           CAST(t."customer_id" AS TEXT) AS customer_id,
@@ -105,7 +105,7 @@ WITH src_customers AS (
       r.grp,
       r.customer_id,
       CASE WHEN e.is_start THEN r.started_at ELSE r.ended_at END AS t,
-      CASE WHEN r.mrr > 0 THEN CASE WHEN e.is_start THEN 1 ELSE -1 END ELSE 0 END AS d_paying
+      CASE WHEN e.is_start THEN r.mrr ELSE -r.mrr END AS d_mrr
     FROM sub_rows AS r
     CROSS JOIN (VALUES
       (TRUE),
@@ -116,34 +116,35 @@ WITH src_customers AS (
     SELECT
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
-      SUM(d_paying) AS d_paying
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE)) AS period_start,
+      SUM(d_mrr) AS d_mrr
     FROM events
     WHERE
       t < CAST('2024-07-01' AS DATE)
     GROUP BY
       grp,
       customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE))
+      GREATEST(MAKE_DATE(YEAR(t), MONTH(t), 1), CAST('2023-12-01' AS DATE))
   ), running AS (
     SELECT
       grp,
       customer_id,
       period_start,
-      d_paying,
-      SUM(d_paying) OVER (
+      d_mrr,
+      SUM(d_mrr) OVER (
         PARTITION BY grp, customer_id
         ORDER BY period_start NULLS FIRST
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-      ) AS n_end
+      ) AS b_end
     FROM per_period
   )
   /* step: B_c at the start and end of every period in which customer c changed (+mrr at started_at, −mrr at ended_at, running sums), and first_paid_c, the customer's first start of a non-trial row with mrr > 0 */
   SELECT
     grp,
     period_start,
-    n_end - d_paying AS n_start,
-    n_end
+    b_end,
+    CASE WHEN b_end - d_mrr > 0 THEN 1 ELSE 0 END AS n_start, /* paying (1) or not (0) at p.start and at p.end: B_c > 0 */
+    CASE WHEN b_end > 0 THEN 1 ELSE 0 END AS n_end
   FROM running
 ), sub_movements AS (
   /* step: per period: the sets N, L, R and A \ S and the MRR movements, customer by customer */
@@ -175,7 +176,7 @@ WITH src_customers AS (
     SELECT
       grp,
       customer_id,
-      CAST(DATE_TRUNC('MONTH', MIN(started_at)) AS DATE) AS cohort_start
+      MAKE_DATE(YEAR(MIN(started_at)), MONTH(MIN(started_at)), 1) AS cohort_start
     FROM sub_rows
     WHERE
       mrr > 0
@@ -190,10 +191,10 @@ WITH src_customers AS (
     JOIN sub_rows AS r
       ON r.grp = p.grp AND r.customer_id = p.customer_id
     WHERE
-      CAST(DATE_TRUNC('MONTH', r.started_at) AS DATE) <= p.cohort_start
+      MAKE_DATE(YEAR(r.started_at), MONTH(r.started_at), 1) <= p.cohort_start
       AND (
         r.ended_at IS NULL
-        OR CAST(DATE_TRUNC('MONTH', r.ended_at) AS DATE) > p.cohort_start
+        OR MAKE_DATE(YEAR(r.ended_at), MONTH(r.ended_at), 1) > p.cohort_start
       )
     GROUP BY
       p.grp,

@@ -29,7 +29,7 @@ WITH groups AS MATERIALIZED (
       grp,
       user_id,
       CAST(occurred_at AS DATE) AS day,
-      CAST(DATE_TRUNC('MONTH', occurred_at) AS DATE) AS period_start
+      MAKE_DATE(YEAR(occurred_at), MONTH(occurred_at), 1) AS period_start
     FROM src_events
     WHERE
       occurred_at >= CAST('2023-12-01' AS DATE)
@@ -41,13 +41,12 @@ WITH groups AS MATERIALIZED (
   )
   /* step: distinct users with an event named in :active_events (NULL: any) in each period, and the sum over the days of the period (the calendar's local days) of each day's distinct such users */
   SELECT
-    grp,
+    0 AS grp,
     period_start,
     COUNT(DISTINCT user_id) AS period_active_users,
     COUNT(*) AS active_user_days
   FROM active_days
   GROUP BY
-    grp,
     period_start
 ), period_days AS (
   /* step: the length of each period in days (a month has 28 to 31) */

@@ -27,7 +27,7 @@ WITH groups AS MATERIALIZED (
   WITH trial_events AS (
     SELECT
       grp,
-      CAST(DATE_TRUNC('MONTH', started_at) AS DATE) AS period_start,
+      MAKE_DATE(YEAR(started_at), MONTH(started_at), 1) AS period_start,
       1 AS started,
       CASE WHEN NOT converted_at IS NULL THEN 1 ELSE 0 END AS started_converted,
       0 AS converted
@@ -38,7 +38,7 @@ WITH groups AS MATERIALIZED (
     UNION ALL
     SELECT
       grp,
-      CAST(DATE_TRUNC('MONTH', converted_at) AS DATE) AS period_start,
+      MAKE_DATE(YEAR(converted_at), MONTH(converted_at), 1) AS period_start,
       0 AS started,
       0 AS started_converted,
       1 AS converted
@@ -49,13 +49,12 @@ WITH groups AS MATERIALIZED (
   )
   /* step: trials started in each period (and of them, those converted at any time), and trials converted in it */
   SELECT
-    grp,
+    0 AS grp,
     period_start,
     SUM(started) AS trials_started,
     SUM(started_converted) AS trials_started_converted
   FROM trial_events
   GROUP BY
-    grp,
     period_start
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */
