@@ -54,12 +54,11 @@ WITH RECURSIVE _generated_dates(d) AS (
   )
   /* step: distinct users with an event named in :active_events (NULL: any) in each period, and the sum over the days of the period (the calendar's local days) of each day's distinct such users */
   SELECT
-    grp,
+    0 AS grp,
     period_start,
     COUNT(DISTINCT user_id) AS period_active_users
   FROM active_days
   GROUP BY
-    grp,
     period_start
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */

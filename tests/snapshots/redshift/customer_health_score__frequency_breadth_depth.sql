@@ -18,8 +18,7 @@ WITH RECURSIVE _generated_dates(d) AS (
     CAST(t."started_at" AS TIMESTAMP) AS started_at,
     CAST(t."ended_at" AS TIMESTAMP) AS ended_at,
     CAST(t."mrr" AS DECIMAL(38, 9)) AS mrr,
-    CAST(t."is_trial" AS BOOLEAN) AS is_trial,
-    0 AS grp
+    CAST(t."is_trial" AS BOOLEAN) AS is_trial
   FROM "subscriptions" AS t
 ), src_events AS (
   /* step: read events as the data contract names it */
@@ -27,16 +26,14 @@ WITH RECURSIVE _generated_dates(d) AS (
     CAST(t."user_id" AS VARCHAR) AS user_id,
     CAST(t."customer_id" AS VARCHAR) AS customer_id,
     CAST(t."name" AS VARCHAR) AS name,
-    CAST(t."occurred_at" AS TIMESTAMP) AS occurred_at,
-    0 AS grp
+    CAST(t."occurred_at" AS TIMESTAMP) AS occurred_at
   FROM "events" AS t
 ), src_users AS (
   /* step: read users as the data contract names it */
   SELECT
     CAST(t."user_id" AS VARCHAR) AS user_id,
     CAST(t."customer_id" AS VARCHAR) AS customer_id,
-    CAST(t."created_at" AS TIMESTAMP) AS created_at,
-    0 AS grp
+    CAST(t."created_at" AS TIMESTAMP) AS created_at
   FROM "users" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -59,7 +56,6 @@ WITH RECURSIVE _generated_dates(d) AS (
 ), sub_rows AS (
   /* step: non-trial subscription rows that carry time (rows with ended_at = started_at are ignored) */
   SELECT
-    grp,
     customer_id,
     started_at,
     ended_at,
@@ -73,10 +69,9 @@ WITH RECURSIVE _generated_dates(d) AS (
 ), sub_customer_periods AS (
   WITH events AS (
     SELECT
-      r.grp,
       r.customer_id,
       CASE WHEN e.is_start THEN r.started_at ELSE r.ended_at END AS t,
-      CASE WHEN r.mrr > 0 THEN CASE WHEN e.is_start THEN 1 ELSE -1 END ELSE 0 END AS d_paying
+      CASE WHEN e.is_start THEN r.mrr ELSE -r.mrr END AS d_mrr
     FROM sub_rows AS r
     CROSS JOIN (
       SELECT
@@ -89,15 +84,14 @@ WITH RECURSIVE _generated_dates(d) AS (
       e.is_start OR NOT r.ended_at IS NULL
   ), per_period AS (
     SELECT
-      grp,
+      0 AS grp,
       customer_id,
       GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
-      SUM(d_paying) AS d_paying
+      SUM(d_mrr) AS d_mrr
     FROM events
     WHERE
       t < CAST('2024-07-01' AS DATE)
     GROUP BY
-      grp,
       customer_id,
       GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE))
   ), running AS (
@@ -105,12 +99,12 @@ WITH RECURSIVE _generated_dates(d) AS (
       grp,
       customer_id,
       period_start,
-      d_paying,
-      SUM(d_paying) OVER (
-        PARTITION BY grp, customer_id
+      d_mrr,
+      SUM(d_mrr) OVER (
+        PARTITION BY customer_id
         ORDER BY period_start NULLS FIRST
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-      ) AS n_end
+      ) AS b_end
     FROM per_period
   )
   /* step: B_c at the start and end of every period in which customer c changed (+mrr at started_at, −mrr at ended_at, running sums), and first_paid_c, the customer's first start of a non-trial row with mrr > 0 */
@@ -118,7 +112,8 @@ WITH RECURSIVE _generated_dates(d) AS (
     grp,
     customer_id,
     period_start,
-    n_end
+    b_end,
+    CASE WHEN b_end > 0 THEN 1 ELSE 0 END AS n_end
   FROM running
 ), end_customer_periods AS (
   WITH customer_changes AS (
@@ -127,7 +122,7 @@ WITH RECURSIVE _generated_dates(d) AS (
       customer_id,
       period_start,
       n_end,
-      LEAD(period_start) OVER (PARTITION BY grp, customer_id ORDER BY period_start NULLS FIRST) AS next_change
+      LEAD(period_start) OVER (PARTITION BY customer_id ORDER BY period_start NULLS FIRST) AS next_change
     FROM sub_customer_periods
   )
   /* step: the set E customer by customer: one row per period and customer paying at p.end (a customer is in E at p iff its latest changing period <= p ends with a paid row running), with the period's length in days */
@@ -152,7 +147,7 @@ WITH RECURSIVE _generated_dates(d) AS (
     /* one pass over the events of the spine: active days, names, and the users of the customer created */
     /* before p.end with an event in p (breadth's numerator) */
     SELECT
-      e.grp,
+      0 AS grp,
       e.customer_id,
       CAST(DATE_TRUNC('MONTH', e.occurred_at) AS DATE) AS period_start,
       COUNT(DISTINCT CAST(e.occurred_at AS DATE)) AS active_days,
@@ -170,12 +165,11 @@ WITH RECURSIVE _generated_dates(d) AS (
       e.occurred_at >= CAST('2023-12-01' AS DATE)
       AND e.occurred_at < CAST('2024-07-01' AS DATE)
     GROUP BY
-      e.grp,
       e.customer_id,
       CAST(DATE_TRUNC('MONTH', e.occurred_at) AS DATE)
   ), seats_created AS (
     SELECT
-      grp,
+      0 AS grp,
       customer_id,
       GREATEST(CAST(DATE_TRUNC('MONTH', created_at) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
       COUNT(*) AS n
@@ -183,12 +177,11 @@ WITH RECURSIVE _generated_dates(d) AS (
     WHERE
       created_at < CAST('2024-07-01' AS DATE)
     GROUP BY
-      grp,
       customer_id,
       GREATEST(CAST(DATE_TRUNC('MONTH', created_at) AS DATE), CAST('2023-12-01' AS DATE))
   ), seats AS (
     SELECT
-      p.grp,
+      0 AS grp,
       p.period_start,
       p.customer_id,
       SUM(s.n) AS users
@@ -198,7 +191,6 @@ WITH RECURSIVE _generated_dates(d) AS (
       AND s.customer_id = p.customer_id
       AND s.period_start <= p.period_start
     GROUP BY
-      p.grp,
       p.period_start,
       p.customer_id
   ), vocabulary AS (
@@ -209,7 +201,6 @@ WITH RECURSIVE _generated_dates(d) AS (
   )
   /* step: each customer of E (paying at p.end) with its health score in p: 100 × (w_f·frequency + w_b·breadth + w_d·depth); a customer without events scores 0 */
   SELECT
-    p.grp,
     p.period_start,
     100 * (
       0.3333333333333333 * COALESCE(
@@ -248,12 +239,11 @@ WITH RECURSIVE _generated_dates(d) AS (
 ), health_scores AS (
   /* step: the mean health score over the customers of E, per period */
   SELECT
-    grp,
+    0 AS grp,
     period_start,
     AVG(score) AS health_score_mean
   FROM health_customer_scores
   GROUP BY
-    grp,
     period_start
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */

@@ -16,8 +16,7 @@ WITH RECURSIVE _generated_dates(d) AS (
   SELECT
     CAST(t."created_at" AS TIMESTAMP) AS created_at,
     CAST(t."resolved_at" AS TIMESTAMP) AS resolved_at,
-    CAST(t."reopened" AS BOOLEAN) AS reopened,
-    0 AS grp
+    CAST(t."reopened" AS BOOLEAN) AS reopened
   FROM "tickets" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -40,7 +39,7 @@ WITH RECURSIVE _generated_dates(d) AS (
 ), ticket_periods AS (
   /* step: tickets created in each period, and of them those resolved (at any time), resolved at the first contact, and resolved but reopened */
   SELECT
-    grp,
+    0 AS grp,
     CAST(DATE_TRUNC('MONTH', created_at) AS DATE) AS period_start,
     COUNT(*) AS tickets_created,
     SUM(CASE WHEN NOT resolved_at IS NULL THEN 1 ELSE 0 END) AS tickets_created_resolved,
@@ -52,7 +51,6 @@ WITH RECURSIVE _generated_dates(d) AS (
     created_at >= CAST('2023-12-01' AS DATE)
     AND created_at < CAST('2024-07-01' AS DATE)
   GROUP BY
-    grp,
     CAST(DATE_TRUNC('MONTH', created_at) AS DATE)
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */

@@ -15,8 +15,7 @@ WITH RECURSIVE _generated_dates(d) AS (
   /* step: read tickets as the data contract names it */
   SELECT
     CAST(t."created_at" AS TIMESTAMP) AS created_at,
-    CAST(t."first_response_at" AS TIMESTAMP) AS first_response_at,
-    0 AS grp
+    CAST(t."first_response_at" AS TIMESTAMP) AS first_response_at
   FROM "tickets" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -39,7 +38,6 @@ WITH RECURSIVE _generated_dates(d) AS (
 ), first_response_durations AS (
   WITH duration_values AS (
     SELECT
-      grp,
       CAST(DATE_TRUNC('MONTH', created_at) AS DATE) AS period_start,
       CAST(DATE_PART('epoch', first_response_at) - DATE_PART('epoch', created_at) AS DECIMAL(38, 6)) AS x
     FROM src_tickets
@@ -49,20 +47,18 @@ WITH RECURSIVE _generated_dates(d) AS (
       AND created_at < CAST('2024-07-01' AS DATE)
   ), duration_ranks AS (
     SELECT
-      grp,
       period_start,
       x
     FROM duration_values
   )
   /* step: tickets created in each period that have a response (at any time): seconds from created_at to first_response_at — count, exact sum and interpolated median */
   SELECT
-    grp,
+    0 AS grp,
     period_start,
     COUNT(*) AS first_response_count,
     SUM(x) AS first_response_seconds_sum
   FROM duration_ranks
   GROUP BY
-    grp,
     period_start
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */

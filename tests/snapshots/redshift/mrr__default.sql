@@ -14,12 +14,10 @@ WITH RECURSIVE _generated_dates(d) AS (
 ), src_subscriptions AS (
   /* step: read subscriptions as the data contract names it */
   SELECT
-    CAST(t."customer_id" AS VARCHAR) AS customer_id,
     CAST(t."started_at" AS TIMESTAMP) AS started_at,
     CAST(t."ended_at" AS TIMESTAMP) AS ended_at,
     CAST(t."mrr" AS DECIMAL(38, 9)) AS mrr,
-    CAST(t."is_trial" AS BOOLEAN) AS is_trial,
-    0 AS grp
+    CAST(t."is_trial" AS BOOLEAN) AS is_trial
   FROM "subscriptions" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -42,8 +40,6 @@ WITH RECURSIVE _generated_dates(d) AS (
 ), sub_rows AS (
   /* step: non-trial subscription rows that carry time (rows with ended_at = started_at are ignored) */
   SELECT
-    grp,
-    customer_id,
     started_at,
     ended_at,
     mrr
@@ -53,14 +49,28 @@ WITH RECURSIVE _generated_dates(d) AS (
     AND (
       ended_at IS NULL OR ended_at <> started_at
     )
-), sub_customer_periods AS (
-  WITH events AS (
+), sub_mrr_levels AS (
+  WITH pairs AS (
+    /* the rows summed per (period of their start, period of their end; NULL: still running): a few */
+    /* hundred groups, then each pair is a +mrr and a −mrr event */
     SELECT
-      r.grp,
-      r.customer_id,
-      CASE WHEN e.is_start THEN r.started_at ELSE r.ended_at END AS t,
-      CASE WHEN e.is_start THEN r.mrr ELSE -r.mrr END AS d_mrr
-    FROM sub_rows AS r
+      CAST(DATE_TRUNC('MONTH', started_at) AS DATE) AS start_period,
+      CAST(DATE_TRUNC('MONTH', ended_at) AS DATE) AS end_period,
+      SUM(mrr) AS mrr
+    FROM sub_rows
+    GROUP BY
+      CAST(DATE_TRUNC('MONTH', started_at) AS DATE),
+      CAST(DATE_TRUNC('MONTH', ended_at) AS DATE)
+  ), per_period AS (
+    /* each event in its period, the earlier ones in the spine's first (the later ones meet no grid row) */
+    SELECT
+      0 AS grp,
+      GREATEST(
+        CASE WHEN e.is_start THEN p.start_period ELSE p.end_period END,
+        CAST('2023-12-01' AS DATE)
+      ) AS period_start,
+      SUM(CASE WHEN e.is_start THEN p.mrr ELSE -p.mrr END) AS d_mrr
+    FROM pairs AS p
     CROSS JOIN (
       SELECT
         TRUE AS is_start
@@ -69,73 +79,34 @@ WITH RECURSIVE _generated_dates(d) AS (
         FALSE
     ) AS e
     WHERE
-      e.is_start OR NOT r.ended_at IS NULL
-  ), per_period AS (
-    SELECT
-      grp,
-      customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
-      SUM(d_mrr) AS d_mrr
-    FROM events
-    WHERE
-      t < CAST('2024-07-01' AS DATE)
+      NOT CASE WHEN e.is_start THEN p.start_period ELSE p.end_period END IS NULL
     GROUP BY
-      grp,
-      customer_id,
-      GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE))
-  ), running AS (
-    SELECT
-      grp,
-      customer_id,
-      period_start,
-      d_mrr,
-      SUM(d_mrr) OVER (
-        PARTITION BY grp, customer_id
-        ORDER BY period_start NULLS FIRST
-        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-      ) AS b_end
-    FROM per_period
+      GREATEST(
+        CASE WHEN e.is_start THEN p.start_period ELSE p.end_period END,
+        CAST('2023-12-01' AS DATE)
+      )
   )
-  /* step: B_c at the start and end of every period in which customer c changed (+mrr at started_at, −mrr at ended_at, running sums), and first_paid_c, the customer's first start of a non-trial row with mrr > 0 */
-  SELECT
-    grp,
-    period_start,
-    b_end - d_mrr AS b_start,
-    b_end
-  FROM running
-), sub_movements AS (
-  /* step: per period: the sets N, L, R and A \ S and the MRR movements, customer by customer */
-  SELECT
-    c.grp,
-    c.period_start,
-    SUM(c.b_end - c.b_start) AS d_mrr
-  FROM sub_customer_periods AS c
-  GROUP BY
-    c.grp,
-    c.period_start
-), sub_levels AS (
-  /* step: |S|, |E|, M(p.start), M(p.end): running sums of the per-period changes over the spine */
+  /* step: M(p.start), M(p.end) alone: running sums over the spine of the +mrr/−mrr events of each period, with no per-customer step (sub_levels' MRR, for runs that need nothing else of its steps) */
   SELECT
     g.grp,
     g.period_start,
-    SUM(COALESCE(m.d_mrr, 0)) OVER (
-      PARTITION BY g.grp
+    SUM(COALESCE(p.d_mrr, 0)) OVER (
       ORDER BY g.period_start NULLS FIRST
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS mrr_end
   FROM grid AS g
-  LEFT JOIN sub_movements AS m
-    ON m.grp = g.grp AND m.period_start = g.period_start
+  LEFT JOIN per_period AS p
+    ON p.grp = g.grp AND p.period_start = g.period_start
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */
   SELECT
     grid.grp,
     grid.period_start,
     grid.period_end,
-    COALESCE(sub_levels.mrr_end, 0) AS mrr_end
+    COALESCE(sub_mrr_levels.mrr_end, 0) AS mrr_end
   FROM grid
-  LEFT JOIN sub_levels
-    ON sub_levels.grp = grid.grp AND sub_levels.period_start = grid.period_start
+  LEFT JOIN sub_mrr_levels
+    ON sub_mrr_levels.grp = grid.grp AND sub_mrr_levels.period_start = grid.period_start
 ), metric_values AS (
   /* step: each metric's formula over the measures, from the first reported period */
   SELECT

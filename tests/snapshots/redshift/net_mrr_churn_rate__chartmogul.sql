@@ -18,8 +18,7 @@ WITH RECURSIVE _generated_dates(d) AS (
     CAST(t."started_at" AS TIMESTAMP) AS started_at,
     CAST(t."ended_at" AS TIMESTAMP) AS ended_at,
     CAST(t."mrr" AS DECIMAL(38, 9)) AS mrr,
-    CAST(t."is_trial" AS BOOLEAN) AS is_trial,
-    0 AS grp
+    CAST(t."is_trial" AS BOOLEAN) AS is_trial
   FROM "subscriptions" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -42,7 +41,6 @@ WITH RECURSIVE _generated_dates(d) AS (
 ), sub_rows AS (
   /* step: non-trial subscription rows that carry time (rows with ended_at = started_at are ignored) */
   SELECT
-    grp,
     customer_id,
     started_at,
     ended_at,
@@ -56,11 +54,9 @@ WITH RECURSIVE _generated_dates(d) AS (
 ), sub_customer_periods AS (
   WITH events AS (
     SELECT
-      r.grp,
       r.customer_id,
       CASE WHEN e.is_start THEN r.started_at ELSE r.ended_at END AS t,
       CASE WHEN e.is_start THEN r.mrr ELSE -r.mrr END AS d_mrr,
-      CASE WHEN r.mrr > 0 THEN CASE WHEN e.is_start THEN 1 ELSE -1 END ELSE 0 END AS d_paying,
       CASE WHEN e.is_start AND r.mrr > 0 THEN r.started_at END AS paid_start_at
     FROM sub_rows AS r
     CROSS JOIN (
@@ -74,53 +70,42 @@ WITH RECURSIVE _generated_dates(d) AS (
       e.is_start OR NOT r.ended_at IS NULL
   ), per_period AS (
     SELECT
-      grp,
       customer_id,
       GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
       SUM(d_mrr) AS d_mrr,
-      SUM(d_paying) AS d_paying,
       MIN(paid_start_at) AS paid_start_at
     FROM events
     WHERE
       t < CAST('2024-07-01' AS DATE)
     GROUP BY
-      grp,
       customer_id,
       GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE))
   ), running AS (
     SELECT
-      grp,
       customer_id,
       period_start,
       d_mrr,
-      d_paying,
       SUM(d_mrr) OVER (
-        PARTITION BY grp, customer_id
+        PARTITION BY customer_id
         ORDER BY period_start NULLS FIRST
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
       ) AS b_end,
-      SUM(d_paying) OVER (
-        PARTITION BY grp, customer_id
-        ORDER BY period_start NULLS FIRST
-        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-      ) AS n_end,
-      MIN(paid_start_at) OVER (PARTITION BY grp, customer_id) AS first_paid_at
+      MIN(paid_start_at) OVER (PARTITION BY customer_id) AS first_paid_at
     FROM per_period
   )
   /* step: B_c at the start and end of every period in which customer c changed (+mrr at started_at, −mrr at ended_at, running sums), and first_paid_c, the customer's first start of a non-trial row with mrr > 0 */
   SELECT
-    grp,
     period_start,
     b_end - d_mrr AS b_start,
     b_end,
-    n_end - d_paying AS n_start,
-    n_end,
+    CASE WHEN b_end - d_mrr > 0 THEN 1 ELSE 0 END AS n_start, /* paying (1) or not (0) at p.start and at p.end: B_c > 0 */
+    CASE WHEN b_end > 0 THEN 1 ELSE 0 END AS n_end,
     first_paid_at
   FROM running
 ), sub_movements AS (
   /* step: per period: the sets N, L, R and A \ S and the MRR movements, customer by customer */
   SELECT
-    c.grp,
+    0 AS grp,
     c.period_start,
     SUM(c.b_end - c.b_start) AS d_mrr,
     SUM(CASE WHEN c.n_start > 0 AND c.n_end = 0 THEN c.b_start ELSE 0 END) AS churned_mrr,
@@ -149,7 +134,6 @@ WITH RECURSIVE _generated_dates(d) AS (
     ) AS contraction_mrr
   FROM sub_customer_periods AS c
   GROUP BY
-    c.grp,
     c.period_start
 ), sub_levels AS (
   /* step: |S|, |E|, M(p.start), M(p.end): running sums of the per-period changes over the spine */
@@ -157,7 +141,6 @@ WITH RECURSIVE _generated_dates(d) AS (
     g.grp,
     g.period_start,
     SUM(COALESCE(m.d_mrr, 0)) OVER (
-      PARTITION BY g.grp
       ORDER BY g.period_start NULLS FIRST
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) - COALESCE(m.d_mrr, 0) AS mrr_start

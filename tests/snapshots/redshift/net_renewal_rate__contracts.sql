@@ -16,8 +16,7 @@ WITH RECURSIVE _generated_dates(d) AS (
   SELECT
     CAST(t."due_at" AS TIMESTAMP) AS due_at,
     CAST(t."value_up" AS DECIMAL(38, 9)) AS value_up,
-    CAST(t."renewed_value" AS DECIMAL(38, 9)) AS renewed_value,
-    0 AS grp
+    CAST(t."renewed_value" AS DECIMAL(38, 9)) AS renewed_value
   FROM "renewals" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -40,7 +39,7 @@ WITH RECURSIVE _generated_dates(d) AS (
 ), renewal_periods AS (
   /* step: contracts whose due_at is in each period: how many, how many renewed, value up and value renewed */
   SELECT
-    grp,
+    0 AS grp,
     CAST(DATE_TRUNC('MONTH', due_at) AS DATE) AS period_start,
     SUM(value_up) AS renewal_value_up,
     SUM(renewed_value) AS renewal_value_renewed
@@ -48,7 +47,6 @@ WITH RECURSIVE _generated_dates(d) AS (
   WHERE
     due_at < CAST('2024-07-01' AS DATE)
   GROUP BY
-    grp,
     CAST(DATE_TRUNC('MONTH', due_at) AS DATE)
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */

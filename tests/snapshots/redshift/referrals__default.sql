@@ -14,8 +14,7 @@ WITH RECURSIVE _generated_dates(d) AS (
 ), src_referrals AS (
   /* step: read referrals as the data contract names it */
   SELECT
-    CAST(t."referred_at" AS TIMESTAMP) AS referred_at,
-    0 AS grp
+    CAST(t."referred_at" AS TIMESTAMP) AS referred_at
   FROM "referrals" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -38,7 +37,7 @@ WITH RECURSIVE _generated_dates(d) AS (
 ), referral_periods AS (
   /* step: referrals made in each period */
   SELECT
-    grp,
+    0 AS grp,
     CAST(DATE_TRUNC('MONTH', referred_at) AS DATE) AS period_start,
     COUNT(*) AS referrals_made
   FROM src_referrals
@@ -46,7 +45,6 @@ WITH RECURSIVE _generated_dates(d) AS (
     referred_at >= CAST('2023-12-01' AS DATE)
     AND referred_at < CAST('2024-07-01' AS DATE)
   GROUP BY
-    grp,
     CAST(DATE_TRUNC('MONTH', referred_at) AS DATE)
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */

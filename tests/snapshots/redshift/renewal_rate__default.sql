@@ -15,8 +15,7 @@ WITH RECURSIVE _generated_dates(d) AS (
   /* step: read renewals as the data contract names it */
   SELECT
     CAST(t."due_at" AS TIMESTAMP) AS due_at,
-    CAST(t."renewed" AS BOOLEAN) AS renewed,
-    0 AS grp
+    CAST(t."renewed" AS BOOLEAN) AS renewed
   FROM "renewals" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -39,7 +38,7 @@ WITH RECURSIVE _generated_dates(d) AS (
 ), renewal_periods AS (
   /* step: contracts whose due_at is in each period: how many, how many renewed, value up and value renewed */
   SELECT
-    grp,
+    0 AS grp,
     CAST(DATE_TRUNC('MONTH', due_at) AS DATE) AS period_start,
     COUNT(*) AS renewals_due,
     SUM(CASE WHEN renewed THEN 1 ELSE 0 END) AS renewals_renewed
@@ -47,7 +46,6 @@ WITH RECURSIVE _generated_dates(d) AS (
   WHERE
     due_at < CAST('2024-07-01' AS DATE)
   GROUP BY
-    grp,
     CAST(DATE_TRUNC('MONTH', due_at) AS DATE)
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */

@@ -22,8 +22,7 @@ WITH RECURSIVE _generated_dates(d) AS (
   /* step: read customers as the data contract names it */
   SELECT
     CAST(t."customer_id" AS VARCHAR) AS customer_id,
-    CAST(t."created_at" AS TIMESTAMP) AS created_at,
-    0 AS grp
+    CAST(t."created_at" AS TIMESTAMP) AS created_at
   FROM "customers" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -46,12 +45,10 @@ WITH RECURSIVE _generated_dates(d) AS (
 ), onboarding_durations AS (
   WITH duration_values AS (
     SELECT
-      c.grp,
       c.period_start,
       CAST(DATE_PART('epoch', MIN(e.occurred_at)) - DATE_PART('epoch', c.created_at) AS DECIMAL(38, 6)) AS x
     FROM (
       SELECT
-        grp,
         customer_id,
         created_at,
         CAST(DATE_TRUNC('MONTH', created_at) AS DATE) AS period_start
@@ -65,33 +62,30 @@ WITH RECURSIVE _generated_dates(d) AS (
     WHERE
       e.name = 'onboarding_completed' AND e.occurred_at >= c.created_at
     GROUP BY
-      c.grp,
       c.period_start,
       c.customer_id,
       c.created_at
   ), duration_ranks AS (
     SELECT
-      grp,
       period_start,
       x,
-      ROW_NUMBER() OVER (PARTITION BY grp, period_start ORDER BY x NULLS FIRST) AS rn,
-      COUNT(*) OVER (PARTITION BY grp, period_start) AS n
+      ROW_NUMBER() OVER (PARTITION BY period_start ORDER BY x NULLS FIRST) AS rn,
+      COUNT(*) OVER (PARTITION BY period_start) AS n
     FROM duration_values
   )
   /* step: customers created in each period that reached :onboarding_event (at any time): seconds from created_at to their first such event — count, exact sum and interpolated median */
   SELECT
-    grp,
+    0 AS grp,
     period_start,
     COUNT(*) AS onboarding_time_count,
     AVG(CASE WHEN 2 * rn BETWEEN n AND n + 2 THEN x END) AS onboarding_time_seconds_median
   FROM duration_ranks
   GROUP BY
-    grp,
     period_start
 ), customer_signups AS (
   /* step: customers whose created_at falls in each period */
   SELECT
-    grp,
+    0 AS grp,
     CAST(DATE_TRUNC('MONTH', created_at) AS DATE) AS period_start,
     COUNT(*) AS customers_created
   FROM src_customers
@@ -99,7 +93,6 @@ WITH RECURSIVE _generated_dates(d) AS (
     created_at >= CAST('2023-12-01' AS DATE)
     AND created_at < CAST('2024-07-01' AS DATE)
   GROUP BY
-    grp,
     CAST(DATE_TRUNC('MONTH', created_at) AS DATE)
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */

@@ -9,8 +9,7 @@ WITH groups AS (
     CAST(t."started_at" AS TIMESTAMP) AS started_at,
     CAST(t."ended_at" AS TIMESTAMP) AS ended_at,
     CAST(t."mrr" AS DECIMAL(38, 9)) AS mrr,
-    CAST(t."is_trial" AS BOOLEAN) AS is_trial,
-    0 AS grp
+    CAST(t."is_trial" AS BOOLEAN) AS is_trial
   FROM "subscriptions" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -33,7 +32,6 @@ WITH groups AS (
 ), sub_rows AS (
   /* step: non-trial subscription rows that carry time (rows with ended_at = started_at are ignored) */
   SELECT
-    grp,
     customer_id,
     started_at,
     ended_at,
@@ -47,7 +45,6 @@ WITH groups AS (
 ), sub_paying_transitions AS (
   WITH events AS (
     SELECT
-      r.grp,
       r.customer_id,
       CASE WHEN e.is_start THEN r.started_at ELSE r.ended_at END AS t,
       CASE WHEN e.is_start THEN 1 ELSE -1 END AS d_paying
@@ -61,7 +58,6 @@ WITH groups AS (
       )
   ), per_instant AS (
     SELECT
-      grp,
       customer_id,
       t,
       SUM(d_paying) AS d_paying
@@ -69,17 +65,15 @@ WITH groups AS (
     WHERE
       t < CAST('2024-07-01' AS DATE)
     GROUP BY
-      grp,
       customer_id,
       t
   ), running AS (
     SELECT
-      grp,
       customer_id,
       t,
       d_paying,
       SUM(d_paying) OVER (
-        PARTITION BY grp, customer_id
+        PARTITION BY customer_id
         ORDER BY t NULLS FIRST
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
       ) AS n_after
@@ -87,7 +81,7 @@ WITH groups AS (
   )
   /* step: per period: how many times a customer started paying (from not paying) and stopped paying (to not paying), each transition counted, at the instants of the rows */
   SELECT
-    grp,
+    0 AS grp,
     CAST(DATE_TRUNC('MONTH', t) AS DATE) AS period_start,
     SUM(CASE WHEN n_after - d_paying > 0 AND n_after = 0 THEN 1 ELSE 0 END) AS paying_stops,
     SUM(CASE WHEN n_after - d_paying = 0 AND n_after > 0 THEN 1 ELSE 0 END) AS paying_starts
@@ -95,15 +89,13 @@ WITH groups AS (
   WHERE
     CAST(DATE_TRUNC('MONTH', t) AS DATE) >= CAST('2023-12-01' AS DATE)
   GROUP BY
-    grp,
     CAST(DATE_TRUNC('MONTH', t) AS DATE)
 ), sub_customer_periods AS (
   WITH events AS (
     SELECT
-      r.grp,
       r.customer_id,
       CASE WHEN e.is_start THEN r.started_at ELSE r.ended_at END AS t,
-      CASE WHEN r.mrr > 0 THEN CASE WHEN e.is_start THEN 1 ELSE -1 END ELSE 0 END AS d_paying
+      CASE WHEN e.is_start THEN r.mrr ELSE -r.mrr END AS d_mrr
     FROM sub_rows AS r
     CROSS JOIN (VALUES
       (TRUE),
@@ -112,48 +104,44 @@ WITH groups AS (
       e.is_start OR NOT r.ended_at IS NULL
   ), per_period AS (
     SELECT
-      grp,
       customer_id,
       GREATEST_IGNORE_NULLS(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
-      SUM(d_paying) AS d_paying
+      SUM(d_mrr) AS d_mrr
     FROM events
     WHERE
       t < CAST('2024-07-01' AS DATE)
     GROUP BY
-      grp,
       customer_id,
       GREATEST_IGNORE_NULLS(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE))
   ), running AS (
     SELECT
-      grp,
       customer_id,
       period_start,
-      d_paying,
-      SUM(d_paying) OVER (
-        PARTITION BY grp, customer_id
+      d_mrr,
+      SUM(d_mrr) OVER (
+        PARTITION BY customer_id
         ORDER BY period_start NULLS FIRST
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-      ) AS n_end
+      ) AS b_end
     FROM per_period
   )
   /* step: B_c at the start and end of every period in which customer c changed (+mrr at started_at, −mrr at ended_at, running sums), and first_paid_c, the customer's first start of a non-trial row with mrr > 0 */
   SELECT
-    grp,
     period_start,
-    n_end - d_paying AS n_start,
-    n_end
+    b_end,
+    CASE WHEN b_end - d_mrr > 0 THEN 1 ELSE 0 END AS n_start, /* paying (1) or not (0) at p.start and at p.end: B_c > 0 */
+    CASE WHEN b_end > 0 THEN 1 ELSE 0 END AS n_end
   FROM running
 ), sub_movements AS (
   /* step: per period: the sets N, L, R and A \ S and the MRR movements, customer by customer */
   SELECT
-    c.grp,
+    0 AS grp,
     c.period_start,
     SUM(
       CASE WHEN c.n_end > 0 THEN 1 ELSE 0 END - CASE WHEN c.n_start > 0 THEN 1 ELSE 0 END
     ) AS d_customers
   FROM sub_customer_periods AS c
   GROUP BY
-    c.grp,
     c.period_start
 ), sub_levels AS (
   /* step: |S|, |E|, M(p.start), M(p.end): running sums of the per-period changes over the spine */
@@ -161,7 +149,6 @@ WITH groups AS (
     g.grp,
     g.period_start,
     SUM(COALESCE(m.d_customers, 0)) OVER (
-      PARTITION BY g.grp
       ORDER BY g.period_start NULLS FIRST
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) - COALESCE(m.d_customers, 0) AS customers_start

@@ -7,8 +7,7 @@ WITH groups AS (
   SELECT
     CAST(t."survey" AS VARCHAR) AS survey,
     CAST(t."score" AS DOUBLE) AS score,
-    CAST(t."responded_at" AS TIMESTAMP) AS responded_at,
-    0 AS grp
+    CAST(t."responded_at" AS TIMESTAMP) AS responded_at
   FROM "survey_responses" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -31,7 +30,7 @@ WITH groups AS (
 ), csat_satisfied_periods AS (
   /* step: csat responses in each period with score ≥ :csat_satisfied_min */
   SELECT
-    grp,
+    0 AS grp,
     CAST(DATE_TRUNC('MONTH', responded_at) AS DATE) AS period_start,
     COUNT(*) AS csat_satisfied
   FROM src_survey_responses
@@ -41,12 +40,11 @@ WITH groups AS (
     AND responded_at >= CAST('2023-12-01' AS DATE)
     AND responded_at < CAST('2024-07-01' AS DATE)
   GROUP BY
-    grp,
     CAST(DATE_TRUNC('MONTH', responded_at) AS DATE)
 ), survey_periods AS (
   /* step: nps, csat and ces responses in each period: counts, NPS promoters (score ≥ 9) and detractors (≤ 6), score sums */
   SELECT
-    grp,
+    0 AS grp,
     CAST(DATE_TRUNC('MONTH', responded_at) AS DATE) AS period_start,
     SUM(CASE WHEN survey = 'csat' THEN 1 ELSE 0 END) AS csat_responses
   FROM src_survey_responses
@@ -55,7 +53,6 @@ WITH groups AS (
     AND responded_at >= CAST('2023-12-01' AS DATE)
     AND responded_at < CAST('2024-07-01' AS DATE)
   GROUP BY
-    grp,
     CAST(DATE_TRUNC('MONTH', responded_at) AS DATE)
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */

@@ -7,14 +7,12 @@ WITH groups AS (
   SELECT
     CAST(t."user_id" AS VARCHAR) AS user_id,
     CAST(t."name" AS VARCHAR) AS name,
-    CAST(t."occurred_at" AS TIMESTAMP) AS occurred_at,
-    0 AS grp
+    CAST(t."occurred_at" AS TIMESTAMP) AS occurred_at
   FROM "events" AS t
 ), src_users AS (
   /* step: read users as the data contract names it */
   SELECT
-    CAST(t."created_at" AS TIMESTAMP) AS created_at,
-    0 AS grp
+    CAST(t."created_at" AS TIMESTAMP) AS created_at
   FROM "users" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -37,7 +35,7 @@ WITH groups AS (
 ), engaged_user_periods AS (
   /* step: distinct users with an :engagement_event (NULL: any event) in each period */
   SELECT
-    grp,
+    0 AS grp,
     CAST(DATE_TRUNC('MONTH', occurred_at) AS DATE) AS period_start,
     COUNT(DISTINCT user_id) AS engaged_users
   FROM src_events
@@ -48,19 +46,17 @@ WITH groups AS (
       TRUE OR name = NULL
     )
   GROUP BY
-    grp,
     CAST(DATE_TRUNC('MONTH', occurred_at) AS DATE)
 ), user_population AS (
   WITH per_period AS (
     SELECT
-      grp,
+      0 AS grp,
       GREATEST_IGNORE_NULLS(CAST(DATE_TRUNC('MONTH', created_at) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
       COUNT(*) AS n
     FROM src_users
     WHERE
       created_at < CAST('2024-07-01' AS DATE)
     GROUP BY
-      grp,
       GREATEST_IGNORE_NULLS(CAST(DATE_TRUNC('MONTH', created_at) AS DATE), CAST('2023-12-01' AS DATE))
   )
   /* step: users created before each p.end: a running count over the periods */
@@ -68,7 +64,6 @@ WITH groups AS (
     g.grp,
     g.period_start,
     SUM(COALESCE(p.n, 0)) OVER (
-      PARTITION BY g.grp
       ORDER BY g.period_start NULLS FIRST
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS users_to_date

@@ -12,8 +12,7 @@ WITH groups AS (
 ), src_users AS (
   /* step: read users as the data contract names it */
   SELECT
-    CAST(t."created_at" AS TIMESTAMP) AS created_at,
-    0 AS grp
+    CAST(t."created_at" AS TIMESTAMP) AS created_at
   FROM "users" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -59,24 +58,22 @@ WITH groups AS (
   )
   /* step: trials started in each period (and of them, those converted at any time), and trials converted in it */
   SELECT
-    grp,
+    0 AS grp,
     period_start,
     SUM(converted) AS trials_converted
   FROM trial_events
   GROUP BY
-    grp,
     period_start
 ), user_population AS (
   WITH per_period AS (
     SELECT
-      grp,
+      0 AS grp,
       GREATEST_IGNORE_NULLS(CAST(DATE_TRUNC('MONTH', created_at) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
       COUNT(*) AS n
     FROM src_users
     WHERE
       created_at < CAST('2024-07-01' AS DATE)
     GROUP BY
-      grp,
       GREATEST_IGNORE_NULLS(CAST(DATE_TRUNC('MONTH', created_at) AS DATE), CAST('2023-12-01' AS DATE))
   )
   /* step: users created before each p.end: a running count over the periods */
@@ -84,7 +81,6 @@ WITH groups AS (
     g.grp,
     g.period_start,
     SUM(COALESCE(p.n, 0)) OVER (
-      PARTITION BY g.grp
       ORDER BY g.period_start NULLS FIRST
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS users_to_date

@@ -6,8 +6,7 @@ WITH groups AS (
   /* step: read kb_ratings as the data contract names it */
   SELECT
     CAST(t."rated_at" AS TIMESTAMP) AS rated_at,
-    CAST(t."rating" AS DOUBLE) AS rating,
-    0 AS grp
+    CAST(t."rating" AS DOUBLE) AS rating
   FROM "kb_ratings" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -30,7 +29,7 @@ WITH groups AS (
 ), kb_rating_periods AS (
   /* step: knowledge-base ratings in each period: how many and their sum */
   SELECT
-    grp,
+    0 AS grp,
     CAST(DATE_TRUNC('MONTH', rated_at) AS DATE) AS period_start,
     COUNT(*) AS kb_ratings,
     SUM(rating) AS kb_rating_sum
@@ -38,7 +37,6 @@ WITH groups AS (
   WHERE
     rated_at >= CAST('2023-12-01' AS DATE) AND rated_at < CAST('2024-07-01' AS DATE)
   GROUP BY
-    grp,
     CAST(DATE_TRUNC('MONTH', rated_at) AS DATE)
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */

@@ -60,17 +60,16 @@ WITH groups AS (
   )
   /* step: customers created in each period with a :onboarding_event event within :window_days days of created_at */
   SELECT
-    grp,
+    0 AS grp,
     period_start,
     COUNT(*) AS customers_onboarded_in_window
   FROM reached
   GROUP BY
-    grp,
     period_start
 ), customer_signups AS (
   /* step: customers whose created_at falls in each period */
   SELECT
-    grp,
+    0 AS grp,
     CAST(DATE_TRUNC('MONTH', created_at) AS DATE) AS period_start,
     COUNT(*) AS customers_created
   FROM src_customers
@@ -78,7 +77,6 @@ WITH groups AS (
     created_at >= CAST('2023-12-01' AS DATE)
     AND created_at < CAST('2024-07-01' AS DATE)
   GROUP BY
-    grp,
     CAST(DATE_TRUNC('MONTH', created_at) AS DATE)
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */

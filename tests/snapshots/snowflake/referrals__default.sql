@@ -5,8 +5,7 @@ WITH groups AS (
 ), src_referrals AS (
   /* step: read referrals as the data contract names it */
   SELECT
-    CAST(t."referred_at" AS TIMESTAMP) AS referred_at,
-    0 AS grp
+    CAST(t."referred_at" AS TIMESTAMP) AS referred_at
   FROM "referrals" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -29,7 +28,7 @@ WITH groups AS (
 ), referral_periods AS (
   /* step: referrals made in each period */
   SELECT
-    grp,
+    0 AS grp,
     CAST(DATE_TRUNC('MONTH', referred_at) AS DATE) AS period_start,
     COUNT(*) AS referrals_made
   FROM src_referrals
@@ -37,7 +36,6 @@ WITH groups AS (
     referred_at >= CAST('2023-12-01' AS DATE)
     AND referred_at < CAST('2024-07-01' AS DATE)
   GROUP BY
-    grp,
     CAST(DATE_TRUNC('MONTH', referred_at) AS DATE)
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */

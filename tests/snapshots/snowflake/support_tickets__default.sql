@@ -5,8 +5,7 @@ WITH groups AS (
 ), src_tickets AS (
   /* step: read tickets as the data contract names it */
   SELECT
-    CAST(t."created_at" AS TIMESTAMP) AS created_at,
-    0 AS grp
+    CAST(t."created_at" AS TIMESTAMP) AS created_at
   FROM "tickets" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -29,7 +28,7 @@ WITH groups AS (
 ), ticket_periods AS (
   /* step: tickets created in each period, and of them those resolved (at any time), resolved at the first contact, and resolved but reopened */
   SELECT
-    grp,
+    0 AS grp,
     CAST(DATE_TRUNC('MONTH', created_at) AS DATE) AS period_start,
     COUNT(*) AS tickets_created
   FROM src_tickets
@@ -37,7 +36,6 @@ WITH groups AS (
     created_at >= CAST('2023-12-01' AS DATE)
     AND created_at < CAST('2024-07-01' AS DATE)
   GROUP BY
-    grp,
     CAST(DATE_TRUNC('MONTH', created_at) AS DATE)
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */

@@ -5,14 +5,12 @@ WITH groups AS (
 ), src_tickets AS (
   /* step: read tickets as the data contract names it */
   SELECT
-    CAST(t."created_at" AS TIMESTAMP) AS created_at,
-    0 AS grp
+    CAST(t."created_at" AS TIMESTAMP) AS created_at
   FROM "tickets" AS t
 ), src_users AS (
   /* step: read users as the data contract names it */
   SELECT
-    CAST(t."created_at" AS TIMESTAMP) AS created_at,
-    0 AS grp
+    CAST(t."created_at" AS TIMESTAMP) AS created_at
   FROM "users" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -35,7 +33,7 @@ WITH groups AS (
 ), ticket_periods AS (
   /* step: tickets created in each period, and of them those resolved (at any time), resolved at the first contact, and resolved but reopened */
   SELECT
-    grp,
+    0 AS grp,
     CAST(DATE_TRUNC('MONTH', created_at) AS DATE) AS period_start,
     COUNT(*) AS tickets_created
   FROM src_tickets
@@ -43,19 +41,17 @@ WITH groups AS (
     created_at >= CAST('2023-12-01' AS DATE)
     AND created_at < CAST('2024-07-01' AS DATE)
   GROUP BY
-    grp,
     CAST(DATE_TRUNC('MONTH', created_at) AS DATE)
 ), user_population AS (
   WITH per_period AS (
     SELECT
-      grp,
+      0 AS grp,
       GREATEST_IGNORE_NULLS(CAST(DATE_TRUNC('MONTH', created_at) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
       COUNT(*) AS n
     FROM src_users
     WHERE
       created_at < CAST('2024-07-01' AS DATE)
     GROUP BY
-      grp,
       GREATEST_IGNORE_NULLS(CAST(DATE_TRUNC('MONTH', created_at) AS DATE), CAST('2023-12-01' AS DATE))
   )
   /* step: users created before each p.end: a running count over the periods */
@@ -63,7 +59,6 @@ WITH groups AS (
     g.grp,
     g.period_start,
     SUM(COALESCE(p.n, 0)) OVER (
-      PARTITION BY g.grp
       ORDER BY g.period_start NULLS FIRST
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS users_to_date

@@ -6,8 +6,7 @@ WITH groups AS (
   /* step: read tickets as the data contract names it */
   SELECT
     CAST(t."created_at" AS TIMESTAMP) AS created_at,
-    CAST(t."resolved_at" AS TIMESTAMP) AS resolved_at,
-    0 AS grp
+    CAST(t."resolved_at" AS TIMESTAMP) AS resolved_at
   FROM "tickets" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -30,7 +29,6 @@ WITH groups AS (
 ), resolution_durations AS (
   WITH duration_values AS (
     SELECT
-      grp,
       CAST(DATE_TRUNC('MONTH', resolved_at) AS DATE) AS period_start,
       CAST(EXTRACT(epoch_second FROM resolved_at) - EXTRACT(epoch_second FROM created_at) AS DECIMAL(38, 6)) AS x
     FROM src_tickets
@@ -39,21 +37,19 @@ WITH groups AS (
       AND resolved_at < CAST('2024-07-01' AS DATE)
   ), duration_ranks AS (
     SELECT
-      grp,
       period_start,
       x,
-      ROW_NUMBER() OVER (PARTITION BY grp, period_start ORDER BY x NULLS FIRST) AS rn,
-      COUNT(*) OVER (PARTITION BY grp, period_start) AS n
+      ROW_NUMBER() OVER (PARTITION BY period_start ORDER BY x NULLS FIRST) AS rn,
+      COUNT(*) OVER (PARTITION BY period_start) AS n
     FROM duration_values
   )
   /* step: tickets resolved in each period: seconds from created_at to resolved_at — count, exact sum and interpolated median */
   SELECT
-    grp,
+    0 AS grp,
     period_start,
     AVG(CASE WHEN 2 * rn BETWEEN n AND n + 2 THEN x END) AS resolution_seconds_median
   FROM duration_ranks
   GROUP BY
-    grp,
     period_start
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */

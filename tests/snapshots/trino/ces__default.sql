@@ -7,8 +7,7 @@ WITH groups AS (
   SELECT
     CAST(t."survey" AS VARCHAR) AS survey,
     CAST(t."score" AS DOUBLE) AS score,
-    CAST(t."responded_at" AS TIMESTAMP) AS responded_at,
-    0 AS grp
+    CAST(t."responded_at" AS TIMESTAMP) AS responded_at
   FROM "survey_responses" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -27,7 +26,7 @@ WITH groups AS (
 ), survey_periods AS (
   /* step: nps, csat and ces responses in each period: counts, NPS promoters (score ≥ 9) and detractors (≤ 6), score sums */
   SELECT
-    grp,
+    0 AS grp,
     CAST(DATE_TRUNC('MONTH', responded_at) AS DATE) AS period_start,
     SUM(CASE WHEN survey = 'ces' THEN 1 ELSE 0 END) AS ces_responses,
     SUM(CASE WHEN survey = 'ces' THEN score ELSE 0 END) AS ces_score_sum
@@ -37,7 +36,6 @@ WITH groups AS (
     AND responded_at >= CAST('2023-12-01' AS DATE)
     AND responded_at < CAST('2024-07-01' AS DATE)
   GROUP BY
-    grp,
     CAST(DATE_TRUNC('MONTH', responded_at) AS DATE)
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */

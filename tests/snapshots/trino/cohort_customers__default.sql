@@ -105,7 +105,7 @@ WITH src_customers AS (
       r.grp,
       r.customer_id,
       CASE WHEN e.is_start THEN r.started_at ELSE r.ended_at END AS t,
-      CASE WHEN r.mrr > 0 THEN CASE WHEN e.is_start THEN 1 ELSE -1 END ELSE 0 END AS d_paying
+      CASE WHEN e.is_start THEN r.mrr ELSE -r.mrr END AS d_mrr
     FROM sub_rows AS r
     CROSS JOIN (VALUES
       (TRUE),
@@ -117,7 +117,7 @@ WITH src_customers AS (
       grp,
       customer_id,
       GREATEST(CAST(DATE_TRUNC('MONTH', t) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
-      SUM(d_paying) AS d_paying
+      SUM(d_mrr) AS d_mrr
     FROM events
     WHERE
       t < CAST('2024-07-01' AS DATE)
@@ -130,20 +130,21 @@ WITH src_customers AS (
       grp,
       customer_id,
       period_start,
-      d_paying,
-      SUM(d_paying) OVER (
+      d_mrr,
+      SUM(d_mrr) OVER (
         PARTITION BY grp, customer_id
         ORDER BY period_start NULLS FIRST
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-      ) AS n_end
+      ) AS b_end
     FROM per_period
   )
   /* step: B_c at the start and end of every period in which customer c changed (+mrr at started_at, −mrr at ended_at, running sums), and first_paid_c, the customer's first start of a non-trial row with mrr > 0 */
   SELECT
     grp,
     period_start,
-    n_end - d_paying AS n_start,
-    n_end
+    b_end,
+    CASE WHEN b_end - d_mrr > 0 THEN 1 ELSE 0 END AS n_start, /* paying (1) or not (0) at p.start and at p.end: B_c > 0 */
+    CASE WHEN b_end > 0 THEN 1 ELSE 0 END AS n_end
   FROM running
 ), sub_movements AS (
   /* step: per period: the sets N, L, R and A \ S and the MRR movements, customer by customer */

@@ -7,8 +7,7 @@ WITH groups AS (
   SELECT
     CAST(t."customer_id" AS VARCHAR) AS customer_id,
     CAST(t."paid_at" AS TIMESTAMP) AS paid_at,
-    CAST(t."amount" AS DECIMAL(38, 9)) AS amount,
-    0 AS grp
+    CAST(t."amount" AS DECIMAL(38, 9)) AS amount
   FROM "invoices" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -27,7 +26,6 @@ WITH groups AS (
 ), invoice_history AS (
   WITH per_customer AS (
     SELECT
-      grp,
       customer_id,
       GREATEST(CAST(DATE_TRUNC('MONTH', paid_at) AS DATE), CAST('2023-12-01' AS DATE)) AS period_start,
       SUM(amount) AS amount,
@@ -38,30 +36,28 @@ WITH groups AS (
     WHERE
       paid_at < CAST('2024-07-01' AS DATE)
     GROUP BY
-      grp,
       customer_id,
       GREATEST(CAST(DATE_TRUNC('MONTH', paid_at) AS DATE), CAST('2023-12-01' AS DATE))
   ), changes AS (
     SELECT
-      grp,
       period_start,
       amount,
       invoices,
       CASE
-        WHEN LAG(last_at) OVER (PARTITION BY grp, customer_id ORDER BY period_start NULLS FIRST) IS NULL
+        WHEN LAG(last_at) OVER (PARTITION BY customer_id ORDER BY period_start NULLS FIRST) IS NULL
         THEN 1
         ELSE 0
       END AS is_first,
       CAST(TO_UNIXTIME(last_at) - TO_UNIXTIME(
         COALESCE(
-          LAG(last_at) OVER (PARTITION BY grp, customer_id ORDER BY period_start NULLS FIRST),
+          LAG(last_at) OVER (PARTITION BY customer_id ORDER BY period_start NULLS FIRST),
           first_at
         )
       ) AS DECIMAL(38, 6)) AS d_span_seconds
     FROM per_customer
   ), per_period AS (
     SELECT
-      grp,
+      0 AS grp,
       period_start,
       SUM(amount) AS amount,
       SUM(invoices) AS invoices,
@@ -69,7 +65,6 @@ WITH groups AS (
       SUM(d_span_seconds) AS span_seconds
     FROM changes
     GROUP BY
-      grp,
       period_start
   )
   /* step: invoices paid before each p.end: amount, count, customers, and each customer's first-to-last span (days) */
@@ -77,22 +72,18 @@ WITH groups AS (
     g.grp,
     g.period_start,
     SUM(COALESCE(p.amount, 0)) OVER (
-      PARTITION BY g.grp
       ORDER BY g.period_start NULLS FIRST
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS invoiced_amount_to_date,
     SUM(COALESCE(p.invoices, 0)) OVER (
-      PARTITION BY g.grp
       ORDER BY g.period_start NULLS FIRST
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS invoices_to_date,
     SUM(COALESCE(p.customers, 0)) OVER (
-      PARTITION BY g.grp
       ORDER BY g.period_start NULLS FIRST
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS invoiced_customers_to_date,
     SUM(COALESCE(p.span_seconds, 0)) OVER (
-      PARTITION BY g.grp
       ORDER BY g.period_start NULLS FIRST
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS invoice_span_seconds_to_date

@@ -7,8 +7,7 @@ WITH groups AS (
   SELECT
     CAST(t."paid_at" AS TIMESTAMP) AS paid_at,
     CAST(t."amount" AS DECIMAL(38, 9)) AS amount,
-    CAST(t."kind" AS VARCHAR) AS kind,
-    0 AS grp
+    CAST(t."kind" AS VARCHAR) AS kind
   FROM "invoices" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -27,7 +26,7 @@ WITH groups AS (
 ), invoice_periods AS (
   /* step: invoices paid in each period: all of them, and those of kind upsell or cross_sell (a NULL kind is subscription) */
   SELECT
-    grp,
+    0 AS grp,
     CAST(DATE_TRUNC('MONTH', paid_at) AS DATE) AS period_start,
     SUM(amount) AS invoiced_amount,
     SUM(
@@ -41,14 +40,13 @@ WITH groups AS (
   WHERE
     paid_at < CAST('2024-07-01' AS DATE)
   GROUP BY
-    grp,
     CAST(DATE_TRUNC('MONTH', paid_at) AS DATE)
 ), invoice_previous_period AS (
   /* step: invoices paid in p−1, read from the data even before the first reported period */
   SELECT
     g.grp,
     g.period_start,
-    LAG(COALESCE(i.invoiced_amount, 0)) OVER (PARTITION BY g.grp ORDER BY g.period_start NULLS FIRST) AS invoiced_amount_previous
+    LAG(COALESCE(i.invoiced_amount, 0)) OVER (ORDER BY g.period_start NULLS FIRST) AS invoiced_amount_previous
   FROM grid AS g
   LEFT JOIN invoice_periods AS i
     ON i.grp = g.grp AND i.period_start = g.period_start

@@ -6,8 +6,7 @@ WITH groups AS (
   /* step: read tickets as the data contract names it */
   SELECT
     CAST(t."created_at" AS TIMESTAMP) AS created_at,
-    CAST(t."first_response_at" AS TIMESTAMP) AS first_response_at,
-    0 AS grp
+    CAST(t."first_response_at" AS TIMESTAMP) AS first_response_at
   FROM "tickets" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -26,7 +25,6 @@ WITH groups AS (
 ), first_response_durations AS (
   WITH duration_values AS (
     SELECT
-      grp,
       CAST(DATE_TRUNC('MONTH', created_at) AS DATE) AS period_start,
       CAST(TO_UNIXTIME(first_response_at) - TO_UNIXTIME(created_at) AS DECIMAL(38, 6)) AS x
     FROM src_tickets
@@ -36,20 +34,18 @@ WITH groups AS (
       AND created_at < CAST('2024-07-01' AS DATE)
   ), duration_ranks AS (
     SELECT
-      grp,
       period_start,
       x
     FROM duration_values
   )
   /* step: tickets created in each period that have a response (at any time): seconds from created_at to first_response_at — count, exact sum and interpolated median */
   SELECT
-    grp,
+    0 AS grp,
     period_start,
     COUNT(*) AS first_response_count,
     SUM(x) AS first_response_seconds_sum
   FROM duration_ranks
   GROUP BY
-    grp,
     period_start
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */

@@ -41,13 +41,12 @@ WITH groups AS (
   )
   /* step: distinct users with an event named in :active_events (NULL: any) in each period, and the sum over the days of the period (the calendar's local days) of each day's distinct such users */
   SELECT
-    grp,
+    0 AS grp,
     period_start,
     COUNT(DISTINCT user_id) AS period_active_users,
     COUNT(*) AS active_user_days
   FROM active_days
   GROUP BY
-    grp,
     period_start
 ), period_days AS (
   /* step: the length of each period in days (a month has 28 to 31) */

@@ -13,8 +13,7 @@ WITH groups AS (
   /* step: read customers as the data contract names it */
   SELECT
     CAST(t."customer_id" AS VARCHAR) AS customer_id,
-    CAST(t."created_at" AS TIMESTAMP) AS created_at,
-    0 AS grp
+    CAST(t."created_at" AS TIMESTAMP) AS created_at
   FROM "customers" AS t
 ), spine AS (
   /* step: one row per month, from the period before the first reported one */
@@ -33,12 +32,10 @@ WITH groups AS (
 ), time_to_value_durations AS (
   WITH duration_values AS (
     SELECT
-      c.grp,
       c.period_start,
       CAST(TO_UNIXTIME(MIN(e.occurred_at)) - TO_UNIXTIME(c.created_at) AS DECIMAL(38, 6)) AS x
     FROM (
       SELECT
-        grp,
         customer_id,
         created_at,
         CAST(DATE_TRUNC('MONTH', created_at) AS DATE) AS period_start
@@ -52,31 +49,28 @@ WITH groups AS (
     WHERE
       e.name = 'activated' AND e.occurred_at >= c.created_at
     GROUP BY
-      c.grp,
       c.period_start,
       c.customer_id,
       c.created_at
   ), duration_ranks AS (
     SELECT
-      grp,
       period_start,
       x
     FROM duration_values
   )
   /* step: customers created in each period that reached :value_event (at any time): seconds from created_at to their first such event — count, exact sum and interpolated median */
   SELECT
-    grp,
+    0 AS grp,
     period_start,
     COUNT(*) AS time_to_value_count,
     SUM(x) AS time_to_value_seconds_sum
   FROM duration_ranks
   GROUP BY
-    grp,
     period_start
 ), customer_signups AS (
   /* step: customers whose created_at falls in each period */
   SELECT
-    grp,
+    0 AS grp,
     CAST(DATE_TRUNC('MONTH', created_at) AS DATE) AS period_start,
     COUNT(*) AS customers_created
   FROM src_customers
@@ -84,7 +78,6 @@ WITH groups AS (
     created_at >= CAST('2023-12-01' AS DATE)
     AND created_at < CAST('2024-07-01' AS DATE)
   GROUP BY
-    grp,
     CAST(DATE_TRUNC('MONTH', created_at) AS DATE)
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */

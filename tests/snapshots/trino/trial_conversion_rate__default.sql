@@ -49,13 +49,12 @@ WITH groups AS (
   )
   /* step: trials started in each period (and of them, those converted at any time), and trials converted in it */
   SELECT
-    grp,
+    0 AS grp,
     period_start,
     SUM(started) AS trials_started,
     SUM(started_converted) AS trials_started_converted
   FROM trial_events
   GROUP BY
-    grp,
     period_start
 ), measures AS (
   /* step: every measure per period and group (0 for counts and sums with no rows) */
