@@ -20,14 +20,14 @@ on with its reference implementation (``tests/bigquery/test_bigquery_semantics.p
 
 from __future__ import annotations
 
-__all__ = ["TRANSFORMS", "USER_SQL", "median", "no_materialized"]
+__all__ = ["TRANSFORMS", "median", "no_materialized"]
 
 from collections.abc import Callable
 
 from sqlglot import exp
 
-USER_SQL = "user_sql"
-"""The ``meta`` key marking the root of SQL a user wrote in the target dialect."""
+from csframe.core.adapter import USER_SQL
+
 
 
 def _rewrite(tree: exp.Expression, rule: Callable[[exp.Expression], exp.Expression]) -> exp.Expression:

@@ -19,7 +19,9 @@ import re
 
 from sqlglot import exp
 
-from .bigquery_dialect import USER_SQL, _rewrite
+from csframe.core.adapter import in_user_sql
+
+from .bigquery_dialect import _rewrite
 
 T = exp.DataType.Type
 _WRAPPER = re.compile(r"^(?:Nullable|LowCardinality)\((.*)\)$")
@@ -122,21 +124,13 @@ def _column_names(tree: exp.Expression) -> exp.Expression:
     """``SELECT t.c FROM t`` → ``SELECT t.c AS c FROM t``: ClickHouse names such a column
     ``t.c`` (where standard SQL names it ``c``), and a query reading the step by ``c`` fails."""
     for select in tree.find_all(exp.Select):
-        if _user_sql(select):
+        if in_user_sql(select):
             continue
         for i, projection in enumerate(select.expressions):
             if isinstance(projection, exp.Column) and projection.table and not isinstance(projection.this, exp.Star):
                 select.expressions[i] = exp.alias_(projection, projection.this.copy())
                 select.expressions[i].parent = select
     return tree
-
-
-def _user_sql(node: exp.Expression | None) -> bool:
-    while node is not None:
-        if node.meta_get(USER_SQL):
-            return True
-        node = node.parent
-    return False
 
 
 def _try_casts(tree: exp.Expression) -> exp.Expression:

@@ -18,7 +18,8 @@ __all__ = ["TRANSFORMS", "month_dates"]
 
 from sqlglot import exp
 
-_USER_SQL = "user_sql"  # csframe.core.compiler marks a source's own SQL so
+from csframe.core.adapter import USER_SQL
+
 _TRUNCS = (exp.DateTrunc, exp.TimestampTrunc)
 
 
@@ -43,8 +44,8 @@ def _first_month(unit: str, x: exp.Expression) -> exp.Expression | None:
 def month_dates(tree: exp.Expression) -> exp.Expression:
     """CAST(DATE_TRUNC(MONTH|QUARTER|YEAR, x) AS DATE) → MAKE_DATE(YEAR(x), first month, 1), in place."""
     # children before their parents: a rewrite copies its operand, already rewritten
-    for node in reversed(list(tree.dfs(prune=lambda n: bool(n.meta.get(_USER_SQL))))):
-        if node.meta.get(_USER_SQL) or not isinstance(node, exp.Cast) or not node.to.is_type(exp.DataType.Type.DATE):
+    for node in reversed(list(tree.dfs(prune=lambda n: bool(n.meta.get(USER_SQL))))):
+        if node.meta.get(USER_SQL) or not isinstance(node, exp.Cast) or not node.to.is_type(exp.DataType.Type.DATE):
             continue
         trunc = node.this
         if not isinstance(trunc, _TRUNCS):

@@ -17,7 +17,7 @@ __all__ = ["TRANSFORMS", "NUMBER", "TIMESTAMP", "BOOLEAN"]
 
 from sqlglot import exp
 
-from .bigquery_dialect import USER_SQL
+from csframe.core.adapter import in_user_sql
 
 NUMBER = r"^\s*[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]{1,3})?\s*$"
 """Text PostgreSQL casts to a NUMERIC, without NaN and Infinity (an exponent of up to 3 digits)."""
@@ -76,18 +76,10 @@ def _guarded(value: exp.Expression, to: exp.DataType) -> exp.Expression:
     return exp.paren(exp.Case().when(match, inner), copy=False)
 
 
-def _user_sql(node: exp.Expression) -> bool:
-    while node is not None:
-        if node.meta_get(USER_SQL):
-            return True
-        node = node.parent
-    return False
-
-
 def _try_casts(tree: exp.Expression) -> exp.Expression:
     """TRY_CAST(x AS t) → the guarded CAST of :func:`_guarded`; to text, a plain CAST."""
     for node in list(tree.find_all(exp.TryCast)):
-        if _user_sql(node):
+        if in_user_sql(node):
             continue
         new = _guarded(node.this, node.to)
         if node is tree:

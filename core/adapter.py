@@ -8,7 +8,7 @@ the driver lazily.
 
 from __future__ import annotations
 
-__all__ = ["Adapter", "Transform", "DemoLoaded", "can_init"]
+__all__ = ["Adapter", "Transform", "DemoLoaded", "can_init", "USER_SQL", "in_user_sql"]
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -152,6 +152,20 @@ class DemoLoaded:
     """What was written, after "wrote csframe.toml and ": a file, "loaded schema X on host"."""
     before_next: str = ""
     """A step before the suggested ``csframe compute`` (e.g. "export VAR=<your dsn>, then ")."""
+
+
+USER_SQL = "user_sql"
+"""The ``meta`` key the compiler sets on the root of SQL a user wrote in the engine's own dialect
+(a source's ``sql =``): a dialect transform leaves that subtree as it is."""
+
+
+def in_user_sql(node: exp.Expression | None) -> bool:
+    """Whether ``node`` is inside SQL a user wrote (it or an ancestor carries ``meta[USER_SQL]``)."""
+    while node is not None:
+        if node.meta_get(USER_SQL):
+            return True
+        node = node.parent
+    return False
 
 
 def can_init(factory: Any) -> bool:

@@ -19,6 +19,7 @@ import sqlglot
 from sqlglot import exp
 
 from . import cohorts, previous
+from .adapter import USER_SQL
 from .calendar import bind_instants, bucket_in, expand_local_dates
 from .contract import Source, source
 from .contract_types import Conversion, conversion, convert, is_raw, raw_name
@@ -104,7 +105,7 @@ def source_scan(src: Source, scan: SourceScan, by: tuple[str, ...] = (), grouped
         from_: exp.Expression = source_table(b, scan.dialect).as_("t")
     else:
         inner = source_query(b, scan.dialect)
-        inner.meta["user_sql"] = True  # written in the engine's dialect: dialect transforms leave it alone
+        inner.meta[USER_SQL] = True  # written in the engine's dialect: dialect transforms leave it alone
         from_ = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("t")))
     selects: list[exp.Expression] = []
     raws: list[exp.Expression] = []

@@ -22,7 +22,7 @@ import attrs
 import pytest
 import sqlglot
 from csframe.adapters.bigquery import BigQueryAdapter
-from csframe.adapters.bigquery_dialect import USER_SQL
+from csframe.core.adapter import USER_SQL
 from csframe.core import contract_checks
 from csframe.core.compiler import SourceScan, source_scan
 from csframe.core.contract import SOURCES, source
