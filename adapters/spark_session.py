@@ -29,12 +29,17 @@ _CONF = {
     "spark.default.parallelism": "2",
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.ansi.enabled": "false",
-    "spark.sql.adaptive.enabled": "true",
     "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
     "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
     "spark.sql.execution.arrow.pyspark.enabled": "false",
 }
 _RUNTIME = ("spark.sql.session.timeZone", "spark.sql.ansi.enabled")
+# Spark in this process (local[N]) computes csframe's small tables: planning, not data, costs the time;
+# adaptive re-planning after every stage and compiling every stage to Java cost more than they save
+_LOCAL = {
+    "spark.sql.adaptive.enabled": "false",
+    "spark.sql.codegen.wholeStage": "false",
+}
 
 
 def running_session() -> Any:
@@ -57,7 +62,7 @@ def shared_session(master: str) -> Any:
             _SESSION = active
             return active
         builder = SparkSession.builder.master(master).appName("csframe")
-        for key, value in _CONF.items():
+        for key, value in {**_CONF, **(_LOCAL if master.startswith("local") else {})}.items():
             builder = builder.config(key, value)
         builder = builder.config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="csframe-spark-warehouse-"))
         session = builder.getOrCreate()
