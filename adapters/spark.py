@@ -95,7 +95,7 @@ class SparkAdapter(InitFromModule):
             raise EngineUnavailableError("the spark adapter needs pyspark",
                                          hint="pip install 'csframe[spark]' (and Java 17: a JRE on the PATH "
                                               "or JAVA_HOME).") from None
-        from .spark_session import shared_session
+        from .spark_session import SESSION_SETTINGS, shared_session
         from .spark_tables import quoted, register_all
 
         try:
@@ -106,6 +106,8 @@ class SparkAdapter(InitFromModule):
                                               "master is right.") from None
         self.session = shared.newSession()
         try:
+            for key, value in SESSION_SETTINGS.items():  # a new session starts from the context's settings
+                self.session.conf.set(key, value)
             if self.warehouse is not None:
                 register_all(self.session, self.warehouse, self.database)
             elif write:

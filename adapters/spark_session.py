@@ -13,7 +13,7 @@ it is, but for the time zone and ANSI mode, which are session settings csframe's
 
 from __future__ import annotations
 
-__all__ = ["shared_session", "running_session"]
+__all__ = ["SESSION_SETTINGS", "shared_session", "running_session"]
 
 import tempfile
 import threading
@@ -34,6 +34,8 @@ _CONF = {
     "spark.sql.execution.arrow.pyspark.enabled": "false",
 }
 _RUNTIME = ("spark.sql.session.timeZone", "spark.sql.ansi.enabled")
+SESSION_SETTINGS = {key: _CONF[key] for key in _RUNTIME}
+"""What every adapter's own session (``newSession()``) is set to when it connects."""
 # Spark in this process (local[N]) computes csframe's small tables: planning, not data, costs the time;
 # adaptive re-planning after every stage and compiling every stage to Java cost more than they save
 _LOCAL = {
