@@ -94,6 +94,43 @@ def _write_version(directory: Path, frame: Any) -> Path:
     return version
 
 
+_ARROW = {"VARCHAR": "string", "TEXT": "string", "DOUBLE": "float64", "FLOAT": "float32", "BIGINT": "int64",
+          "INT": "int32", "SMALLINT": "int16", "BOOLEAN": "bool_", "DATE": "date32"}
+
+
+def _arrow_type(neutral: str) -> Any:
+    import pyarrow as pa
+
+    kind = exp.DataType.build(neutral)
+    T = exp.DataType.Type
+    if kind.is_type(T.TIMESTAMP, T.TIMESTAMPTZ):
+        return pa.timestamp("us", tz="UTC")  # Spark reads it as a TIMESTAMP (an instant)
+    if kind.is_type(T.DECIMAL):
+        precision, scale = (int(p.name) for p in kind.expressions) if kind.expressions else (38, 9)
+        return pa.decimal128(precision, scale)
+    name = _ARROW.get(kind.this.name)
+    return getattr(pa, name)() if name else None
+
+
+def _write_arrow(directory: Path, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]) -> Path | None:
+    """A new version written with pyarrow (no Spark job: loading is the test kit's and the demo's
+    hot path), or None when pyarrow is missing or a column type is not one it maps."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        return None
+    types = [_arrow_type(kind) for _, kind in columns]
+    if any(t is None for t in types):
+        return None
+    values = spark_rows(columns, rows)
+    arrays = [pa.array([r[i] for r in values], type=t) for i, t in enumerate(types)]
+    version = new_version(directory)
+    version.mkdir()
+    pq.write_table(pa.Table.from_arrays(arrays, names=[n for n, _ in columns]), version / "part-00000.parquet")
+    return version
+
+
 def load_dataset(adapter: Any, dataset: Any) -> None:
     """Each table of ``dataset`` written to the warehouse as a new version (replacing the table's
     rows) and registered in the adapter's database."""
@@ -106,7 +143,8 @@ def load_dataset(adapter: Any, dataset: Any) -> None:
         directory = table_dir(warehouse, adapter.database, table.name)
         try:
             with writer_lock(directory):
-                version = _write_version(directory, _frame(session, columns, table.rows))
+                version = _write_arrow(directory, columns, table.rows) or \
+                    _write_version(directory, _frame(session, columns, table.rows))
                 replace(directory, version)
             register(session, adapter.database, table.name, version)
         except Exception as e:  # noqa: BLE001
