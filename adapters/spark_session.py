@@ -6,7 +6,8 @@ Local Spark (``master = "local[2]"``, the default) runs with the UI off, 2 shuff
 (csframe's data is small next to what Spark is built for: 200 partitions cost more than they
 split), the session time zone UTC (the data contract's timestamps are UTC), ANSI mode off (a
 cast that fails yields NULL, as on the other engines' ``TRY_CAST``), and its own warehouse
-directory in a temporary directory (so nothing lands in the working directory). A session
+directory in a temporary directory (so nothing lands in the working directory), and variable substitution off (Spark would
+replace ``${name}`` inside a user's string literal). A session
 already running in the process (a notebook's, ``SparkSession.getActiveSession()``) is used as
 it is, but for the time zone and ANSI mode, which are session settings csframe's SQL needs.
 """
@@ -29,11 +30,14 @@ _CONF = {
     "spark.default.parallelism": "2",
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.ansi.enabled": "false",
+    # Spark replaces ${name} in SQL text with a setting's value: a user string such as '${HOME}' (a
+    # --param value) came back empty, and '${spark.some.setting}' would read the session's settings
+    "spark.sql.variable.substitute": "false",
     "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
     "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
     "spark.sql.execution.arrow.pyspark.enabled": "false",
 }
-_RUNTIME = ("spark.sql.session.timeZone", "spark.sql.ansi.enabled")
+_RUNTIME = ("spark.sql.session.timeZone", "spark.sql.ansi.enabled", "spark.sql.variable.substitute")
 SESSION_SETTINGS = {key: _CONF[key] for key in _RUNTIME}
 """What every adapter's own session (``newSession()``) is set to when it connects."""
 # Spark in this process (local[N]) computes csframe's small tables: planning, not data, costs the time;
