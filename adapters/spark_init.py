@@ -61,8 +61,8 @@ def test_namespace(tag: str, workdir: Path, fixture: Callable[[str], Any]) -> tu
 def drop_database(database: str) -> None:
     """Forget ``database`` and its tables in the process's catalog (their files stay)."""
     from .spark_session import running_session
-    from .spark_tables import quoted
+    from .spark_tables import forget
 
     session = running_session()
     if session is not None:
-        session.sql(f"DROP DATABASE IF EXISTS {quoted(database)} CASCADE")
+        forget(session, database)

@@ -97,3 +97,24 @@ def test_a_table_of_another_shape_is_refused_before_anything_is_computed(spark):
     replace(directory, version)
     with pytest.raises(UsageError, match="not a csframe result table"):
         _run(spark, "other")
+
+
+def test_a_table_is_registered_again_only_when_its_version_changed(spark, monkeypatch):
+    """Every session of the process shares one catalog: connecting again registers nothing
+    (adapters/spark_tables.py's _REGISTERED), but a table another writer swapped is re-registered."""
+    from csframe.adapters import spark_tables
+
+    _run(spark, "registered")
+    made = []
+    location = spark_tables._location
+    monkeypatch.setattr(spark_tables, "_location", lambda path: made.append(path.name) or location(path))
+    spark.adapter().connect()  # customers, subscriptions, registered (and the other tests' tables): all current
+    assert made == []
+    directory = spark.adapter().warehouse / "spark_write" / "registered"
+    # another process's write: a new version (the same rows, copied) swapped in behind this process's back
+    version = spark_tables.new_version(directory)
+    spark.adapter().session.read.parquet(str(spark_tables.current_version(directory))).write.parquet(str(version))
+    spark_tables.replace(directory, version)
+    spark.adapter().connect()
+    assert made == [version.name]
+    assert {r[2]: r[4] for r in _table(spark, "registered")} == EXPECTED
