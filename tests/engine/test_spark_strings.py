@@ -28,9 +28,10 @@ pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'cs
 
 T = dt.datetime
 JAN = dict(grain="month", start="2024-01-01", end="2024-02-01")
-# the ones that break a naive literal or identifier: quotes, backslashes, comments, NUL, newlines, unicode
-RUNS = ["nosuchevent\\' OR TRUE --", "a'b", "\\", "\\'", "'; DROP TABLE events; --", "*/ x /*", "a`b",
-        "line\nbreak", "é☃😀𝔘", "a\x00b"]
+# whole runs with a hostile --param: the conformance suite (TestSpark in test_conformance.py) runs 14
+# hostile values; these are the ones it leaves out: an escaped quote before OR TRUE, NUL, and ${HOME}
+# (Spark's variable substitution emptied it before adapters/spark_session.py turned it off)
+RUNS = ["nosuchevent\\' OR TRUE --", "a\x00b", "${HOME}"]
 
 
 @pytest.fixture(scope="module")
