@@ -29,6 +29,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "csframe.adapters.bigquery",
     "csframe.adapters.clickhouse",
     "csframe.adapters.sql_only",
+    "csframe.adapters.spark",
+    "csframe.adapters.databricks",
     "csframe.plugins.output_formats",
     "csframe.plugins.parquet",
     "csframe.plugins.demo_hooks",

@@ -16,3 +16,7 @@ class TestBigQuery(AdapterConformance):
 
 class TestClickHouse(AdapterConformance):
     engine = "clickhouse"  # chdb, in this process (chdb is in the test extra: it runs under CI=true)
+
+
+class TestSpark(AdapterConformance):
+    engine = "spark"  # local pyspark (pyspark is in the test extra, Java 17 from .ci/run: it runs under CI=true)

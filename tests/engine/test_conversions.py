@@ -1,4 +1,4 @@
-"""Values of another type than the data contract's, on DuckDB, PostgreSQL and BigQuery (emulated).
+"""Values of another type than the data contract's, on DuckDB, PostgreSQL, BigQuery (emulated) and Spark.
 
 data-contract.md "Bad data": text timestamps with a UTC offset are converted to UTC honouring the
 offset, text without one is UTC; a time-zoned timestamp is read as its UTC instant; a value that
@@ -21,7 +21,7 @@ from csframe.core.project import Project, SourceBinding
 from csframe.core.session import Session
 from tests.support.bigquery_emulator import PROJECT, bq_emulator  # noqa: F401 - the fixture
 
-ENGINES = ("duckdb", "postgres", "bigquery", "clickhouse")
+ENGINES = ("duckdb", "postgres", "bigquery", "clickhouse", "spark")
 JAN, FEB, MAR = "2024-01-01", "2024-02-01", "2024-03-01"
 SUB_COLUMNS = ("subscription_id", "customer_id", "started_at", "ended_at", "mrr")
 
@@ -48,6 +48,10 @@ def open_tables(request, tmp_path):
 
             adapter, drop = test_namespace("conv_" + uuid.uuid4().hex[:10], tmp_path, lambda name: None)
             cleanups.append(drop)
+        elif engine == "spark":
+            pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'csframe[spark]')")
+            adapter = {"name": "spark", "warehouse": str(tmp_path / "spark-warehouse"),
+                       "database": "conv_" + uuid.uuid4().hex[:10]}
         else:
             emulator = request.getfixturevalue("bq_emulator")
             adapter = {"name": "bigquery", "project": PROJECT, "dataset": "conv_" + uuid.uuid4().hex[:10],
@@ -122,6 +126,8 @@ def test_zoned_timestamps_are_read_as_their_utc_instant(open_tables):
         adapter.con.execute("SET TimeZone = 'Asia/Kolkata'")
     elif open_tables.engine == "postgres":
         adapter.con.execute("SET TIME ZONE 'Asia/Kolkata'")
+    elif open_tables.engine == "spark":
+        return  # the adapter sets its session's time zone to UTC at every connect (docs/spark.md)
     else:
         return  # BigQuery has no session time zone: a TIMESTAMP is an instant, converted in UTC
     rows = adapter.execute(result.sql)

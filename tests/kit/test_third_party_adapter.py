@@ -117,7 +117,7 @@ def test_init_demo_on_a_third_party_adapter(tmp_path):
     # an adapter without the init methods (BigQuery's, for now) is refused; the fake is offered
     r = subprocess.run([CSFRAME, "init", str(tmp_path / "bq"), "--adapter", "bigquery"],
                        capture_output=True, text=True, env=env, timeout=300)
-    assert r.returncode == 2 and "cannot write a project" in r.stderr and "duckdb, postgres, clickhouse, fake" in r.stderr, _show(r)
+    assert r.returncode == 2 and "cannot write a project" in r.stderr and "duckdb, postgres, clickhouse, spark, fake" in r.stderr, _show(r)
     assert not (tmp_path / "bq").exists()
     # and without --demo, the starter file is the fake's
     r = subprocess.run([CSFRAME, "init", str(tmp_path / "starter"), "--adapter", "fake"],

@@ -74,7 +74,7 @@ def test_a_default_that_is_no_registered_adapter_is_an_error(fake):
     with pytest.raises(PluginError) as e:
         Session.open(project=fake("fkae"), entry_points=False)
     assert e.value.message == "plugin 'fake_engine': csframe_default_adapter names 'fkae', which is no registered adapter"
-    assert e.value.hint == "Adapters: duckdb, postgres, bigquery, clickhouse, fake."
+    assert e.value.hint == "Adapters: duckdb, postgres, bigquery, clickhouse, spark, databricks, fake."
     assert e.value.exit_code == 2
 
 
