@@ -37,10 +37,11 @@ def _closure(start: set[str], reads: dict[str, set[str]], among: set[str]) -> se
     return want
 
 
-def split_shared(tree: exp.Expression, prefix: str) -> tuple[list[tuple[str, exp.Expression]], exp.Expression]:
+def split_shared(tree: exp.Expression, prefix: str,
+                 quoted: bool = False) -> tuple[list[tuple[str, exp.Expression]], exp.Expression]:
     """([(name, body), …] of the shared CTEs in order, the rest of the query), both reading the
-    shared ones as ``prefix + name``; ``tree`` is changed in place. A query without a shared CTE
-    (or a ``WITH RECURSIVE``) gives ``([], tree)``."""
+    shared ones as ``prefix + name`` (a quoted identifier when ``quoted``); ``tree`` is changed in
+    place. A query without a shared CTE (or a ``WITH RECURSIVE``) gives ``([], tree)``."""
     with_ = tree.args.get("with_")
     if not isinstance(with_, exp.With) or with_.args.get("recursive"):
         return [], tree
@@ -57,7 +58,7 @@ def split_shared(tree: exp.Expression, prefix: str) -> tuple[list[tuple[str, exp
             if table.name in shared:
                 if not table.args.get("alias"):
                     table.set("alias", exp.TableAlias(this=exp.to_identifier(table.name)))
-                table.set("this", exp.to_identifier(shared[table.name]))
+                table.set("this", exp.to_identifier(shared[table.name], quoted=quoted))
     reads = {name: {t.name for t in found} for name, found in tables.items()}  # after renaming: once-read only
     once = names - set(shared)
     out: list[tuple[str, exp.Expression]] = []
