@@ -7,14 +7,13 @@ from __future__ import annotations
 __all__ = ["Request", "Plan", "build_plan"]
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import attrs
 
-from . import cohorts
+from . import by_dimensions, cohorts
 from .previous import reach, vs_periods
-from .contract import source
 from .errors import UsageError
 from .graph import Graph, Key, Resolved
 from .node_choice import choose_providers
@@ -81,33 +80,17 @@ class Plan:
 
 
 def build_plan(registry: Registry, graph: Graph, request: Request, parameters: dict[str, Any],
-               closures: dict[tuple[Key, str | None], Resolved] | None = None) -> Plan:
+               closures: dict[tuple[Key, str | None], Resolved] | None = None,
+               mapped_sources: Collection[str] | None = None) -> Plan:
     """Resolve every requested key (each (key, reading) once: ``closures`` holds those
     already resolved, e.g. by :func:`~csframe.core.parameters.resolve_parameters`); share
-    nodes; check ``--by`` against the sources. The closures are kept on the Plan."""
+    nodes; check ``--by`` (every rule that needs no engine, :mod:`.by_dimensions`; with
+    ``mapped_sources``, the sources a project maps, that it maps customers). The closures are
+    kept on the Plan."""
     if not request.keys:
         raise UsageError("no metric to compute", hint="Name one with --metric NAME, or use --all.")
-    split_names = {n for n in request.by for k in request.keys if n in registry.variants[k].variant.splits}
-    splits: dict[Key, str] = {}
-    for name in split_names:
-        for key in request.keys:
-            if name not in registry.variants[key].variant.splits:
-                raise UsageError(
-                    f"--by {name}: metric {key[0]}:{key[1]} cannot be split by {name}",
-                    hint=f"Compute it in a separate run; --by {name} is a reading of "
-                    + ", ".join(sorted({f"{k[0]}:{k[1]}" for k in request.keys if name in registry.variants[k].variant.splits})),
-                )
-            if key in splits:
-                raise UsageError(f"--by {splits[key]} and --by {name} cannot both split {key[0]}:{key[1]}")
-            splits[key] = name
-    customer_by = tuple(cohorts.COHORT if n.lower() == cohorts.COHORT else n for n in request.by if n not in split_names)
-    dimensions: dict[Key, str] = {}
-    for key in request.keys:
-        dim = registry.dimension_of(*key, splits.get(key))
-        if dim is not None:
-            if dim in customer_by:
-                raise UsageError(f"--by {dim}: metric {key[0]}:{key[1]} already carries the dimension {dim}")
-            dimensions[key] = dim
+    dims = by_dimensions.planned_dimensions(registry, request.keys, request.by)
+    splits, customer_by, dimensions = dims.splits, dims.by, dims.dimensions
     variants: list[Key] = []
     lags: list[int] = []
     nodes: list[str] = []
@@ -125,18 +108,7 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
                     f"metric {key[0]}:{key[1]}{how} needs parameter {name}, which has no default",
                     hint=f"Set {name} under [parameters] in csframe.toml, or pass --param {name}=...",
                 )
-        if customer_by:
-            bad = [s for s in closures[(key, None)].sources if source(s).customer_column is None]
-            if bad:
-                raise UsageError(
-                    f"metric {key[0]}:{key[1]} reads {', '.join(bad)}, which has no customer, so --by cannot split it",
-                    hint="Compute it without --by.",
-                )
-        for n in r.nodes:
-            needed = registry.nodes[n].node.needs_by
-            if needed is not None and needed not in customer_by:
-                raise UsageError(f"metric {key[0]}:{key[1]} needs --by {needed}",
-                                 hint=f"Add --by {needed} (it combines with other --by dimensions).")
+        by_dimensions.check_key(registry, key, closures[(key, None)], r, customer_by)
         variants.extend(r.variants)
         lags.extend(n for k in r.variants
                     for n in registry.variants[k].formula(splits.get(key) if k == key else None).lags)
@@ -169,6 +141,7 @@ def build_plan(registry: Registry, graph: Graph, request: Request, parameters: d
     if providers:  # the steps and sources the run computes: the chosen alternatives' instead
         nodes = [n for k in request.keys for n in graph.nodes_providing(closures[(k, splits.get(k))].measures, providers)]
         sources = graph.sources_of(dict.fromkeys(nodes))
+    by_dimensions.check_names(customer_by, mapped_sources)
     if customer_by and "customers" not in sources:
         sources.append("customers")
     if cohorts.COHORT in customer_by:

@@ -17,9 +17,9 @@ from typing import Any
 
 import attrs
 
-from . import contract_checks
+from . import by_dimensions, contract_checks
 from .cohorts import COHORT
-from .compiler import OUTPUT_COLUMNS, Compiled, SourceScan, compile_plan
+from .compiler import Compiled, SourceScan, compile_plan
 from .contract import SOURCES, source
 from .errors import MetricFailedError, ProjectError, UsageError, did_you_mean
 from .graph import Graph, Key
@@ -31,9 +31,6 @@ from .project import Project
 from .registry import Registry, build_registry
 from .render import dialect_profile, render
 from .result import Result
-
-
-RESULT_COLUMNS = (*OUTPUT_COLUMNS, "value", "grp")  # grp: the group column of every step of the query
 
 
 def _date(value: str | dt.date | None, flag: str) -> dt.date | None:
@@ -173,28 +170,8 @@ class Session:
                 )
         values = resolve_parameters(self.registry, self.graph, request.keys, self.project.parameters, params or {},
                                     closures=closures)
-        plan = build_plan(self.registry, self.graph, request, values, closures)
-        if plan.by:
-            self._check_dimensions(plan.by)
-            plan = self._mapped_dimensions(plan)
-        return plan
-
-    def _check_dimensions(self, by: Sequence[str]) -> None:
-        if "customers" not in self.project.sources:
-            raise UsageError("--by needs the customers source (dimensions are its extra columns)",
-                             hint="Map [sources.customers] in csframe.toml.")
-        reserved = set(source("customers").column_names)
-        for i, d in enumerate(by):
-            if d.lower() in reserved:
-                raise UsageError(f"--by {d}: {d} is a key column of customers, not a dimension")
-            if d.lower() in RESULT_COLUMNS:
-                raise UsageError(f"--by {d}: {d} is a name of csframe's own ({', '.join(RESULT_COLUMNS)}), so it "
-                                 "cannot name a dimension",
-                                 hint=f"Give the column another name in [sources.customers] sql = \"SELECT *, {d} AS "
-                                      f"customer_{d} FROM …\", and use --by customer_{d}.")
-            if d.lower() in (b.lower() for b in by[:i]):
-                raise UsageError(f"--by {d}: named twice (names of dimensions are case-insensitive)",
-                                 hint="Name each dimension once.")
+        plan = build_plan(self.registry, self.graph, request, values, closures, mapped_sources=self.project.sources)
+        return self._mapped_dimensions(plan)
 
     def _mapped_dimensions(self, plan: Plan) -> Plan:
         """``plan`` with each ``--by`` name that a ``[sources.customers] columns`` key names,
@@ -202,8 +179,7 @@ class Session:
         binding = self.project.sources.get("customers")
         if not plan.by or binding is None:
             return plan
-        mapped = {k.lower(): k for k in binding.columns if k not in source("customers").column_names}
-        names = tuple(d if d == COHORT else mapped.get(d.lower(), d) for d in plan.by)
+        names = by_dimensions.mapped_names(plan.by, binding.columns)
         return plan if names == plan.by else attrs.evolve(plan, by=names)
 
     def dimension_names(self, plan: Plan) -> Plan:
@@ -217,7 +193,7 @@ class Session:
         names = list(plan.by)
         if binding is not None and any(n not in binding.columns and n != COHORT for n in names):
             columns = self.adapter().relation_columns(self._relation_sql("customers"))
-            names = [n if n in binding.columns or n == COHORT else _column_named(n, columns) for n in names]
+            names = [n if n in binding.columns or n == COHORT else by_dimensions.column_named(n, columns) for n in names]
         return plan if tuple(names) == plan.by else attrs.evolve(plan, by=tuple(names))
 
     def scans(self, plan: Plan, dialect: str, absent: Mapping[str, Iterable[str]] | None = None) -> dict[str, SourceScan]:
@@ -317,8 +293,8 @@ class Session:
             missing_optional: set[str] = set()
             broken = False
             wanted = [(c.name, c.optional) for c in source(name).columns]
-            if name == "customers":
-                self._check_by_columns(by, have)
+            if name == "customers":  # every --by dimension is a column of customers
+                by_dimensions.check_columns(self.registry, b.column, by, have)
             for col, optional in wanted:
                 theirs = b.column(col)
                 if theirs.lower() not in have:
@@ -353,23 +329,6 @@ class Session:
             except (ParseError, ValueError):
                 out[column.lower()] = None  # a type sqlglot does not know: read as before, a plain CAST
         return out
-
-    def _check_by_columns(self, by: Sequence[str], have: set[str]) -> None:
-        """Every --by dimension is a column of customers (a usage error naming the ones there are)."""
-        b = self.project.sources["customers"]
-        reserved = {b.column(c).lower() for c in source("customers").column_names}
-        unknown = [d for d in by if d != COHORT and b.column(d).lower() not in have]
-        if not unknown:
-            return
-        dims = sorted(have - reserved)
-        splits = {d: sorted(f"{m}:{v}" for (m, v), rv in self.registry.variants.items() if d in rv.variant.splits)
-                  for d in unknown}
-        readings = "; ".join(f"--by {d} is a reading of {', '.join(ms)} only" for d, ms in splits.items() if ms)
-        raise UsageError(
-            f"--by {', '.join(unknown)}: customers has no such column"
-            + (f" ({readings})" if readings else "") + "."
-            + (did_you_mean(unknown[0].lower(), dims) if len(unknown) == 1 else ""),
-            hint=f"Its dimensions: {', '.join(dims) or 'none (customers has no extra column)'}.")
 
     def check_queries(self, names: Iterable[str], parameters: Mapping[str, Any],
                       absent: Mapping[str, set[str]]) -> list[tuple[Any, Any, list, Any]]:
@@ -498,18 +457,6 @@ def mapping_error(problems: Sequence[contract_checks.Problem]) -> ProjectError:
         "the project file maps sources to tables or columns that do not exist:\n  " + "\n  ".join(map(str, problems)),
         hint="Fix those keys of csframe.toml (or create the tables and columns); "
              "a column named otherwise is mapped with [sources.<name>] columns = { canonical = \"yours\" }.")
-
-
-def _column_named(name: str, columns: Sequence[str]) -> str:
-    """The column of ``columns`` that ``name`` names: the same text, else the one equal to it
-    ignoring case (a usage error when several are); ``name`` itself when none is."""
-    if name in columns:
-        return name
-    same = [c for c in columns if c.lower() == name.lower()]
-    if len(same) > 1:
-        raise UsageError(f"--by {name}: customers has {len(same)} columns of that name in different cases "
-                         f"({', '.join(sorted(same))})", hint="Name one with its exact case.")
-    return same[0] if same else name
 
 
 def configured_sources(project: Project) -> list[str]:
