@@ -66,7 +66,20 @@ class Compiled:
     plan: Plan
     cte_steps: tuple[tuple[str, str], ...]  # (cte name, step comment)
     left_out: tuple[Key, ...] = ()  # variants whose left-out count is the query's last column, after ``columns``
-    full: exp.Select | None = None  # the query before pruning (core/prune.py): every column of every step
+    # builds the query before pruning; only `check` and the explanation of a failed run read it, so it is
+    # built on first access (:attr:`full`), not copied at every compile
+    _whole: Callable[[], exp.Select] | None = attrs.field(default=None, eq=False, repr=False)
+    _full: list[exp.Select] = attrs.field(factory=list, init=False, eq=False, repr=False)  # full, once built
+
+    @property
+    def full(self) -> exp.Select | None:
+        """The query before pruning (core/prune.py): every column of every step (None when the
+        compiled query was not given the means to build it)."""
+        if self._whole is None:
+            return None
+        if not self._full:
+            self._full.append(self._whole())
+        return self._full[0]
 
 
 def interval(plan: Plan) -> exp.Interval:
@@ -306,7 +319,21 @@ def _measures(registry: Registry, plan: Plan, needed: list[str], dim: str | None
 def compile_plan(
     registry: Registry, plan: Plan, scans: Mapping[str, SourceScan], default_variant: Callable[[str], str],
 ) -> Compiled:
-    """The one query for ``plan``."""
+    """The one query for ``plan``: every step assembled, then pruned to what the requested
+    metrics read; the unpruned query is assembled again only if :attr:`Compiled.full` is read."""
+    final, ctes, left_out = _whole_query(registry, plan, scans, default_variant)
+    prune(final)  # only the columns and steps the requested metrics read
+    _materialize_shared(final)
+    columns = (*OUTPUT_COLUMNS, *plan.by, *plan.extra_keys, "value", *(("compared_value", "change") if plan.vs else ()))
+    return Compiled(final, columns, plan, tuple((n, s) for n, _, s in ctes), left_out,
+                    lambda: _whole_query(registry, plan, scans, default_variant)[0])
+
+
+def _whole_query(
+    registry: Registry, plan: Plan, scans: Mapping[str, SourceScan], default_variant: Callable[[str], str],
+) -> tuple[exp.Select, list[tuple[str, exp.Query, str]], tuple[Key, ...]]:
+    """(the query for ``plan`` before pruning: every step whole, its steps (name, query, comment),
+    the variants whose left-out count it carries)."""
     ctes: list[tuple[str, exp.Query, str]] = []
     grouped = bool(plan.by)
     reserved = {"spine", "groups", "grid", "customer_groups", "measures", "metric_values", WINDOW_MAP, *plan.nodes}
@@ -452,11 +479,7 @@ def compile_plan(
     final = final.order_by(*order)
     for name, q, _ in ctes:
         final = final.with_(name, as_=q, copy=False)
-    full = final.copy()  # every step whole: what `csframe check` verifies a node outputs
-    prune(final)  # only the columns and steps the requested metrics read
-    _materialize_shared(final)
-    columns = (*OUTPUT_COLUMNS, *plan.by, *plan.extra_keys, "value", *(("compared_value", "change") if plan.vs else ()))
-    return Compiled(final, columns, plan, tuple((n, s) for n, _, s in ctes), left_out, full)
+    return final, ctes, left_out
 
 
 def _materialize_shared(query: exp.Select) -> None:
