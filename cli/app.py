@@ -132,10 +132,9 @@ def _load_commands() -> None:
 
     # plugins may add commands; a broken project must not break --help, so ignore errors here
     try:
-        from csframe.core.plugin_manager import load_plugins
+        from csframe.core.plugin_sets import plugin_set  # loaded once: the command's session reuses them
 
-        plugins = load_plugins()
-        plugins.pm.hook.csframe_register_commands(cli=cli)
+        plugin_set().plugins().pm.hook.csframe_register_commands(cli=cli)
     except CsframeError:
         pass
 

@@ -63,12 +63,11 @@ _STARTER_SOURCES = '[sources.subscriptions]\ntable = "subscriptions"\n# columns 
 @common
 def init(project_dir, directory, demo, adapter_name, dsn, schema, customers, months, seed, end, force):
     """Write a starter csframe.toml; with --demo, also the demo data of every canonical source."""
-    from csframe.core.plugin_manager import load_plugins
-    from csframe.core.registry import build_registry
+    from csframe.core.plugin_sets import plugin_set
 
     target = Path(project_dir or directory)
-    plugins = load_plugins()
-    registry = build_registry(plugins)
+    loaded = plugin_set()
+    plugins, registry = loaded.plugins(), loaded.registry()
     name, factory = _init_adapter(registry, adapter_name)
     options = {k: v for k, v in (("dsn", dsn), ("schema", schema)) if v is not None}
     _check_options(registry, name, factory, options)

@@ -263,11 +263,10 @@ def _names(name: str) -> dict[str, str]:
 
 def _check_free(names: dict[str, str]) -> None:
     """The metric, node, measures and parameter the package registers are not taken."""
-    from csframe.core.plugin_manager import load_plugins
-    from csframe.core.registry import build_registry
+    from csframe.core.plugin_sets import plugin_set
 
     try:
-        reg = build_registry(load_plugins())
+        reg = plugin_set().registry()
     except CsframeError:  # a broken installed plugin is no reason not to scaffold
         return
     n = names["name"]

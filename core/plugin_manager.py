@@ -43,6 +43,9 @@ class Plugins:
 
     pm: pluggy.PluginManager
     origins: dict[str, str]
+    blocked: frozenset[str] = frozenset()  # [plugins] disable
+    # the files of the project's modules and of what they imported from the project directory
+    project_files: tuple[str, ...] = ()
 
     @property
     def hook(self):
@@ -50,6 +53,16 @@ class Plugins:
 
     def names(self) -> list[str]:
         return [name for name, plugin in self.pm.list_name_plugin() if plugin is not None]
+
+    def anew(self) -> Plugins:
+        """A new plugin manager holding the same plugins (imported and checked already), so that
+        what is registered on one (a test's pause at the write stage) reaches its holder only."""
+        pm = _manager(self.blocked)
+        for name, plugin in self.pm.list_name_plugin():
+            if plugin is not None:
+                pm.register(plugin, name=name)
+        _trace(pm)
+        return attrs.evolve(self, pm=pm, origins=dict(self.origins))
 
 
 def _import(module_name: str, what: str):
@@ -177,15 +190,35 @@ def _found_in(name: str, module: object, directory: Path) -> bool:
     return False
 
 
-def _forget_project_modules(directory: Path, before: dict[str, object]) -> None:
+def _forget_project_modules(directory: Path, before: dict[str, object]) -> list[str]:
     """Drop from ``sys.modules`` what importing a project's modules imported from its
     directory: the plugin modules and every helper they import (``from team_formulas import
     …``), so that the next project — another one, or a git commit of this one — reads its own
-    copies. The plugins stay registered: the manager holds the module objects."""
+    copies. The plugins stay registered: the manager holds the module objects. The files of
+    the modules dropped (those that have one)."""
     directory = directory.resolve()
+    files = []
     for name, module in list(sys.modules.items()):
         if before.get(name) is not module and _found_in(name, module, directory):
+            file = getattr(module, "__file__", None)
+            if isinstance(file, str):
+                files.append(file)
             del sys.modules[name]
+    return files
+
+
+def _manager(blocked: Iterable[str]) -> pluggy.PluginManager:
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs.CsframeSpec)
+    for name in blocked:
+        pm.set_blocked(name)
+    return pm
+
+
+def _trace(pm: pluggy.PluginManager) -> None:
+    if os.environ.get("CSFRAME_TRACE_PLUGINS") == "1":
+        pm.trace.root.setwriter(sys.stderr.write)
+        pm.enable_tracing()
 
 
 def load_plugins(
@@ -196,12 +229,10 @@ def load_plugins(
     entry_points: bool = True,
 ) -> Plugins:
     """A fresh plugin manager: built-ins, then entry points, then the project's modules."""
-    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
-    pm.add_hookspecs(hookspecs.CsframeSpec)
-    origins: dict[str, str] = {}
     disabled = set(disable)
-    for name in disabled:
-        pm.set_blocked(name)
+    pm = _manager(disabled)
+    origins: dict[str, str] = {}
+    project_files: list[str] = []
     for name in DEFAULT_PLUGINS:
         if name not in disabled:
             _register(pm, _import(name, "built-in plugin"), name, origins, "built-in")
@@ -248,11 +279,9 @@ def load_plugins(
             if added:
                 sys.path.remove(path)
             if project_dir is not None:
-                _forget_project_modules(Path(project_dir), before)
+                project_files = _forget_project_modules(Path(project_dir), before)
     unknown = _unknown_hooks(pm)
     if unknown:
         raise PluginError("\n  ".join(unknown), hint="The hooks and their parameters are in docs/hooks.md.")
-    if os.environ.get("CSFRAME_TRACE_PLUGINS") == "1":
-        pm.trace.root.setwriter(sys.stderr.write)
-        pm.enable_tracing()
-    return Plugins(pm, origins)
+    _trace(pm)
+    return Plugins(pm, origins, frozenset(disabled), tuple(project_files))

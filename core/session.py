@@ -26,9 +26,10 @@ from .graph import Graph, Key
 from .periods import FIRST_DATE, GRAINS, LAST_DATE, Grain, check_span, default_range, grain as to_grain
 from .parameters import checked_overrides, resolve_parameters
 from .plan import Plan, Request, build_plan
-from .plugin_manager import Plugins, load_plugins
+from .plugin_manager import Plugins
+from .plugin_sets import plugin_set
 from .project import Project
-from .registry import Registry, build_registry
+from .registry import Registry
 from .render import dialect_profile, render
 from .result import Result
 
@@ -87,9 +88,9 @@ class Session:
     def open(cls, project_dir: str | Path | None = None, *, project: Project | None = None,
              entry_points: bool = True) -> Session:
         project = project or Project.load(project_dir)
-        plugins = load_plugins(modules=project.plugin_modules, disable=project.plugin_disable,
-                               project_dir=project.dir, entry_points=entry_points)
-        registry = build_registry(plugins)
+        loaded = plugin_set(modules=project.plugin_modules, disable=project.plugin_disable,
+                            project_dir=project.dir, entry_points=entry_points)  # once per process and plugin set
+        plugins, registry = loaded.plugins(), loaded.registry()
         project = _with_adapter_name(project, registry)
         _check_adapter_name(project, registry)
         graph = Graph(registry, dict(project.variants))

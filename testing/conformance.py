@@ -157,11 +157,10 @@ def _side(request: pytest.FixtureRequest, engine: str, workdir: Path) -> _Side:
 
 
 def _registry_facts() -> tuple[str | None, Any]:
-    from csframe.core.plugin_manager import load_plugins
-    from csframe.core.registry import build_registry
+    from csframe.core.plugin_sets import plugin_set
 
-    plugins = load_plugins()
-    return build_registry(plugins).default_adapter, plugins
+    loaded = plugin_set()
+    return loaded.registry().default_adapter, loaded.plugins()
 
 
 class _PauseAtWrite:
