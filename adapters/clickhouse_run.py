@@ -9,7 +9,9 @@ rewrite: each CTE referenced two or more times becomes a statement of its own,
 once-read CTEs it needs), in order; the rest of the query reads those tables. A temporary table
 belongs to the connection (chdb's, or clickhouse-connect's session), so two runs never see each
 other's; :func:`run_split` drops them after the query. The numbers are the same: every CTE is a
-pure, deterministic query over the same tables; only where ClickHouse computes it changes.
+pure, deterministic query over the same tables; only where ClickHouse computes it changes. The
+metrics query comes as csframe's tree (the adapter's ``execute_tree``), split as it is; other SQL
+comes as text, parsed first.
 """
 
 from __future__ import annotations
@@ -28,14 +30,16 @@ from .shared_ctes import split_shared
 _DIALECT = "clickhouse"
 
 
-def split_query(sql: str, prefix: str) -> tuple[list[tuple[str, str]], str]:
+def split_query(query: str | exp.Expression, prefix: str) -> tuple[list[tuple[str, str]], str]:
     """([(table name, its CREATE TEMPORARY TABLE statement), …] in order, the query reading those
-    tables) of ``sql``: the top-level CTEs referenced twice or more become temporary tables named
-    ``prefix + name`` (:func:`~csframe.adapters.shared_ctes.split_shared`, as Spark's views). A query
-    without such a CTE (or a ``WITH RECURSIVE``) is returned as it is."""
-    shared, tree = split_shared(sqlglot.parse_one(sql, read=_DIALECT), prefix, quoted=True)
+    tables) of ``query`` (SQL text, or a tree in ClickHouse's dialect, changed in place): the
+    top-level CTEs referenced twice or more become temporary tables named ``prefix + name``
+    (:func:`~csframe.adapters.shared_ctes.split_shared`, as Spark's views). A query without such a
+    CTE (or a ``WITH RECURSIVE``) is returned as it is."""
+    parsed = sqlglot.parse_one(query, read=_DIALECT) if isinstance(query, str) else query
+    shared, tree = split_shared(parsed, prefix, quoted=True)
     if not shared:
-        return [], sql
+        return [], query if isinstance(query, str) else query.sql(_DIALECT)
     statements = []
     for name, body in shared:
         create = exp.Create(this=exp.Table(this=exp.to_identifier(name, quoted=True)), kind="TABLE",
@@ -46,14 +50,14 @@ def split_query(sql: str, prefix: str) -> tuple[list[tuple[str, str]], str]:
     return statements, tree.sql(_DIALECT)
 
 
-def run_split(sql: str, run: Callable[[str], Any], command: Callable[[str], None],
+def run_split(query: str | exp.Expression, run: Callable[[str], Any], command: Callable[[str], None],
               drop: Callable[[str], None] | None = None) -> Any:
     """``run(final query)`` after ``command(CREATE TEMPORARY TABLE …)`` for each shared CTE of
-    ``sql``; the temporary tables are dropped after by ``drop`` (default ``command``: give one
+    ``query`` (text, or a tree it may change); the temporary tables are dropped after by ``drop`` (default ``command``: give one
     without the run's time limit, so that a run out of time still drops them), whatever happened."""
     drop = drop or command
     prefix = f"csframe_{uuid.uuid4().hex[:10]}_"
-    tables, final = split_query(sql, prefix)
+    tables, final = split_query(query, prefix)
     made: list[str] = []
     try:
         for name, create in tables:

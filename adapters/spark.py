@@ -166,10 +166,18 @@ class SparkAdapter(InitFromModule):
             session.removeTag(tag)
 
     def execute(self, sql: str) -> list[tuple]:
+        return self._rows(sql)
+
+    def execute_tree(self, tree: Any) -> list[tuple]:
+        """The metrics query as csframe's tree: split without parsing its SQL again (spark_run.py)."""
+        return self._rows(tree)
+
+    def _rows(self, query: Any) -> list[tuple]:
+        """The rows of ``query`` (text, or a tree this may change), its shared CTEs computed first."""
         from .spark_run import run_query
 
         def run(session: Any) -> list[tuple]:
-            return run_query(session, sql, lambda frame: [tuple(r) for r in _naive_timestamps(frame).collect()])
+            return run_query(session, query, lambda frame: [tuple(r) for r in _naive_timestamps(frame).collect()])
 
         return self._collect(run, "the query")
 

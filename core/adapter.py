@@ -41,6 +41,13 @@ class Adapter(Protocol):
     def execute(self, sql: str) -> list[tuple]:
         """Run one query and return its rows as Python values."""
 
+    # optional: without it the metrics query is run by :meth:`execute`, as SQL text
+    def execute_tree(self, tree: exp.Expression) -> list[tuple]:
+        """Run the metrics query given as a tree: csframe's tree after this adapter's
+        ``TRANSFORMS`` (its SQL is ``tree.sql(DIALECT)``), a copy the adapter may change. For an
+        engine that runs the query in pieces (Spark and ClickHouse compute the steps read twice
+        or more first) without parsing csframe's SQL again; the rows as :meth:`execute`'s."""
+
     def relation_columns(self, relation_sql: str) -> list[str]:
         """The column names of ``SELECT * FROM (relation) LIMIT 0``; raise MetricFailedError
         naming the relation when it does not exist."""

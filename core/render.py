@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["render", "dialect_profile"]
+__all__ = ["render", "prepared", "dialect_profile"]
 
 from typing import Any
 
@@ -20,9 +20,14 @@ def dialect_profile(registry: Any, name: str) -> Any:
     raise UsageError(f"unknown dialect {name!r}.{did_you_mean(name, known)}", hint=f"Use one of: {', '.join(known)}.")
 
 
+def prepared(tree: Any, profile: Any) -> Any:
+    """``tree`` through the adapter class ``profile``'s transforms (a copy: they rewrite in place),
+    ready to be generated in its dialect; ``tree`` itself when it has none."""
+    transforms = profile.TRANSFORMS
+    return apply_transforms(tree.copy(), transforms) if transforms else tree
+
+
 def render(tree: Any, profile: Any, *, pretty: bool = True) -> str:
     """SQL text for the adapter class ``profile``."""
-    transforms = profile.TRANSFORMS
-    # the transforms rewrite in place, on a copy; generating SQL leaves the tree as it was
-    out = apply_transforms(tree.copy(), transforms) if transforms else tree
-    return out.sql(dialect=profile.DIALECT, pretty=pretty)
+    # generating SQL leaves the tree as it was
+    return prepared(tree, profile).sql(dialect=profile.DIALECT, pretty=pretty)

@@ -62,6 +62,15 @@ def opener_of(adapter: Any, target: str | None) -> Any:
     return open_
 
 
+def _execution_of(session: Any, adapter: Any, plan: Plan, absent: Any, sql: str) -> Any:
+    """What the execute stage runs (and tries again): the adapter's optional ``execute_tree`` of
+    the query's tree (a fresh copy each try: the adapter may change it), else ``execute(sql)``."""
+    run_tree = getattr(adapter, "execute_tree", None)
+    if run_tree is None:
+        return lambda: adapter.execute(sql)
+    return lambda: run_tree(session.query_tree(plan, absent=absent))
+
+
 def _stage(stages: Stages, deadline: Deadline, name: str):
     deadline.remaining()  # raises when the time is already up
     return stages.stage(name)
@@ -107,7 +116,7 @@ def run_plan(session: Any, plan: Plan, *, target: str | None = None, deadline: D
         current = "execute"
         with _stage(stages, deadline, "execute") as info:
             try:
-                rows = again(lambda: adapter.execute(sql), "execute")
+                rows = again(_execution_of(session, adapter, plan, absent, sql), "execute")
             except MetricFailedError as e:
                 if isinstance(e, RunTimeoutError):
                     raise

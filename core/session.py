@@ -30,7 +30,7 @@ from .plugin_manager import Plugins
 from .plugin_sets import plugin_set
 from .project import Project
 from .registry import Registry
-from .render import dialect_profile, render
+from .render import dialect_profile, prepared, render
 from .result import Result
 
 
@@ -220,8 +220,17 @@ class Session:
             cached = self._compiled = (plan, absent_key, compiled, {})
         compiled, rendered = cached[2], cached[3]
         if profile not in rendered:  # the tree is the same for every dialect: render it again
-            rendered[profile] = render(compiled.query, profile)
-        return compiled, rendered[profile]
+            tree = prepared(compiled.query, profile)  # through the dialect's transforms
+            rendered[profile] = (tree, tree.sql(dialect=profile.DIALECT, pretty=True))
+        return compiled, rendered[profile][1]
+
+    def query_tree(self, plan: Plan, dialect: str | None = None,
+                   absent: Mapping[str, Iterable[str]] | None = None) -> Any:
+        """The tree whose SQL :meth:`compile` gives (after the dialect's transforms), a copy of
+        its own: what an adapter's optional ``execute_tree`` runs."""
+        profile = dialect_profile(self.registry, dialect or self.project.adapter["name"])
+        self.compile(plan, dialect, absent)
+        return self._compiled[3][profile][0].copy()
 
     def forget_compiled(self) -> None:
         """Drop the kept query, so that the next :meth:`compile` compiles (benchmarks time that)."""
