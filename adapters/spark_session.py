@@ -47,7 +47,8 @@ SESSION_SETTINGS = {key: _CONF[key] for key in _RUNTIME}
 # csframe's tables (the catalog's statements at 100,000 customers: 17.0 s against 15.9 s without it).
 # Whole-stage code generation stays on, Spark's default: off, the catalog at 100,000 customers (1M
 # subscription rows) took 1.2x as long (1.3-1.65x for the query's statements alone), and the warm catalog
-# on 120 customers was no faster (tests/benchmarks/README.md, "Spark (local) beside DuckDB")
+# on 120 customers was no faster; on it costs the process's first run of a query its compilation (the
+# first whole-catalog test: 66 s against 48 s; tests/benchmarks/README.md, "Spark (local) beside DuckDB")
 _LOCAL = {
     "spark.sql.adaptive.enabled": "false",
 }
