@@ -135,6 +135,11 @@ def main(argv=None) -> int:
     kwargs = {"grain": "month", "start": "2022-01-01", "end": dt.date(2025, 1, 1)}
     if args.explain is not None:
         explain(sp, keys, kwargs, args.explain)
+        print(f"plans written to {args.explain}")
+    if args.repeat < 1:  # --repeat 0: load (and --explain) only
+        sp.close()
+        dk.close()
+        return 0
     print(f"{_load()} on {os.cpu_count()} CPU(s); {len(keys)} variants, month grain 2022-01 .. 2024-12; "
           f"repeat {args.repeat}", flush=True)
     runs = [("duckdb", dk, {}), ("spark", sp, {})] + [(f"spark {n}", sp, c) for n, c in args.variant]
@@ -219,7 +224,8 @@ def profile(sp, keys, kwargs, label: str) -> None:
 
 
 def explain(sp, keys, kwargs, out: Path) -> None:
-    """Spark's formatted plan of each statement the adapter runs for the catalog (views, then the final query)."""
+    """Spark's formatted plan of each statement the adapter runs for the catalog (views, then the final
+    query), each view computed and checkpointed before the next is planned, as the adapter runs them."""
     from csframe.adapters.spark_run import split_query
 
     plan = sp.plan(sp.request([tuple(k.split(":")) for k in keys], **kwargs))
@@ -230,7 +236,7 @@ def explain(sp, keys, kwargs, out: Path) -> None:
         for name, body in views:
             frame = session.sql(body)
             f.write(f"== view {name}\n{_plan(frame)}\n")
-            frame.createOrReplaceTempView(name)
+            frame.localCheckpoint(eager=True).createOrReplaceTempView(name)  # as adapters/spark_run.py does
         f.write(f"== final\n{_plan(session.sql(final))}\n")
         for name, _ in views:
             session.catalog.dropTempView(name)
