@@ -4,6 +4,7 @@ DuckDB: a script, not a timed unit test.
 
     python tests/benchmarks/spark_benchmark.py [--duckdb FILE] [--workdir DIR] [--repeat 2]
                                                [--master local[2]] [--variant NAME:KEY=VALUE,...]
+                                               [--profile] [--explain FILE]
 
 It reads the subset benchmark's data (``subset_benchmark.py`` writes it: demo generate(seed=42),
 36 months to 2025-01-01, ``--duckdb`` its ``bench.duckdb``), loads the five revenue sources into
@@ -18,7 +19,10 @@ the run's stage timings (connect, check, compile, execute).
 ``--variant NAME:KEY=VALUE,...`` (repeatable) adds a Spark run with those Spark SQL settings set
 on the adapter's session besides the adapter's own (e.g. ``p2:spark.sql.shuffle.partitions=2``),
 timed in the same rounds and checked equal too: what a setting changes, measured under the same
-load. Only a wrong number (or an error) makes the exit status non-zero.
+load. ``--profile`` then times the checks and each statement of the split query (each view, the
+final query) for Spark and each variant; ``--explain FILE`` writes Spark's plan of each statement
+(``--repeat 0``: load and explain only). Only a wrong number (or an error) makes the exit status
+non-zero.
 """
 
 from __future__ import annotations
