@@ -4,6 +4,7 @@ a script, not a timed unit test.
 
     python tests/benchmarks/subset_benchmark.py [--customers 100000] [--repeat 7] [--workdir DIR]
                                                 [--postgres DSN] [--subsets kpis,mrr,...]
+                                                [--pg-repeat 3] [--pg-variant NAME:KEY=VALUE,...] [--pg-explain DIR]
 
 For each subset (``handwritten_subsets.SUBSETS`` and ``catalog``, the whole revenue catalog with
 ``handwritten.HANDWRITTEN_SQL``) it compiles csframe's DuckDB query for just those keys (the text
@@ -17,7 +18,13 @@ The demo data (``run_benchmark.build_project``: generate(seed=42), ``--months`` 
 written once into ``--workdir`` (default ``/tmp/csframe-bench-subsets``) and reused while the
 same size and end are asked. ``--postgres DSN`` also loads it into schema ``csframe_bench`` on
 that server (once) and times csframe's whole-catalog query there, beside DuckDB's, checking its
-numbers against DuckDB's. Only a wrong number (or an error) makes the exit status non-zero.
+numbers against DuckDB's, in interleaved rounds: on a bare connection (the server's settings:
+``jit`` on, ``work_mem`` 4 MB, what this benchmark timed before), through the adapter
+(``PostgresAdapter.execute``: its connection settings, ``jit`` off, and read-only transaction, what a
+run executes), and with each ``--pg-variant NAME:KEY=VALUE,...`` (those settings ``set_config(...,
+true)`` in the adapter's transaction, e.g. ``wm:work_mem=256MB``); ``--pg-explain DIR`` writes
+EXPLAIN (ANALYZE, BUFFERS) of the query under each. Only a wrong number (or an error) makes the
+exit status non-zero.
 """
 
 from __future__ import annotations
@@ -62,6 +69,11 @@ def parse_args(argv) -> argparse.Namespace:
     p.add_argument("--postgres", default=None, metavar="DSN",
                    help="also time the whole catalog on this PostgreSQL server (schema csframe_bench)")
     p.add_argument("--pg-repeat", type=int, default=3)
+    p.add_argument("--pg-variant", action="append", default=[], metavar="NAME:KEY=VALUE,...",
+                   help="also time the PostgreSQL query with these settings (SET LOCAL in its transaction), "
+                        "in the same rounds (repeatable)")
+    p.add_argument("--pg-explain", type=Path, default=None, metavar="DIR",
+                   help="write EXPLAIN (ANALYZE, BUFFERS) of the catalog query under each PostgreSQL setup there")
     p.add_argument("--unpruned", action="store_true",
                    help="also time csframe's query compiled without core/prune.py (what pruning gains)")
     return p.parse_args(argv)
@@ -221,28 +233,89 @@ def postgres(opts, s, root: Path, start: dt.date, errors: list[str]) -> list[str
     try:
         plan = ps.plan(ps.request(keys, grain="month", start=start, end=opts.end))
         pg_sql = ps.compile(plan, "postgres")[1]
-    finally:
+        adapter = ps.adapter()
+        adapter.connect()
+    except BaseException:
         ps.close()
+        raise
     duck_sql = s.compile(s.plan(s.request(keys, grain="month", start=start, end=opts.end)), "duckdb")[1]
     con = rb.connect(root / "bench.duckdb")
-    with psycopg.connect(opts.postgres, autocommit=True) as pg:
-        pg.execute("SET TimeZone = 'UTC'")
-        pg.execute(f"SET search_path = {PG_SCHEMA}")
+    # each setup: (name, its run of the query). "server defaults" is a bare connection (the server's
+    # settings: jit on, work_mem 4 MB): the figure this README reported before; "adapter" is what a
+    # csframe run executes (PostgresAdapter.execute: its connection and transaction settings); each
+    # --pg-variant is the adapter's connection with the variant's settings SET LOCAL in the transaction
+    bare = psycopg.connect(opts.postgres, autocommit=True)
+    bare.execute("SET TimeZone = 'UTC'")
+    bare.execute(f"SET search_path = {PG_SCHEMA}")
+    setups: list[tuple[str, Any]] = [("server defaults", lambda q=pg_sql: bare.execute(q).fetchall()),
+                                     ("adapter", lambda q=pg_sql: adapter.execute(q))]
+    for text in opts.pg_variant:
+        name, _, pairs = text.partition(":")
+        conf = [tuple(x.split("=", 1)) for x in pairs.split(",") if x]
+        setups.append((name, _in_transaction(adapter, conf, pg_sql)))
+    try:
         duck_rows = con.execute(duck_sql).fetchall()
-        pg_rows = pg.execute(pg_sql).fetchall()
         want, _ = rb.csframe_table(duck_rows)
-        got, dup = rb.csframe_table(pg_rows)
-        problems = dup + rb.compare(want, got, "postgres vs duckdb")
-        errors += [f"postgres: {p}" for p in problems[:20]]
-        d_t, p_t = [], []
-        for _ in range(opts.pg_repeat):
-            d_t.append(timed(lambda: con.execute(duck_sql).fetchall())[0])
-            p_t.append(timed(lambda: pg.execute(pg_sql).fetchall())[0])
-    con.close()
-    pg_med, d_med = statistics.median(p_t), statistics.median(d_t)
-    return [f"catalog on PostgreSQL {pg_med:7.3f} s (runs {', '.join(f'{x:.2f}' for x in p_t)}), "
-            f"on DuckDB {d_med:7.3f} s: PostgreSQL / DuckDB {pg_med / d_med:.1f}x; "
-            f"{'equal' if not problems else f'{len(problems)} DIFF'}"]
+        problems: dict[str, list[str]] = {}
+        for name, run in setups:  # each once, untimed: its numbers against DuckDB's (and a warm-up)
+            got, dup = rb.csframe_table(run())
+            problems[name] = dup + rb.compare(want, got, f"postgres ({name}) vs duckdb")
+            errors += [f"postgres {name}: {p}" for p in problems[name][:20]]
+        if opts.pg_explain is not None:
+            _explain(opts.pg_explain, bare, adapter, setups, opts.pg_variant, pg_sql)
+        times: dict[str, list[float]] = {name: [] for name, _ in [("duckdb", None), *setups]}
+        for r in range(opts.pg_repeat):
+            times["duckdb"].append(timed(lambda: con.execute(duck_sql).fetchall())[0])
+            for name, run in setups:
+                times[name].append(timed(run)[0])
+            _echo(f"  postgres round {r + 1}: " + ", ".join(f"{n} {t[-1]:.2f} s" for n, t in times.items())
+                  + f"; {rb._load()}")
+    finally:
+        con.close()
+        bare.close()
+        ps.close()
+    d_med = statistics.median(times["duckdb"])
+    out = [f"catalog on DuckDB {d_med:7.3f} s (runs {', '.join(f'{x:.2f}' for x in times['duckdb'])})"]
+    for name, _ in setups:
+        med = statistics.median(times[name])
+        ratios = [a / b for a, b in zip(times[name], times["duckdb"])]
+        out.append(f"catalog on PostgreSQL, {name:<16} {med:7.3f} s (runs {', '.join(f'{x:.2f}' for x in times[name])}): "
+                   f"PostgreSQL / DuckDB {med / d_med:.1f}x (per-round median {statistics.median(ratios):.1f}x); "
+                   f"{'equal' if not problems[name] else f'{len(problems[name])} DIFF'}")
+    return out
+
+
+def _in_transaction(adapter, conf: list[tuple[str, str]], sql: str):
+    """A run of ``sql`` as PostgresAdapter.execute does it, with ``conf`` set local to its transaction."""
+    def run() -> list[tuple]:
+        con = adapter._require()
+        with con.transaction(), con.cursor() as cur:
+            cur.execute("SET TRANSACTION READ ONLY")
+            cur.execute("SET LOCAL standard_conforming_strings = on")
+            for key, value in conf:
+                cur.execute("SELECT set_config(%s, %s, true)", (key, value))
+            cur.execute(sql)
+            return cur.fetchall()
+    return run
+
+
+def _explain(where: Path, bare, adapter, setups, variants, sql: str) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of ``sql`` under the bare connection, the adapter's, and each variant."""
+    where.mkdir(parents=True, exist_ok=True)
+    confs = {"server defaults": None, "adapter": []}
+    for text in variants:
+        name, _, pairs = text.partition(":")
+        confs[name] = [tuple(x.split("=", 1)) for x in pairs.split(",") if x]
+    query = f"EXPLAIN (ANALYZE, BUFFERS) {sql}"
+    for name, _ in setups:
+        conf = confs[name]
+        if conf is None:
+            lines = bare.execute(query).fetchall()
+        else:
+            lines = _in_transaction(adapter, conf, query)()
+        path = where / (name.replace(" ", "_").replace("/", "_") + ".txt")
+        path.write_text("\n".join(r[0] for r in lines) + "\n", encoding="utf-8")
+        _echo(f"  EXPLAIN ANALYZE under {name}: {path}")
 
 
 def _pg_type(duck_type: str) -> str:

@@ -58,3 +58,34 @@ def test_subset_benchmark_is_correct(tmp_path, capsys):
     lines = [line for line in out.splitlines() if " keys " in line]
     assert {line.split()[0] for line in lines} == {"kpis", "mrr", "bridge", "lifespans", "catalog"}
     assert all("equal" in line and "DIFF" not in line for line in lines), out
+
+
+@pytest.mark.slow
+def test_subset_benchmark_on_postgres_is_correct(tmp_path, capsys, monkeypatch, pg_dsn):
+    """subset_benchmark.py --postgres on 300 customers, one round, with a work_mem variant: the
+    catalog on PostgreSQL (bare connection, the adapter's, the variant) equals DuckDB's, in a schema
+    of its own (only correctness is asserted)."""
+    import uuid
+
+    import psycopg
+
+    spec = importlib.util.spec_from_file_location(
+        "csframe_bench_subset_benchmark_pg", pathlib.Path(__file__).with_name("subset_benchmark.py"))
+    subset_benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(subset_benchmark)
+    schema = f"csframe_bench_smoke_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setattr(subset_benchmark, "PG_SCHEMA", schema)
+    try:
+        code = subset_benchmark.main(["--customers", "300", "--subsets", "", "--workdir", str(tmp_path),
+                                      "--postgres", pg_dsn, "--pg-repeat", "1",
+                                      "--pg-variant", "wm:work_mem=64MB", "--pg-explain", str(tmp_path / "explain")])
+    finally:
+        with psycopg.connect(pg_dsn, autocommit=True) as con:
+            con.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    out = capsys.readouterr().out
+    assert code == 0, out
+    lines = [line for line in out.splitlines() if line.startswith("catalog on PostgreSQL")]
+    assert [line.split(",")[1].split()[0] for line in lines] == ["server", "adapter", "wm"], out
+    assert all(line.endswith("equal") for line in lines), out
+    for name in ("server_defaults", "adapter", "wm"):
+        assert "Execution Time:" in (tmp_path / "explain" / f"{name}.txt").read_text()
