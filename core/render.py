@@ -29,5 +29,7 @@ def prepared(tree: Any, profile: Any) -> Any:
 
 def render(tree: Any, profile: Any, *, pretty: bool = True) -> str:
     """SQL text for the adapter class ``profile``."""
-    # generating SQL leaves the tree as it was
-    return prepared(tree, profile).sql(dialect=profile.DIALECT, pretty=pretty)
+    # generating SQL leaves the tree as it was: the generator works on a copy, unless prepared()
+    # made one already (an adapter with transforms), which nothing else holds
+    ready = prepared(tree, profile)
+    return ready.sql(dialect=profile.DIALECT, pretty=pretty, copy=ready is tree)
