@@ -16,7 +16,9 @@ literals are found by parsing the rendered SQL with sqlglot and replaced in the 
 positions the parser reports, so the rest of the query stays byte for byte what the dialect
 rendered (re-rendering a parsed tree would not: it drops ``NUMERIC(P, S)``, for one).
 Equal values share one parameter, so an expression repeated in GROUP BY stays the same
-expression. Literals that are syntax rather than values stay: INTERVAL counts, DATE_TRUNC and
+expression. The metrics query itself comes as csframe's tree (:meth:`BigQueryAdapter.execute_tree`):
+its literals are found in the tree by the same rules, made parameters there, and the tree is
+rendered once (:mod:`csframe.adapters.bigquery_tree_params`), the catalog's long SQL never parsed. Literals that are syntax rather than values stay: INTERVAL counts, DATE_TRUNC and
 EXTRACT units, format strings, window frame offsets, LIMIT/OFFSET, GROUP BY/ORDER BY ordinals,
 type parameters, JSON literals, and raw/byte strings. So do the fixed constants the dialect writes
 itself (:func:`_is_dialect_constant`: the 1000000 µs of a second in ``EPOCH_SECONDS``): they are
@@ -80,7 +82,13 @@ def _is_dialect_constant(node: exp.Literal) -> bool:
     parent = node.parent
     return (isinstance(parent, exp.Div) and node.arg_key == "expression" and not node.is_string
             and node.this == _MICROS_PER_SECOND and isinstance(parent.this, exp.Cast)
-            and isinstance(parent.this.this, exp.UnixMicros))
+            and _is_unix_micros(parent.this.this))
+
+
+def _is_unix_micros(node: exp.Expression) -> bool:
+    """UNIX_MICROS(…): as parsed (exp.UnixMicros), or as the dialect's transform writes it in
+    csframe's tree (an anonymous function: :meth:`BigQueryAdapter.execute_tree` reads the tree)."""
+    return isinstance(node, exp.UnixMicros) or (isinstance(node, exp.Anonymous) and node.name.upper() == "UNIX_MICROS")
 
 
 def _is_value_position(node: exp.Literal) -> bool:
@@ -445,15 +453,32 @@ class BigQueryAdapter:
         return self.client
 
     # -- queries -----------------------------------------------------------------------------
-    def _job_config(self, sql: str, params: Mapping[str, Any] | None, **extra: Any) -> tuple[str, Any]:
+    def _job_config(self, sql: str | exp.Expression, params: Mapping[str, Any] | None, **extra: Any) -> tuple[str, Any]:
+        """The text to send and its job configuration. ``sql`` is text (parsed to find its value
+        literals) or csframe's tree (:meth:`execute_tree`: its literals found in it, rendered once)."""
         from google.cloud import bigquery
 
         values = dict(params or {})
-        tree = parse_query(sql)
-        if self.query_parameters:
-            sql, found = parameterize(sql, taken=tuple(values), tree=tree)
+        done, found = None, []
+        if isinstance(sql, exp.Expression):
+            from .bigquery_tree_params import parameterize_tree
+
+            if not isinstance(sql, exp.Query):
+                raise MetricFailedError("bigquery: csframe runs one query (SELECT or WITH … SELECT) at a time, "
+                                        "never a script, DDL or DML")
+            tree = sql
+            if self.query_parameters:
+                done = parameterize_tree(tree, taken=tuple(values))
+            if done is None:  # no parameters wanted, or a literal the rendering moved: the text, as before
+                sql = tree.sql(dialect=self.DIALECT, pretty=True)
+                if self.query_parameters:
+                    sql, found = parameterize(sql, taken=tuple(values), tree=parse_query(sql))
+            else:
+                sql, found = done
         else:
-            found = []
+            tree = parse_query(sql)
+            if self.query_parameters:
+                sql, found = parameterize(sql, taken=tuple(values), tree=tree)
         query_params = [bigquery.ScalarQueryParameter(n, t, v) for n, t, v in found]
         query_params += [bigquery.ScalarQueryParameter(n, _param_type(v), v) for n, v in values.items()]
         config = bigquery.QueryJobConfig(
@@ -491,7 +516,7 @@ class BigQueryAdapter:
             hint = f"The query would bill more than maximum_bytes_billed = {self.maximum_bytes_billed}; raise it under [adapter]."
         return MetricFailedError(f"bigquery failed {what}: {_first_line(e)}", hint=hint)
 
-    def _run(self, sql: str, params: Mapping[str, Any] | None, **extra: Any):
+    def _run(self, sql: str | exp.Expression, params: Mapping[str, Any] | None, **extra: Any):
         client = self._require()
         text, config = self._job_config(sql, params, **extra)
         return self._job(lambda: client.query(text, job_config=config, location=self.location), "to run the query",
@@ -540,6 +565,14 @@ class BigQueryAdapter:
         """Run one query; rows as tuples (DATE → date, DATETIME → naive datetime, NUMERIC → Decimal,
         FLOAT64 → float). ``params`` are extra named parameters (``@name`` in ``sql``)."""
         _, rows = self._run(sql, params)
+        return [tuple(row.values()) for row in rows]
+
+    def execute_tree(self, tree: exp.Expression) -> list[tuple]:
+        """:meth:`execute` of the metrics query given as csframe's tree (after TRANSFORMS): its
+        value literals become parameters in the tree and it is rendered once, never parsed
+        (:mod:`csframe.adapters.bigquery_tree_params`); the same text and parameters as
+        :meth:`execute` of its SQL."""
+        _, rows = self._run(tree, None)
         return [tuple(row.values()) for row in rows]
 
     def dry_run(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
