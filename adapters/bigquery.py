@@ -16,7 +16,9 @@ literals are found by parsing the rendered SQL with sqlglot and replaced in the 
 positions the parser reports, so the rest of the query stays byte for byte what the dialect
 rendered (re-rendering a parsed tree would not: it drops ``NUMERIC(P, S)``, for one).
 Equal values share one parameter, so an expression repeated in GROUP BY stays the same
-expression. Literals that are syntax rather than values stay: INTERVAL counts, DATE_TRUNC and
+expression. The metrics query itself comes as csframe's tree (:meth:`BigQueryAdapter.execute_tree`):
+its literals are found in the tree by the same rules, made parameters there, and the tree is
+rendered once (:mod:`csframe.adapters.bigquery_tree_params`), the catalog's long SQL never parsed. Literals that are syntax rather than values stay: INTERVAL counts, DATE_TRUNC and
 EXTRACT units, format strings, window frame offsets, LIMIT/OFFSET, GROUP BY/ORDER BY ordinals,
 type parameters, JSON literals, and raw/byte strings. So do the fixed constants the dialect writes
 itself (:func:`_is_dialect_constant`: the 1000000 µs of a second in ``EPOCH_SECONDS``): they are
@@ -26,7 +28,8 @@ seconds in FLOAT64, so that an event exactly ``window_days`` after ``created_at`
 Only queries are sent (one SELECT/WITH statement; a script, DDL or DML is refused before it
 leaves): BigQuery has no read-only session to enforce what PostgreSQL's READ ONLY does. The one
 exception is write-back (``compute --target``, :meth:`BigQueryAdapter.write_results`), whose
-CREATE TABLE and MERGE csframe builds itself (:mod:`csframe.adapters.bigquery_write`).
+CREATE TABLE and MERGE csframe builds itself (:mod:`csframe.adapters.bigquery_write`). A source's
+columns come from the table's metadata (tables.get) for a ``table =`` source, from a dry run for SQL.
 ``connect()`` makes one request (the dataset's metadata); a failure that may pass (no
 connection, 429/5xx) is ``transient`` and the session's ``--retries`` policy tries again.
 A run's time limit (``set_deadline``) becomes each job's ``job_timeout_ms``, and the client
@@ -79,7 +82,13 @@ def _is_dialect_constant(node: exp.Literal) -> bool:
     parent = node.parent
     return (isinstance(parent, exp.Div) and node.arg_key == "expression" and not node.is_string
             and node.this == _MICROS_PER_SECOND and isinstance(parent.this, exp.Cast)
-            and isinstance(parent.this.this, exp.UnixMicros))
+            and _is_unix_micros(parent.this.this))
+
+
+def _is_unix_micros(node: exp.Expression) -> bool:
+    """UNIX_MICROS(…): as parsed (exp.UnixMicros), or as the dialect's transform writes it in
+    csframe's tree (an anonymous function: :meth:`BigQueryAdapter.execute_tree` reads the tree)."""
+    return isinstance(node, exp.UnixMicros) or (isinstance(node, exp.Anonymous) and node.name.upper() == "UNIX_MICROS")
 
 
 def _is_value_position(node: exp.Literal) -> bool:
@@ -272,6 +281,39 @@ def json_rows(columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]])
 
 # -- the adapter -------------------------------------------------------------------------------------
 
+def _plain_table(relation_sql: str) -> tuple[str | None, str | None, str] | None:
+    """(project, dataset, table) when ``relation_sql`` is exactly ``SELECT * FROM table`` (what
+    the session asks of a ``table =`` source), None for any other relation. A part that names
+    more than one table or is not a plain name (a wildcard ``events_*``, a dot) is None too."""
+    if not relation_sql.lstrip()[:6].upper() == "SELECT":
+        return None
+    try:
+        tree = sqlglot.parse_one(relation_sql, read="bigquery")
+    except sqlglot.errors.SqlglotError:
+        return None
+    if not isinstance(tree, exp.Select) or {k for k, v in tree.args.items() if v} != {"expressions", "from_"}:
+        return None
+    star, from_ = tree.expressions, tree.args["from_"]
+    if len(star) != 1 or type(star[0]) is not exp.Star or any(star[0].args.values()):
+        return None
+    table = from_.this
+    if type(table) is not exp.Table or {k for k, v in table.args.items() if v} - {"this", "db", "catalog"}:
+        return None
+    parts = [table.args.get(k) for k in ("catalog", "db", "this")]
+    if any(p is not None and (type(p) is not exp.Identifier or not p.name or any(c in p.name for c in ".*`"))
+           for p in parts) or parts[2] is None or (parts[0] is not None and parts[1] is None):
+        return None
+    if any(p is not None and (p.name.upper() == "INFORMATION_SCHEMA" or p.name.lower().startswith("region-"))
+           for p in parts):  # metadata views: queried, not tables.get
+        return None
+    return parts[0] and parts[0].name, parts[1] and parts[1].name, parts[2].name
+
+
+def _schema_types(schema: Any) -> list[tuple[str, str]]:
+    return [(field.name, f"ARRAY<{field.field_type}>" if field.mode == "REPEATED" else field.field_type)
+            for field in (schema or [])]
+
+
 def _first_line(e: BaseException) -> str:
     errors = getattr(e, "errors", None)
     if errors and isinstance(errors, list) and isinstance(errors[0], dict) and errors[0].get("message"):
@@ -411,15 +453,32 @@ class BigQueryAdapter:
         return self.client
 
     # -- queries -----------------------------------------------------------------------------
-    def _job_config(self, sql: str, params: Mapping[str, Any] | None, **extra: Any) -> tuple[str, Any]:
+    def _job_config(self, sql: str | exp.Expression, params: Mapping[str, Any] | None, **extra: Any) -> tuple[str, Any]:
+        """The text to send and its job configuration. ``sql`` is text (parsed to find its value
+        literals) or csframe's tree (:meth:`execute_tree`: its literals found in it, rendered once)."""
         from google.cloud import bigquery
 
         values = dict(params or {})
-        tree = parse_query(sql)
-        if self.query_parameters:
-            sql, found = parameterize(sql, taken=tuple(values), tree=tree)
+        done, found = None, []
+        if isinstance(sql, exp.Expression):
+            from .bigquery_tree_params import parameterize_tree
+
+            if not isinstance(sql, exp.Query):
+                raise MetricFailedError("bigquery: csframe runs one query (SELECT or WITH … SELECT) at a time, "
+                                        "never a script, DDL or DML")
+            tree = sql
+            if self.query_parameters:
+                done = parameterize_tree(tree, taken=tuple(values))
+            if done is None:  # no parameters wanted, or a literal the rendering moved: the text, as before
+                sql = tree.sql(dialect=self.DIALECT, pretty=True)
+                if self.query_parameters:
+                    sql, found = parameterize(sql, taken=tuple(values), tree=parse_query(sql))
+            else:
+                sql, found = done
         else:
-            found = []
+            tree = parse_query(sql)
+            if self.query_parameters:
+                sql, found = parameterize(sql, taken=tuple(values), tree=tree)
         query_params = [bigquery.ScalarQueryParameter(n, t, v) for n, t, v in found]
         query_params += [bigquery.ScalarQueryParameter(n, _param_type(v), v) for n, v in values.items()]
         config = bigquery.QueryJobConfig(
@@ -457,7 +516,7 @@ class BigQueryAdapter:
             hint = f"The query would bill more than maximum_bytes_billed = {self.maximum_bytes_billed}; raise it under [adapter]."
         return MetricFailedError(f"bigquery failed {what}: {_first_line(e)}", hint=hint)
 
-    def _run(self, sql: str, params: Mapping[str, Any] | None, **extra: Any):
+    def _run(self, sql: str | exp.Expression, params: Mapping[str, Any] | None, **extra: Any):
         client = self._require()
         text, config = self._job_config(sql, params, **extra)
         return self._job(lambda: client.query(text, job_config=config, location=self.location), "to run the query",
@@ -508,18 +567,30 @@ class BigQueryAdapter:
         _, rows = self._run(sql, params)
         return [tuple(row.values()) for row in rows]
 
+    def execute_tree(self, tree: exp.Expression) -> list[tuple]:
+        """:meth:`execute` of the metrics query given as csframe's tree (after TRANSFORMS): its
+        value literals become parameters in the tree and it is rendered once, never parsed
+        (:mod:`csframe.adapters.bigquery_tree_params`); the same text and parameters as
+        :meth:`execute` of its SQL."""
+        _, rows = self._run(tree, None)
+        return [tuple(row.values()) for row in rows]
+
     def dry_run(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
         """The bytes the query would process (BigQuery bills these; nothing runs)."""
         job, _ = self._run(sql, params, dry_run=True, use_query_cache=False)
         return int(job.total_bytes_processed or 0)
 
     def relation_columns(self, relation_sql: str) -> list[str]:
-        """Column names of the relation, from a dry run's schema (free; nothing is read)."""
+        """Column names of the relation (:meth:`relation_types`; free: nothing is read)."""
         return [name for name, _ in self.relation_types(relation_sql)]
 
     def relation_types(self, relation_sql: str) -> list[tuple[str, str]]:
-        """(name, BigQuery type, e.g. ``TIMESTAMP``) of each column of the relation, from a dry
-        run's schema (a REPEATED field is an ARRAY)."""
+        """(name, BigQuery type, e.g. ``TIMESTAMP``) of each column of the relation (a REPEATED
+        field is an ARRAY): a plain table read (``SELECT * FROM t``, a source's ``table =``) from
+        the table's metadata (one tables.get: no query job), anything else from a dry run's schema."""
+        table = _plain_table(relation_sql)
+        if table is not None:
+            return self._table_types(*table)
         client = self._require()
         text, config = self._job_config(f"SELECT * FROM ({relation_sql}) AS t", None,
                                         dry_run=True, use_query_cache=False)
@@ -530,8 +601,24 @@ class BigQueryAdapter:
             if isinstance(err, MetricFailedError):
                 raise MetricFailedError(_first_line(e)) from None
             raise err from None
-        return [(field.name, f"ARRAY<{field.field_type}>" if field.mode == "REPEATED" else field.field_type)
-                for field in (job.schema or [])]
+        return _schema_types(job.schema)
+
+    def _table_types(self, project: str | None, dataset: str | None, name: str) -> list[tuple[str, str]]:
+        """:meth:`relation_types` of one table, from its metadata (tables.get); a missing table
+        is a MetricFailedError with BigQuery's message (``Not found: Table p:d.t``), as a dry run's."""
+        from google.cloud import bigquery
+
+        client = self._require()
+        ref = bigquery.DatasetReference(project or self.project, dataset or self.dataset).table(name)
+        timeout = self._left()  # raises when the run's time is up
+        try:
+            table = client.get_table(ref, timeout=timeout)
+        except Exception as e:  # noqa: BLE001
+            err = self._fail(e, "to read the relation")
+            if isinstance(err, MetricFailedError):
+                raise MetricFailedError(_first_line(e)) from None
+            raise err from None
+        return _schema_types(table.schema)
 
     # the test kit (core/adapter.py): the code is in bigquery_testing.py
     @classmethod

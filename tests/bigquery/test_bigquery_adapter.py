@@ -101,11 +101,33 @@ def test_load_tables_gives_bigquery_types_and_the_same_rows(sessions, dataset):
     assert type(sample[0]) is dt.datetime and sample[0].tzinfo is None and type(sample[1]) is decimal.Decimal
 
 
-def test_relation_columns_from_a_dry_run(sessions, dataset):
+def test_relation_columns(sessions, dataset):
     adapter = sessions["bigquery"].adapter()
     assert adapter.relation_columns("SELECT * FROM `customers`") == list(dataset.table("customers").column_names)
     with pytest.raises(MetricFailedError, match="(?i)not.?found|no_such_table|does not exist"):
         adapter.relation_columns("SELECT * FROM `no_such_table`")
+
+
+def test_a_tables_types_come_from_its_metadata_without_a_query_job(sessions, dataset, monkeypatch):
+    """A ``table =`` source (the session asks for ``SELECT * FROM `t```) is read with tables.get:
+    no query job, so no translation by the emulator; a ``sql =`` source still takes a dry run."""
+    s = sessions["bigquery"]
+    adapter = s.adapter()
+    adapter.connect()
+    jobs = []
+    real = adapter.client.query
+    monkeypatch.setattr(adapter.client, "query", lambda *a, **k: jobs.append(a[0]) or real(*a, **k))
+    want = {"VARCHAR": "STRING", "TIMESTAMP": "DATETIME", "DATE": "DATE", "DECIMAL(18,2)": "NUMERIC",
+            "DOUBLE": "FLOAT64", "INTEGER": "INT64", "BOOLEAN": "BOOL"}
+    legacy = {"FLOAT": "FLOAT64", "INTEGER": "INT64", "BOOLEAN": "BOOL"}  # the API may answer these
+    for name in SOURCES:
+        got = adapter.relation_types(s._relation_sql(name))
+        assert [(c, legacy.get(t, t)) for c, t in got] == [(c.name, want[c.type]) for c in dataset.table(name).columns]
+    qualified = adapter.relation_types(f"SELECT * FROM `{PROJECT}`.`{DATASET}`.`renewals`")
+    assert [c for c, _ in qualified] == list(dataset.table("renewals").column_names)
+    assert jobs == []
+    assert adapter.relation_types("SELECT due_at FROM renewals WHERE renewed") == [("due_at", "DATE")]
+    assert len(jobs) == 1  # the dry run
 
 
 def test_a_missing_table_is_a_project_file_mistake_naming_it(sessions, bq_emulator):  # noqa: F811

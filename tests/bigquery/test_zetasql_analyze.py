@@ -180,6 +180,7 @@ def test_all_metrics_in_one_query_analyze(zetasql, catalogs, session, by, lenien
 def test_the_parameterized_text_analyzes(zetasql, catalogs, session, by):  # noqa: F811
     """What the adapter sends: the rendered SQL with its values as typed ``@p`` parameters."""
     from csframe.adapters.bigquery import parameterize
+    from csframe.adapters.bigquery_tree_params import parameterize_tree
 
     keys = [k for k in KEYS if not (by and _GRAPH.unsplittable_sources(k))]
     for grain in ("quarter",):
@@ -189,6 +190,10 @@ def test_the_parameterized_text_analyzes(zetasql, catalogs, session, by):  # noq
         assert params and "@p0" in text
         error = zetasql.analyze(text, catalogs["datetime"], {name: type_ for name, type_, _ in params})
         assert error is None, f"BigQuery's analyzer rejects the parameterized query by {grain}: {error}\n{text}"
+        # what the adapter's execute_tree sends: the tree's literals as parameters, rendered once
+        text, params = parameterize_tree(session.query_tree(plan, "bigquery"))
+        error = zetasql.analyze(text, catalogs["datetime"], {name: type_ for name, type_, _ in params})
+        assert error is None, f"BigQuery's analyzer rejects the parameterized tree by {grain}: {error}\n{text}"
 
 
 @pytest.mark.parametrize("by", [(), ("segment",)], ids=["plain", "by"])
