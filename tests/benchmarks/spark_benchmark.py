@@ -42,18 +42,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def _run_benchmark():
-    spec = importlib.util.spec_from_file_location("csframe_bench_run_benchmark", HERE / "run_benchmark.py")
+def _subset_data():
+    """tests/benchmarks/subset_data.py (loaded as a file: this script runs as one)."""
+    spec = importlib.util.spec_from_file_location("csframe_bench_subset_data", HERE / "subset_data.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
-
-
-def _same(a, b) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
 
 
 def _variant(text: str) -> tuple[str, dict[str, str]]:
@@ -97,26 +92,16 @@ def main(argv=None) -> int:
                    help="write Spark's formatted plans of the split query's statements to this file")
     args = p.parse_args(argv)
 
-    import duckdb
-
-    from csframe.core.dataset import Column, Dataset, Table
-    from csframe.core.project import Project, SourceBinding
+    from csframe.core.dataset import Dataset
+    from csframe.core.project import Project
     from csframe.core.session import Session
 
-    rb = _run_benchmark()
+    data = _subset_data()
+    rb = data.sibling("run_benchmark")
     if not args.duckdb.exists():
         print(f"no {args.duckdb}: run tests/benchmarks/subset_benchmark.py first (it writes the data)")
         return 2
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    copy = args.workdir / "bench.duckdb"
-    shutil.copyfile(args.duckdb, copy)  # our own copy: the subset benchmark may rewrite its file
-    con = duckdb.connect(str(copy), read_only=True)
-    try:
-        tables = tuple(Table(name, tuple(Column(c[0], c[1]) for c in con.execute(f'DESCRIBE "{name}"').fetchall()),
-                             con.execute(f'SELECT * FROM "{name}"').fetchall()) for name in rb.SOURCES)
-    finally:
-        con.close()
-    sources = {s: SourceBinding(s, table=s) for s in rb.SOURCES}
+    tables, sources = data.read_tables(args.duckdb, args.workdir)
     warehouse = args.workdir / "spark-warehouse"
     if warehouse.exists():
         shutil.rmtree(warehouse)
@@ -170,7 +155,7 @@ def main(argv=None) -> int:
     failed = False
     for name, _, _ in runs[1:]:
         c = results[name]
-        bad = [(x, y) for x, y in zip(base.rows, c.rows) if x[:-1] != y[:-1] or not _same(x[-1], y[-1])]
+        bad = [(x, y) for x, y in zip(base.rows, c.rows) if x[:-1] != y[:-1] or not data.same(x[-1], y[-1])]
         equal = base.columns == c.columns and len(base.rows) == len(c.rows) and not bad
         failed |= not equal
         k = statistics.median(times[name])
