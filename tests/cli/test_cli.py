@@ -1,6 +1,9 @@
-"""The command line, run as a real subprocess: the public contract of docs cli.md.
+"""The command line: the public contract of docs cli.md.
 
-Every test runs the installed ``csframe`` console script and checks the exit code
+Every test runs the ``csframe`` console script's function (``csframe.cli:main``) with the
+command's arguments and environment, in the test process (tests/support/in_process.py, which
+tests/unit/test_in_process.py holds to what a process of its own answers; a command whose
+environment only a new process reads runs in one), and checks the exit code
 (0 ok, 1 bad data / failed metric, 2 usage or bad project file, 3 engine unreachable),
 the key parts of the message, and that stdout carries nothing but data.
 
@@ -27,6 +30,7 @@ import pytest
 
 from tests.support.bigquery_emulator import bq_emulator  # noqa: F401 - the fixture engine_project uses
 from tests.support.engines import engine_project  # noqa: F401 - the fixture
+from tests.support.in_process import csframe
 from tests.support.projects import make_project
 
 CSFRAME = shutil.which("csframe") or str(Path(sys.executable).parent / "csframe")
@@ -47,11 +51,12 @@ def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 def cs(*args: str, project: Path | None = None, cwd: Path | None = None,
        env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The command, run in this process as the console script runs it (tests/support/in_process.py),
+    or as a process of its own when the environment needs one."""
     argv = [CSFRAME, *map(str, args)]
     if project is not None:
         argv += ["--project", str(project)]
-    return subprocess.run(argv, capture_output=True, text=True, cwd=str(cwd) if cwd else None,
-                          env=_env(env), timeout=timeout)
+    return csframe(argv, _env(env), cwd=cwd, timeout=timeout)
 
 
 def show(r: subprocess.CompletedProcess) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.projects import make_project
+from tests.support.in_process import csframe
 
 CSFRAME = shutil.which("csframe") or str(Path(sys.executable).parent / "csframe")
 T = dt.datetime
@@ -24,8 +26,7 @@ RANGE = ("--start", "2024-02-01", "--end", "2024-03-01")
 
 
 def cs(*args: str, project: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([CSFRAME, *map(str, args), "--project", str(project)], capture_output=True, text=True,
-                          timeout=120)
+    return csframe([CSFRAME, *map(str, args), "--project", str(project)], dict(os.environ), timeout=120)
 
 
 def expect(r: subprocess.CompletedProcess, code: int, *in_stderr: str) -> subprocess.CompletedProcess:

@@ -155,14 +155,15 @@ def test_cohort_metrics_need_by_cohort(project):
 
 
 def _cli(project, *args):
+    import os
     import shutil
-    import subprocess
     import sys
     from pathlib import Path
 
+    from tests.support.in_process import csframe
+
     exe = shutil.which("csframe") or str(Path(sys.executable).parent / "csframe")
-    return subprocess.run([exe, "compute", "--project", str(project), *args], capture_output=True, text=True,
-                          timeout=300)
+    return csframe([exe, "compute", "--project", str(project), *args], dict(os.environ), timeout=300)
 
 
 def test_the_triangle_on_the_command_line(project):

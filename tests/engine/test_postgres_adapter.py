@@ -24,6 +24,7 @@ import pytest
 from csframe.core.errors import EngineUnavailableError, MetricFailedError
 from csframe.core.project import Project, SourceBinding
 from csframe.core.session import Session
+from tests.support.in_process import csframe
 
 pytestmark = pytest.mark.postgres
 
@@ -43,7 +44,7 @@ def cs(*args: str, env: dict[str, str | None] | None = None, timeout: float = 12
             e.pop(k, None)
         else:
             e[k] = v
-    return subprocess.run([CSFRAME, *map(str, args)], capture_output=True, text=True, env=e, timeout=timeout)
+    return csframe([CSFRAME, *map(str, args)], e, timeout=timeout)
 
 
 def show(r: subprocess.CompletedProcess) -> str:

@@ -22,6 +22,7 @@ from csframe.core.errors import DefinitionError, MetricFailedError, PluginError
 from csframe.core.project import Project, SourceBinding
 from csframe.core.session import Session
 from csframe.core.verify import explain_failure
+from tests.support.in_process import csframe
 
 CSFRAME = shutil.which("csframe") or str(Path(sys.executable).parent / "csframe")
 
@@ -288,7 +289,7 @@ def test_an_exception_of_any_kind_in_a_hook_names_the_plugin(plugin):
 
 def cs(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "CSFRAME_DEBUG"}
-    return subprocess.run([CSFRAME, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+    return csframe([CSFRAME, *args], env, cwd=cwd, timeout=120)
 
 
 def check_project(directory: Path, module: str) -> Path:

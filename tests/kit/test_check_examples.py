@@ -11,6 +11,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from tests.support.in_process import csframe
+
 CSFRAME = shutil.which("csframe") or str(Path(sys.executable).parent / "csframe")
 
 MODULE = '''
@@ -35,7 +37,7 @@ def csframe_register_metrics(registrar):
 def cs(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     e = {k: v for k, v in os.environ.items() if k != "CSFRAME_DEBUG"}
     e.update(env or {})
-    return subprocess.run([CSFRAME, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=e, timeout=120)
+    return csframe([CSFRAME, *map(str, args)], e, cwd=cwd, timeout=120)
 
 
 def show(r: subprocess.CompletedProcess) -> str:

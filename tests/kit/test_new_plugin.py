@@ -22,6 +22,7 @@ import venv
 from pathlib import Path
 
 import pytest
+from tests.support.in_process import csframe
 
 CSFRAME = shutil.which("csframe") or str(Path(sys.executable).parent / "csframe")
 NAME = "kit_scaffold_probe"  # a name nothing else in the suite registers
@@ -31,7 +32,7 @@ DIST = "csframe-kit-scaffold-probe"
 def cs(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     e = {k: v for k, v in os.environ.items() if k != "CSFRAME_DEBUG"}
     e.update(env or {})
-    return subprocess.run([CSFRAME, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=e, timeout=120)
+    return csframe([CSFRAME, *map(str, args)], e, cwd=cwd, timeout=120)
 
 
 def show(r: subprocess.CompletedProcess) -> str:

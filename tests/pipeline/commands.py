@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.in_process import csframe
+
 CSFRAME = shutil.which("csframe") or str(Path(sys.executable).parent / "csframe")
 PG_ENV = "CSFRAME_PG_DSN"
 
@@ -29,8 +31,9 @@ def argv(*args: str, project: Path | None = None) -> list[str]:
 
 def cs(*args: str, project: Path | None = None, extra_env: dict[str, str] | None = None,
        timeout: float = 120, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(argv(*args, project=project), capture_output=True, text=True, env=env(extra_env),
-                          timeout=timeout, cwd=str(cwd) if cwd else None)
+    """The command, run in this process as the console script runs it (tests/support/in_process.py),
+    or as a process of its own when the environment needs one."""
+    return csframe(argv(*args, project=project), env(extra_env), cwd=cwd, timeout=timeout)
 
 
 class Running:
