@@ -90,7 +90,8 @@ def interval(plan: Plan) -> exp.Interval:
 
 
 def _cte(name: str, query: exp.Query, step: str) -> tuple[str, exp.Query, str]:
-    query = query.copy()
+    """A step of the whole query: ``query`` (the step's own tree, built for this plan: it is
+    taken, not copied) with its step comment."""
     query.add_comments([f"step: {step}"], prepend=True)
     return (name, query, step)
 
