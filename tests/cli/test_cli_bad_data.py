@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.projects import make_project
 from tests.support.in_process import csframe
+from tests.support.projects import make_project
 
 CSFRAME = shutil.which("csframe") or str(Path(sys.executable).parent / "csframe")
 T = dt.datetime

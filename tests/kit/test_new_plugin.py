@@ -22,6 +22,7 @@ import venv
 from pathlib import Path
 
 import pytest
+
 from tests.support.in_process import csframe
 
 CSFRAME = shutil.which("csframe") or str(Path(sys.executable).parent / "csframe")
