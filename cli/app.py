@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["cli", "main", "common", "open_session", "fail"]
+__all__ = ["cli", "main", "common", "open_session", "fail", "load_builtin_commands"]
 
 import functools
 import os
@@ -125,11 +125,18 @@ def cli() -> None:
     """csframe: customer-success metrics defined as code, computed the same on every engine."""
 
 
-def _load_commands() -> None:
+def load_builtin_commands() -> dict[str, click.Command]:
+    """Import the modules that register csframe's own commands; the group's commands then
+    (before any plugin adds its own)."""
     from . import compute, init, inspect, check, diff  # noqa: F401 - registers the commands
     from . import scaffold  # noqa: F401 - csframe new-plugin
     from . import report_html  # noqa: F401 - csframe report
 
+    return dict(cli.commands)
+
+
+def _load_commands() -> None:
+    load_builtin_commands()
     # plugins may add commands; a broken project must not break --help, so ignore errors here
     try:
         from csframe.core.plugin_sets import plugin_set  # loaded once: the command's session reuses them

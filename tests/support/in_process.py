@@ -16,8 +16,7 @@ commands plugins added to the click group.
 A command still gets a process of its own when its environment differs in what only a new
 interpreter reads (:func:`needs_a_process`: ``PYTHON*``, ``TMPDIR``, ``TZ``, the locale,
 ``HOME``), when it is run from a thread other than the main one (the streams, the working
-directory and the signal handlers are the process's), or when the caller asks
-(``process=True``). What needs a process by nature (a signal sent to it, a closed stream, a
+directory and the signal handlers are the process's). What needs a process by nature (a signal sent to it, a closed stream, a
 file-size limit) is started with ``subprocess`` by its tests, as before.
 tests/unit/test_in_process.py checks that both ways give the same exit code, stdout and stderr.
 """
@@ -65,14 +64,6 @@ class _Pipe(io.BytesIO):
         pass
 
 
-def _builtin_commands() -> dict:
-    """The click group's own commands (what a new process has before plugins add theirs)."""
-    from csframe.cli import check, compute, diff, init, inspect, report_html, scaffold  # noqa: F401 - they register
-    from csframe.cli.app import cli
-
-    return dict(cli.commands)
-
-
 def _stream(buffer: io.BytesIO, errors: str) -> io.TextIOWrapper:
     """A text stream like a child's stdout (strict) or stderr (backslashreplace) on a pipe:
     UTF-8, block-buffered, no terminal."""
@@ -83,14 +74,14 @@ def run(argv: Sequence[str], env: Mapping[str, str], cwd: str | Path | None = No
     """``argv[0]`` is the console script (its name is all that is read); the command runs in
     this process, in its main thread, with exactly ``env`` as its environment."""
     from csframe.cli import main
-    from csframe.cli.app import cli
+    from csframe.cli.app import cli, load_builtin_commands
 
     args = [str(a) for a in argv[1:]]
     saved_env = dict(os.environ)
     saved_cwd = os.getcwd()
     saved_streams = (sys.stdin, sys.stdout, sys.stderr)
     saved_signals = {s: signal.getsignal(s) for s in _SIGNALS}
-    saved_commands = _builtin_commands()
+    saved_commands = load_builtin_commands()  # what a new process has before plugins add theirs
     out, err = _Pipe(), _Pipe()
     stdout, stderr = _stream(out, "strict"), _stream(err, "backslashreplace")
     code: int = 0
@@ -134,11 +125,11 @@ def run(argv: Sequence[str], env: Mapping[str, str], cwd: str | Path | None = No
 
 
 def csframe(argv: Sequence[str], env: Mapping[str, str], cwd: str | Path | None = None,
-            timeout: float | None = None, process: bool = False) -> subprocess.CompletedProcess:
-    """The suite's way to run a command: in this process, unless ``process``, the environment
+            timeout: float | None = None) -> subprocess.CompletedProcess:
+    """The suite's way to run a command: in this process, unless the environment
     (:func:`needs_a_process`) or a thread other than the main one asks for a new one; ``timeout``
     bounds only a process."""
-    if not process and not needs_a_process(env) and threading.current_thread() is threading.main_thread():
+    if not needs_a_process(env) and threading.current_thread() is threading.main_thread():
         return run(argv, env, cwd)
     return subprocess.run(list(map(str, argv)), capture_output=True, text=True, env=dict(env),
                           cwd=str(cwd) if cwd else None, timeout=timeout)

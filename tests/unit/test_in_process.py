@@ -4,6 +4,7 @@ leaves the test process as it found it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.in_process import csframe, needs_a_process, run
+from tests.support.projects import make_project
 
 CSFRAME = shutil.which("csframe") or str(Path(sys.executable).parent / "csframe")
 PG_DSN = "CSFRAME_PG_DSN"
@@ -24,6 +26,11 @@ def demo(tmp_path_factory) -> Path:
     r = subprocess.run([CSFRAME, "init", "demo", "--demo", "--customers", "40"], cwd=root, capture_output=True,
                        text=True, timeout=120)
     assert r.returncode == 0, r.stderr
+    make_project(root / "bad", {"subscriptions": [  # a subscription of no customer: exit 1
+        {"subscription_id": "s1", "customer_id": "c1", "started_at": dt.datetime(2024, 1, 1), "ended_at": None,
+         "mrr": 100.0},
+        {"subscription_id": "s2", "customer_id": None, "started_at": dt.datetime(2024, 1, 1), "ended_at": None,
+         "mrr": 30.0}]})
     (root / "unreachable").mkdir()
     (root / "unreachable" / "csframe.toml").write_text(
         f'[adapter]\nname = "postgres"\ndsn = "${{{PG_DSN}}}"\n\n[sources.subscriptions]\ntable = "subscriptions"\n')
@@ -41,6 +48,7 @@ COMMANDS = {  # name: (arguments, working directory under the demo root, extra e
     "usage error (2)": (["compute", "--metric", "mrr", "--by", "segmnt"], "demo", {}),
     "click's usage error (2)": (["compute", "--no-such-option"], "demo", {}),
     "no project (2)": (["list"], "..", {}),
+    "bad data (1)": (["compute", "--metric", "mrr", "--start", "2024-01-01", "--end", "2024-03-01"], "bad", {}),
     "unreachable engine (3)": (["compute", "--metric", "mrr", "--retries", "0"], "unreachable",
                                {PG_DSN: "host=127.0.0.1 port=1 dbname=x connect_timeout=2"}),
     "--debug traceback": (["compute", "--metric", "mrr", "--by", "segmnt", "--debug"], "demo", {}),
@@ -62,8 +70,7 @@ def _traceback_head(text: str) -> str:
 def test_in_process_answers_as_the_console_script(demo: Path, name: str) -> None:
     args, where, extra = COMMANDS[name]
     cwd = (demo / where).resolve()
-    env = {**os.environ, **extra}
-    env.pop("CSFRAME_DEBUG", None) if "CSFRAME_DEBUG" not in extra else None
+    env = {**{k: v for k, v in os.environ.items() if k != "CSFRAME_DEBUG"}, **extra}
     proc = subprocess.run([CSFRAME, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
     here = run([CSFRAME, *args], env, cwd)
     assert here.returncode == proc.returncode, (here, proc)
@@ -76,7 +83,7 @@ def test_the_cases_cover_each_exit_code_and_a_traceback(demo: Path) -> None:
     for args, where, extra in COMMANDS.values():
         r = run([CSFRAME, *args], {**os.environ, **extra}, (demo / where).resolve())
         codes.add(r.returncode)
-    assert {0, 2, 3} <= codes
+    assert {0, 1, 2, 3} <= codes
     r = run([CSFRAME, *COMMANDS["--debug traceback"][0]], dict(os.environ), demo / "demo")
     assert "Traceback (most recent call last):" in r.stderr
 
