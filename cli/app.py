@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-__all__ = ["cli", "main", "common", "open_session", "fail", "load_builtin_commands"]
+__all__ = ["cli", "main", "common", "open_session", "fail", "load_builtin_commands", "ClosedStdout", "stdout_closed"]
 
 import functools
+import io
 import os
 import sys
 import traceback
@@ -146,6 +147,33 @@ def _load_commands() -> None:
         pass
 
 
+class ClosedStdout(io.TextIOBase):
+    """``sys.stdout`` of a csframe started with its stdout closed (``csframe … >&-``). Python
+    leaves it None, and click.echo then drops what it is given without a word: ``list`` and
+    ``sql`` exited 0 having written nothing, ``graph`` failed as a bug. Every write fails
+    instead, exit 1 naming the output (cli.md)."""
+
+    encoding = "utf-8"
+    errors = "strict"
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise OutputError("cannot write the output: stdout is closed",
+                          hint="Run csframe with its stdout open (or give --output PATH where the command takes "
+                               "one). Nothing was written.")
+
+    @property
+    def buffer(self) -> Any:  # a binary write (a PNG to stdout) fails the same way
+        self.write("")
+
+
+def stdout_closed() -> bool:
+    """Whether csframe was started with its stdout closed."""
+    return sys.stdout is None or isinstance(sys.stdout, ClosedStdout)
+
+
 def _occupy_closed_std_fds() -> None:
     """A standard stream closed at start (``csframe … >&-``) stays None in ``sys``; its file
     descriptor is taken by /dev/null, so that no file csframe opens later (a database, a
@@ -162,10 +190,14 @@ def _occupy_closed_std_fds() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     _occupy_closed_std_fds()
+    if sys.stdout is None:  # `csframe … >&-`
+        sys.stdout = ClosedStdout()
     catch_stop_signals()
     try:
         _load_commands()
         cli.main(args=argv, prog_name="csframe")
+    except OutputError as e:  # click's own output (--help, --version) to a closed stdout
+        fail(e, os.environ.get(_DEBUG_ENV) == "1")
     except KeyboardInterrupt as e:  # before a command ran (loading plugins)
         click.echo(f"error: {interrupted(e).message}", err=True)
         sys.exit(interrupted(e).exit_code)

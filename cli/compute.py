@@ -11,7 +11,7 @@ import click
 
 from csframe.core.errors import OutputError, RunTimeoutError, UsageError, did_you_mean
 from csframe.core.periods import GRAINS
-from .app import REPORTER, cli, common, open_session, parse_params, window_option
+from .app import REPORTER, cli, common, open_session, parse_params, stdout_closed, window_option
 from .stopping import Interrupted, held_to, stop_signal
 
 
@@ -77,7 +77,7 @@ class Output:
 
         out = self.output
         if out in (None, "-"):
-            if sys.stdout is None:  # `csframe … >&-`
+            if stdout_closed():  # `csframe … >&-`: fail before anything is computed
                 raise OutputError("cannot write the output: stdout is closed",
                                   hint="Give --output PATH, or run csframe with its stdout open. Nothing was computed "
                                        "or written.")

@@ -11,6 +11,8 @@ import resource
 import stat
 import subprocess
 
+import pytest
+
 from tests.pipeline.commands import argv, env, expect, ok
 
 ARGS = ("compute", "-m", "mrr", "--start", "2024-01-01", "--end", "2024-04-01", "--format", "csv")
@@ -83,6 +85,18 @@ def test_a_closed_stdout_fails_before_anything_is_computed(duck_project, tmp_pat
     r = subprocess.run(["sh", "-c", f"exec {cmd} >&-"], stderr=subprocess.PIPE, text=True, env=env(), timeout=120)
     expect(r, 1, "cannot write the output: stdout is closed", "Nothing was computed or written")
     assert rows_in(engine.path) is None
+
+
+@pytest.mark.parametrize("args", [("list",), ("explain", "mrr"), ("sql", "mrr"), ("graph", "mrr"), ("check",),
+                                  ("--help",), ("--version",)], ids=lambda a: " ".join(a))
+def test_every_command_that_prints_fails_on_a_closed_stdout(duck_project, args):
+    """`csframe list >&-`: before, list, explain, sql and check exited 0 having written nothing
+    (click drops what it is given for a None sys.stdout) and graph failed as "a bug"; cli.md:
+    a failure to write the output is exit 1 naming it."""
+    project = () if args[0].startswith("--") else ("--project", str(duck_project.path))
+    cmd = " ".join(f"'{a}'" for a in argv(*args, *project))
+    r = subprocess.run(["sh", "-c", f"exec {cmd} >&-"], stderr=subprocess.PIPE, text=True, env=env(), timeout=120)
+    expect(r, 1, "cannot write the output: stdout is closed", "Nothing was written")
 
 
 def test_an_existing_output_keeps_its_permissions(duck_project, tmp_path):
